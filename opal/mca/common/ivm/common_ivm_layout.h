@@ -1,0 +1,168 @@
+/*
+ * Copyright (c) 2026 The ivm authors.  All rights reserved.
+ * $COPYRIGHT$
+ *
+ * Additional copyrights may follow
+ *
+ * $HEADER$
+ */
+
+/**
+ * @file
+ *
+ * The ivm region format: the only definition of bytes that live in the
+ * shared device.  Processes in different virtual machines (different
+ * kernels, different address spaces, colliding pids) read and write these
+ * structures, so the rules are:
+ *
+ *  - offsets from the region base, never pointers;
+ *  - synchronisation only through C11 atomics on naturally aligned words
+ *    (no futexes, no pthread objects: they assume one kernel);
+ *  - every value read back is validated before use (see common_ivm_region.c),
+ *    because a crashed or hostile peer can leave anything here.
+ *
+ * Region map (all offsets recorded in the superblock, computed once by
+ * ivm_layout_compute()):
+ *
+ *   0                      superblock (IVM_SB_SIZE bytes)
+ *   job_table_off          job_count  x struct ivm_job_entry
+ *   slot_table_off         slot_count x struct ivm_slot_entry
+ *   heap_off               job partitions, IVM_CHUNK_SIZE granular
+ *   region_size            end
+ *
+ * Ownership of each field is noted as W: (writer) / R: (readers).
+ */
+
+#ifndef COMMON_IVM_LAYOUT_H
+#define COMMON_IVM_LAYOUT_H
+
+#include <stdint.h>
+#include <stddef.h>
+#include <stdatomic.h>
+
+/* "IVMREGN\0" read as a little-endian 64-bit word. */
+#define IVM_MAGIC              0x004e4745524d5649ULL
+/* Bump on any incompatible change of this file. */
+#define IVM_FORMAT_VERSION     1u
+
+#define IVM_SB_SIZE            4096u
+#define IVM_CACHELINE          64u
+#define IVM_CHUNK_SIZE         (64u * 1024u)
+#define IVM_REGION_MIN_SIZE    (1024u * 1024u)
+#define IVM_JOB_COUNT_MAX      4096u
+#define IVM_SLOT_COUNT_MAX     65536u
+#define IVM_LABEL_LEN          32u
+#define IVM_HOST_LEN           32u
+#define IVM_ID_LEN             16u
+
+/* Superblock state word: the attach handshake.  Moves 0 -> FORMATTING
+ * (one CAS winner) -> READY (release store after every other superblock
+ * field and the tables are written). */
+enum ivm_sb_state {
+    IVM_SB_ZERO = 0,
+    IVM_SB_FORMATTING = 0x464d5447u, /* "GTMF": arbitrary, unlikely as garbage */
+    IVM_SB_READY = 0x59444552u       /* "REDY" */
+};
+
+enum ivm_job_state {
+    IVM_JOB_FREE = 0,
+    IVM_JOB_ACTIVE = 1
+};
+
+enum ivm_slot_state {
+    IVM_SLOT_FREE = 0,
+    IVM_SLOT_CLAIMED = 1
+};
+
+/** Who owns a slot or the region lock.  vm_id hashes the kernel boot id and
+ * the pid namespace, so (vm_id, pid, start_time) names one process even
+ * though pids collide across VMs and pid namespaces. */
+struct ivm_owner {
+    uint8_t vm_id[IVM_ID_LEN];
+    uint64_t pid;
+    uint64_t start_time; /* /proc/<pid>/stat field 22: clock ticks since boot */
+};
+
+/** Region geometry, written once at format time.  W: formatter. R: all. */
+struct ivm_layout {
+    uint64_t job_table_off;
+    uint64_t slot_table_off;
+    uint64_t heap_off;
+    uint64_t heap_size;
+    uint32_t job_count;
+    uint32_t job_entry_size;
+    uint32_t slot_count;
+    uint32_t slot_entry_size;
+    uint32_t chunk_size;
+    uint32_t reserved;
+};
+
+struct ivm_superblock {
+    /* --- static part, covered by header_crc; never moves between versions:
+     * magic at 0 and version at 8 so any future format can be recognised. */
+    uint64_t magic;                /* W: formatter */
+    uint32_t version;              /* W: formatter */
+    _Atomic uint32_t state;        /* W: formatter (CAS + release); R: attachers (acquire) */
+    uint64_t region_size;          /* W: formatter */
+    uint8_t region_id[IVM_ID_LEN]; /* W: formatter; the node identifier */
+    uint64_t format_time;          /* W: formatter; seconds since the epoch, informational */
+    struct ivm_layout layout;      /* W: formatter */
+    uint32_t header_crc;           /* W: formatter; CRC-32C of magic..layout */
+    uint32_t pad0;
+
+    /* --- dynamic part, own cache lines. */
+    _Alignas(IVM_CACHELINE) _Atomic uint64_t lock; /* W/R: lockers; 0 = free, else holder token */
+    _Atomic uint64_t lock_epoch;                   /* W: lock holder; bumps per acquisition */
+    struct ivm_owner lock_holder;                  /* W: lock holder after acquiring (diagnostic) */
+    _Atomic uint64_t change_count;                 /* W: lock holder; bumped by job/slot changes */
+    uint8_t pad1[IVM_SB_SIZE - 192];
+};
+
+/** One job: a partition of the heap shared by the processes of one MPI job
+ * in this region.  Modified only under the region lock.  W: lock holder. */
+struct ivm_job_entry {
+    _Atomic uint32_t state;     /* enum ivm_job_state */
+    uint32_t gen;               /* bumped at every (re)use, guards stale references */
+    uint8_t key[IVM_ID_LEN];    /* job key; unique across VMs (see common_ivm_job.c) */
+    uint64_t part_off;          /* region offset of the partition, chunk aligned */
+    uint64_t part_size;         /* bytes, chunk multiple */
+    uint64_t create_time;       /* seconds since the epoch, informational */
+    char label[IVM_LABEL_LEN];  /* informational (e.g. jobid), NUL padded, untrusted */
+    _Atomic uint64_t part_user; /* reserved for the partition's allocator (mpool) */
+    uint8_t pad[40];
+};
+
+/** One process attached to the region.  W: lock holder (claim/release),
+ * owner (user words).  R: peers (nonce proof), ivmctl. */
+struct ivm_slot_entry {
+    _Atomic uint32_t state;    /* enum ivm_slot_state */
+    uint32_t gen;              /* bumped at every claim */
+    uint32_t job;              /* job table index */
+    uint32_t job_gen;          /* job generation at claim time */
+    _Atomic uint64_t nonce;    /* random; read back by peers as proof of real sharing */
+    struct ivm_owner owner;
+    uint64_t claim_time;       /* seconds since the epoch, informational */
+    uint32_t rank;             /* informational: rank within the job */
+    uint32_t pad0;
+    char host[IVM_HOST_LEN];   /* informational hostname, NUL padded, untrusted */
+    _Atomic uint64_t user[3];  /* owner-defined words (e.g. BTL receive queue offset) */
+};
+
+/* The format is an ABI between kernels: pin every size and offset. */
+_Static_assert(sizeof(struct ivm_owner) == 32, "ivm_owner size");
+_Static_assert(sizeof(struct ivm_layout) == 56, "ivm_layout size");
+_Static_assert(offsetof(struct ivm_superblock, magic) == 0, "magic at 0");
+_Static_assert(offsetof(struct ivm_superblock, version) == 8, "version at 8");
+_Static_assert(offsetof(struct ivm_superblock, state) == 12, "state at 12");
+_Static_assert(offsetof(struct ivm_superblock, region_id) == 24, "region id at 24");
+_Static_assert(offsetof(struct ivm_superblock, layout) == 48, "layout at 48");
+_Static_assert(offsetof(struct ivm_superblock, header_crc) == 104, "crc at 104");
+_Static_assert(offsetof(struct ivm_superblock, lock) == 128, "lock on its own line");
+_Static_assert(sizeof(struct ivm_superblock) == IVM_SB_SIZE, "superblock is one page");
+_Static_assert(sizeof(struct ivm_job_entry) == 128, "job entry size");
+_Static_assert(sizeof(struct ivm_slot_entry) == 128, "slot entry size");
+_Static_assert(sizeof(_Atomic uint64_t) == 8 && sizeof(_Atomic uint32_t) == 4,
+               "atomics must have plain layout");
+_Static_assert(IVM_CHUNK_SIZE % IVM_SB_SIZE == 0, "chunks are page multiples");
+
+#endif /* COMMON_IVM_LAYOUT_H */
