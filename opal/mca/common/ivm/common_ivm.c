@@ -1,0 +1,342 @@
+/*
+ * Copyright (c) 2026 The ivm authors.  All rights reserved.
+ * $COPYRIGHT$
+ *
+ * Additional copyrights may follow
+ *
+ * $HEADER$
+ */
+
+/* Open MPI glue of the device layer: parameters, show_help, attachment of
+ * this process to its devices, and the modex-based co-location test. */
+
+#include "opal_config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "opal/constants.h"
+#include "opal/mca/base/mca_base_var.h"
+#include "opal/mca/pmix/pmix.h"
+#include "opal/util/argv.h"
+#include "opal/util/output.h"
+#include "opal/util/proc.h"
+#include "opal/util/show_help.h"
+
+#include "common_ivm.h"
+
+#define HELP_FILE "help-mpi-common-ivm.txt"
+
+mca_common_ivm_params_t mca_common_ivm_params = {
+    .device = NULL,
+    .partition_size = 32u * 1024u * 1024u,
+    .lock_timeout_ms = 5000,
+    .format_timeout_ms = 10000,
+    .auto_format = true,
+    .uncached_threshold = 8.0,
+    .job_key = NULL,
+    .verbose = 0,
+    .output = -1,
+};
+
+static int refcount = 0;
+static int init_status = OPAL_ERR_NOT_INITIALIZED;
+static int ndevices = 0;
+static mca_common_ivm_device_t devices[IVM_MAX_DEVICES];
+static int device_var_index = -1;
+
+static int reg(const char *name, const char *help, mca_base_var_type_t type, int level,
+               void *storage)
+{
+    return mca_base_var_register("opal", "opal_common", "ivm", name, help, type, NULL, 0,
+                                 MCA_BASE_VAR_FLAG_SETTABLE, level, MCA_BASE_VAR_SCOPE_READONLY,
+                                 storage);
+}
+
+void mca_common_ivm_register(const mca_base_component_t *component)
+{
+    static char *device_storage = NULL;
+    static char *key_storage = NULL;
+
+    /* Re-registering is harmless; the storage must outlive any component
+     * that ompi_info unloads, hence statics. */
+    if (NULL == device_storage) {
+        device_storage = strdup("");
+        key_storage = strdup("");
+    }
+    mca_common_ivm_params.device = device_storage;
+    mca_common_ivm_params.job_key = key_storage;
+    device_var_index = reg(
+        "device",
+        "ivm device(s) to use, comma separated: a host file path, a PCI address "
+        "(0000:00:04.0), a sysfs resource2 path or /dev/uioN.  Empty: every ivshmem PCI device "
+        "(1af4:1110), else " IVM_DEFAULT_DEVICE_PATH " (where contrib/ivm-vmsim puts it)",
+        MCA_BASE_VAR_TYPE_STRING, OPAL_INFO_LVL_3, &mca_common_ivm_params.device);
+    reg("partition_size",
+        "Bytes of the region reserved for one MPI job (per device), taken by the job's first "
+        "process; rounded up to 64 KiB",
+        MCA_BASE_VAR_TYPE_SIZE_T, OPAL_INFO_LVL_5, &mca_common_ivm_params.partition_size);
+    reg("lock_timeout", "Milliseconds to wait for the region lock before giving up",
+        MCA_BASE_VAR_TYPE_INT, OPAL_INFO_LVL_9, &mca_common_ivm_params.lock_timeout_ms);
+    reg("format_timeout",
+        "Milliseconds to wait for another process that is formatting the region",
+        MCA_BASE_VAR_TYPE_INT, OPAL_INFO_LVL_9, &mca_common_ivm_params.format_timeout_ms);
+    reg("auto_format",
+        "Format a zeroed device when attaching to it (otherwise only 'ivmctl format' does)",
+        MCA_BASE_VAR_TYPE_BOOL, OPAL_INFO_LVL_5, &mca_common_ivm_params.auto_format);
+    reg("uncached_threshold",
+        "Warn when reading the device is this many times slower than reading ordinary memory "
+        "(an uncached mapping); 0 disables the check",
+        MCA_BASE_VAR_TYPE_DOUBLE, OPAL_INFO_LVL_9, &mca_common_ivm_params.uncached_threshold);
+    reg("job_key",
+        "Override the string that identifies this job in the region (default: derived from "
+        "the job id and the launcher's contact address, unique across VMs)",
+        MCA_BASE_VAR_TYPE_STRING, OPAL_INFO_LVL_9, &mca_common_ivm_params.job_key);
+    reg("verbose", "Verbosity of the ivm device layer (0: quiet, 10: attach details)",
+        MCA_BASE_VAR_TYPE_INT, OPAL_INFO_LVL_5, &mca_common_ivm_params.verbose);
+    if (NULL != component && device_var_index >= 0) {
+        mca_base_var_register_synonym(device_var_index, component->mca_project_name,
+                                      component->mca_type_name, component->mca_component_name,
+                                      "device", 0);
+    }
+}
+
+static void verbose(int level, const char *fmt, const char *a, const char *b)
+{
+    if (mca_common_ivm_params.output >= 0) {
+        opal_output_verbose(level, mca_common_ivm_params.output, fmt, a, b);
+    }
+}
+
+/* Tell the user (explicit request) or the verbose log (auto-probe). */
+static void report(bool explicit_request, const char *spec, int status, const char *why)
+{
+    if (explicit_request) {
+        opal_show_help(HELP_FILE, IVM_ERR_NOT_FOUND == status ? "device-not-found"
+                                                              : "device-error",
+                       true, opal_process_info.nodename, spec, ivm_strerror(status), why);
+    } else {
+        verbose(1, "common:ivm: not using %s: %s", spec, why);
+    }
+}
+
+static void job_key(uint8_t key[IVM_ID_LEN])
+{
+    const char *jobid = opal_jobid_print(OPAL_PROC_MY_NAME.jobid);
+    if ('\0' != mca_common_ivm_params.job_key[0]) {
+        ivm_job_key_make(key, mca_common_ivm_params.job_key, "");
+        return;
+    }
+    /* The launcher's contact URI holds its addresses and port: no two live
+     * launchers share it, whichever VMs they run in, while jobids alone do
+     * collide across VMs (they derive from hostname and pid). */
+    const char *token = getenv("OMPI_MCA_orte_hnp_uri");
+    if (NULL == token) {
+        token = getenv("PMIX_SERVER_URI41");
+    }
+    ivm_job_key_make(key, jobid, NULL != token ? token : "");
+}
+
+static int attach_one(const char *spec, bool explicit_request, mca_common_ivm_device_t *dev)
+{
+    ivm_attach_opts_t ao = {(unsigned) mca_common_ivm_params.format_timeout_ms,
+                            mca_common_ivm_params.auto_format, 0, 0};
+    ivm_join_opts_t jo = {.label = opal_jobid_print(OPAL_PROC_MY_NAME.jobid),
+                          .host = opal_process_info.nodename,
+                          .rank = OPAL_PROC_MY_NAME.vpid,
+                          .part_size = mca_common_ivm_params.partition_size,
+                          .lock_timeout_ms = (unsigned) mca_common_ivm_params.lock_timeout_ms};
+    ivm_region_t *r = &dev->region;
+
+    int rc = ivm_region_open(r, spec, false);
+    if (IVM_OK == rc) {
+        rc = ivm_region_attach(r, &ao);
+    }
+    if (IVM_OK == rc && mca_common_ivm_params.uncached_threshold > 0) {
+        ivm_region_probe_uncached(r, mca_common_ivm_params.uncached_threshold);
+        if (r->uncached) {
+            char ratio[32];
+            snprintf(ratio, sizeof(ratio), "%.0f", r->uncached_ratio);
+            opal_show_help(HELP_FILE, "uncached", true, opal_process_info.nodename,
+                           r->map.spec, ratio);
+        }
+    }
+    if (IVM_OK == rc) {
+        job_key(jo.key);
+        rc = ivm_job_join(r, &jo, &dev->member);
+    }
+    if (IVM_OK != rc) {
+        report(explicit_request, spec, rc, r->errmsg);
+        ivm_region_close(r);
+        return OPAL_ERR_NOT_AVAILABLE;
+    }
+    if (mca_common_ivm_params.output >= 0) {
+        char id[2 * IVM_ID_LEN + 1];
+        ivm_hex(r->region_id, IVM_ID_LEN, id);
+        opal_output_verbose(5, mca_common_ivm_params.output,
+                            "common:ivm: attached %s (%s), region %s, job %u%s, slot %u, "
+                            "partition %llu bytes at %llu",
+                            r->map.spec, ivm_mapping_kind(&r->map), id, dev->member.job,
+                            dev->member.created_job ? " (created)" : "", dev->member.slot,
+                            (unsigned long long) dev->member.part_size,
+                            (unsigned long long) dev->member.part_off);
+    }
+    return OPAL_SUCCESS;
+}
+
+static int device_specs(bool explicit_request, char specs[][IVM_SPEC_LEN], int *count)
+{
+    *count = 0;
+    if ('\0' != mca_common_ivm_params.device[0]) {
+        char **list = opal_argv_split(mca_common_ivm_params.device, ',');
+        for (int i = 0; NULL != list && NULL != list[i] && *count < IVM_MAX_DEVICES; i++) {
+            snprintf(specs[(*count)++], IVM_SPEC_LEN, "%s", list[i]);
+        }
+        opal_argv_free(list);
+        return OPAL_SUCCESS;
+    }
+    if (IVM_OK != ivm_device_discover(specs, IVM_MAX_DEVICES, count)) {
+        report(explicit_request, "(auto)", IVM_ERR_NOT_FOUND,
+               "no ivshmem PCI device (1af4:1110) and no " IVM_DEFAULT_DEVICE_PATH);
+        return OPAL_ERR_NOT_AVAILABLE;
+    }
+    return OPAL_SUCCESS;
+}
+
+int mca_common_ivm_init(bool explicit_request)
+{
+    char specs[IVM_MAX_DEVICES][IVM_SPEC_LEN];
+    int count;
+
+    if (refcount++ > 0) {
+        return init_status;
+    }
+    if (mca_common_ivm_params.verbose > 0) {
+        mca_common_ivm_params.output = opal_output_open(NULL);
+        opal_output_set_verbosity(mca_common_ivm_params.output, mca_common_ivm_params.verbose);
+    }
+#ifdef MCA_COMMON_IVM_HELPDIR
+    /* standalone installs outside Open MPI's prefix keep help files here */
+    opal_show_help_add_dir(MCA_COMMON_IVM_HELPDIR);
+#endif
+    init_status = device_specs(explicit_request, specs, &count);
+    for (int i = 0; OPAL_SUCCESS == init_status && i < count; i++) {
+        if (OPAL_SUCCESS == attach_one(specs[i], explicit_request, &devices[ndevices])) {
+            ndevices++;
+        }
+    }
+    if (OPAL_SUCCESS == init_status && 0 == ndevices) {
+        init_status = OPAL_ERR_NOT_AVAILABLE;
+    }
+    return init_status;
+}
+
+void mca_common_ivm_fini(void)
+{
+    if (refcount <= 0 || --refcount > 0) {
+        return;
+    }
+    for (int i = 0; i < ndevices; i++) {
+        ivm_region_t *r = &devices[i].region;
+        if (IVM_OK != ivm_job_leave(r, &devices[i].member,
+                                    (unsigned) mca_common_ivm_params.lock_timeout_ms)) {
+            verbose(1, "common:ivm: leaving %s: %s", r->map.spec, r->errmsg);
+        }
+        ivm_region_close(r);
+    }
+    ndevices = 0;
+    init_status = OPAL_ERR_NOT_INITIALIZED;
+    if (mca_common_ivm_params.output >= 0) {
+        opal_output_close(mca_common_ivm_params.output);
+        mca_common_ivm_params.output = -1;
+    }
+}
+
+int mca_common_ivm_device_count(void)
+{
+    return ndevices;
+}
+
+mca_common_ivm_device_t *mca_common_ivm_device_get(int index)
+{
+    return (index >= 0 && index < ndevices) ? &devices[index] : NULL;
+}
+
+void mca_common_ivm_modex_pack(mca_common_ivm_modex_t *blob, size_t *len)
+{
+    memset(blob, 0, sizeof(*blob));
+    blob->magic = MCA_COMMON_IVM_MODEX_MAGIC;
+    blob->version = MCA_COMMON_IVM_MODEX_VERSION;
+    blob->count = (uint16_t) ndevices;
+    for (int i = 0; i < ndevices; i++) {
+        mca_common_ivm_modex_entry_t *e = &blob->entry[i];
+        memcpy(e->region_id, devices[i].region.region_id, IVM_ID_LEN);
+        e->nonce = devices[i].member.nonce;
+        e->slot = devices[i].member.slot;
+        e->slot_gen = devices[i].member.slot_gen;
+        e->job = devices[i].member.job;
+        e->job_gen = devices[i].member.job_gen;
+    }
+    *len = offsetof(mca_common_ivm_modex_t, entry) + (size_t) ndevices * sizeof(blob->entry[0]);
+}
+
+int mca_common_ivm_modex_send(void)
+{
+    mca_common_ivm_modex_t blob;
+    size_t len;
+    int rc;
+    mca_common_ivm_modex_pack(&blob, &len);
+    OPAL_MODEX_SEND_STRING(rc, OPAL_PMIX_GLOBAL, MCA_COMMON_IVM_MODEX_KEY, &blob, len);
+    return rc;
+}
+
+int mca_common_ivm_modex_locate(const void *data, size_t len, int *device,
+                                mca_common_ivm_modex_entry_t *entry)
+{
+    mca_common_ivm_modex_t blob;
+    size_t head = offsetof(mca_common_ivm_modex_t, entry);
+
+    /* The blob comes from another process: check its size before reading. */
+    if (NULL == data || len < head || len > sizeof(blob)) {
+        return OPAL_ERR_UNREACH;
+    }
+    memcpy(&blob, data, len);
+    if (MCA_COMMON_IVM_MODEX_MAGIC != blob.magic || MCA_COMMON_IVM_MODEX_VERSION != blob.version
+        || blob.count > IVM_MAX_DEVICES || len < head + blob.count * sizeof(blob.entry[0])) {
+        return OPAL_ERR_UNREACH;
+    }
+    for (int k = 0; k < blob.count; k++) {
+        const mca_common_ivm_modex_entry_t *e = &blob.entry[k];
+        for (int d = 0; d < ndevices; d++) {
+            ivm_region_t *r = &devices[d].region;
+            if (0 != memcmp(e->region_id, r->region_id, IVM_ID_LEN)) {
+                continue;
+            }
+            if (!ivm_slot_verify(r, e->slot, e->slot_gen, e->nonce)) {
+                /* same id but not the same memory: a copied region file */
+                verbose(5, "common:ivm: peer names region of %s%s but its slot proof fails",
+                        r->map.spec, " (copied device file?)");
+                continue;
+            }
+            *device = d;
+            *entry = *e;
+            return OPAL_SUCCESS;
+        }
+    }
+    return OPAL_ERR_UNREACH;
+}
+
+int mca_common_ivm_peer_locate(const opal_process_name_t *peer, int *device,
+                               mca_common_ivm_modex_entry_t *entry)
+{
+    void *data = NULL;
+    size_t size = 0;
+    int rc;
+    OPAL_MODEX_RECV_STRING(rc, MCA_COMMON_IVM_MODEX_KEY, peer, &data, &size);
+    if (OPAL_SUCCESS != rc) {
+        return OPAL_ERR_UNREACH;
+    }
+    rc = mca_common_ivm_modex_locate(data, size, device, entry);
+    free(data);
+    return rc;
+}

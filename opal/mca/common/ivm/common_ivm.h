@@ -1,0 +1,110 @@
+/*
+ * Copyright (c) 2026 The ivm authors.  All rights reserved.
+ * $COPYRIGHT$
+ *
+ * Additional copyrights may follow
+ *
+ * $HEADER$
+ */
+
+/**
+ * @file
+ *
+ * Open MPI side of the ivm device layer, shared by btl/ivm, mpool/ivm and
+ * coll/ivm: MCA parameters (opal_common_ivm_*, with btl_/mpool_/coll_ivm_
+ * synonyms), a reference-counted attachment of this process to every ivm
+ * device it can see (one process slot per device, in its job's partition),
+ * the modex blob that tells peers where we are, and the co-location test
+ * that decides who can reach whom.
+ */
+
+#ifndef MCA_COMMON_IVM_H
+#define MCA_COMMON_IVM_H
+
+#include "opal_config.h"
+
+#include "opal/mca/mca.h"
+#include "opal/util/proc.h"
+
+#include "common_ivm_core.h"
+
+BEGIN_C_DECLS
+
+#define MCA_COMMON_IVM_MODEX_KEY "opal.common.ivm.1"
+#define MCA_COMMON_IVM_MODEX_MAGIC 0x4d44564du /* "MVDM" */
+#define MCA_COMMON_IVM_MODEX_VERSION 1
+
+/** One attached device (process-local). */
+typedef struct mca_common_ivm_device {
+    ivm_region_t region;
+    ivm_member_t member;
+} mca_common_ivm_device_t;
+
+/** What a process publishes per device: the node identifier (region id)
+ * and the slot whose nonce proves real sharing. */
+typedef struct mca_common_ivm_modex_entry {
+    uint8_t region_id[IVM_ID_LEN];
+    uint64_t nonce;
+    uint32_t slot;
+    uint32_t slot_gen;
+    uint32_t job;
+    uint32_t job_gen;
+} mca_common_ivm_modex_entry_t;
+
+typedef struct mca_common_ivm_modex {
+    uint32_t magic;
+    uint16_t version;
+    uint16_t count;
+    mca_common_ivm_modex_entry_t entry[IVM_MAX_DEVICES];
+} mca_common_ivm_modex_t;
+
+/** Parameter storage (registered by mca_common_ivm_register). */
+typedef struct mca_common_ivm_params {
+    char *device;
+    size_t partition_size;
+    int lock_timeout_ms;
+    int format_timeout_ms;
+    bool auto_format;
+    double uncached_threshold;
+    char *job_key;
+    int verbose;
+    int output;
+} mca_common_ivm_params_t;
+
+OPAL_DECLSPEC extern mca_common_ivm_params_t mca_common_ivm_params;
+
+/** Register the opal_common_ivm_* parameters and, when @component is
+ * given, synonyms under its framework (e.g. btl_ivm_device). */
+OPAL_DECLSPEC void mca_common_ivm_register(const mca_base_component_t *component);
+
+/** Attach to the devices (first call does the work; later calls add a
+ * reference).  Returns OPAL_SUCCESS when at least one device is usable.
+ * With @explicit_request, failures are shown to the user (show_help);
+ * otherwise they are reported at verbose level only, since a machine
+ * without a device is normal. */
+OPAL_DECLSPEC int mca_common_ivm_init(bool explicit_request);
+OPAL_DECLSPEC void mca_common_ivm_fini(void);
+
+OPAL_DECLSPEC int mca_common_ivm_device_count(void);
+OPAL_DECLSPEC mca_common_ivm_device_t *mca_common_ivm_device_get(int index);
+
+/** Fill our modex blob; @len gets the number of meaningful bytes. */
+OPAL_DECLSPEC void mca_common_ivm_modex_pack(mca_common_ivm_modex_t *blob, size_t *len);
+
+/** Publish the blob (global scope: peers are on other PMIx nodes). */
+OPAL_DECLSPEC int mca_common_ivm_modex_send(void);
+
+/** Is the peer that published @blob co-located with us?  On success
+ * @device gets the index of the shared device and @entry the peer's entry.
+ * Validates the untrusted blob; returns OPAL_ERR_UNREACH when no device is
+ * shared (including a copied region file: same id, nonce not readable). */
+OPAL_DECLSPEC int mca_common_ivm_modex_locate(const void *blob, size_t len, int *device,
+                                              mca_common_ivm_modex_entry_t *entry);
+
+/** mca_common_ivm_modex_locate on the blob the peer published. */
+OPAL_DECLSPEC int mca_common_ivm_peer_locate(const opal_process_name_t *peer, int *device,
+                                             mca_common_ivm_modex_entry_t *entry);
+
+END_C_DECLS
+
+#endif /* MCA_COMMON_IVM_H */
