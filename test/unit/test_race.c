@@ -144,7 +144,7 @@ static void claim_race(const char *path, int iters)
         CHECK_RC(ivm_slot_read(&r, i, &se), IVM_OK);
         CHECK(IVM_SLOT_FREE == se.state);
     }
-    CHECK(0 == atomic_load(&ivm_sb(&r)->lock));
+    CHECK(0 == atomic_load(&ivm_sb(&r)->lock.word));
     ivm_region_close(&r);
 }
 

@@ -131,10 +131,10 @@ static void test_lock(ivm_region_t *r)
     int status;
     waitpid(pid, &status, 0);
     CHECK(WIFEXITED(status) && 0 == WEXITSTATUS(status));
-    CHECK(0 != atomic_load(&ivm_sb(r)->lock));
+    CHECK(0 != atomic_load(&ivm_sb(r)->lock.word));
     CHECK_RC(ivm_lock_acquire(r, 100, &token), IVM_OK);
     ivm_lock_release(r, token);
-    CHECK(0 == atomic_load(&ivm_sb(r)->lock));
+    CHECK(0 == atomic_load(&ivm_sb(r)->lock.word));
 
     /* a live holder: bounded wait, then a message naming it */
     pid = fork();
@@ -160,7 +160,7 @@ static void test_lock(ivm_region_t *r)
     CHECK_RC(ivm_lock_acquire(r, 100, &token), IVM_OK);
     ivm_lock_release(r, token);
     /* the admin's way out */
-    atomic_store(&ivm_sb(r)->lock, 42);
+    atomic_store(&ivm_sb(r)->lock.word, 42);
     CHECK_RC(ivm_lock_break(r), IVM_OK);
     CHECK_RC(ivm_lock_acquire(r, 100, &token), IVM_OK);
     ivm_lock_release(r, token);

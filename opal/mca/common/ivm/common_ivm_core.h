@@ -153,7 +153,10 @@ int ivm_owner_self(struct ivm_owner *o);
 int ivm_owner_liveness(const struct ivm_owner *o);
 bool ivm_owner_same_vm(const struct ivm_owner *a, const struct ivm_owner *b);
 
-/* ---- region lock (common_ivm_lock.c) ---- */
+/* ---- lock words (common_ivm_lock.c) ---- */
+int ivm_lockword_acquire(ivm_region_t *r, struct ivm_lockword *lw, const char *what,
+                         unsigned timeout_ms, uint64_t *token);
+void ivm_lockword_release(struct ivm_lockword *lw, uint64_t token);
 int ivm_lock_acquire(ivm_region_t *r, unsigned timeout_ms, uint64_t *token);
 void ivm_lock_release(ivm_region_t *r, uint64_t token);
 int ivm_lock_break(ivm_region_t *r);

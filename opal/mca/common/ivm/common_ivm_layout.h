@@ -83,6 +83,15 @@ struct ivm_owner {
     uint64_t start_time; /* /proc/<pid>/stat field 22: clock ticks since boot */
 };
 
+/** A lock word usable by processes on different kernels: taken with a CAS
+ * of a random token, never a futex.  W/R: lockers.  The holder record is
+ * written after taking the lock and lets waiters prove a holder dead. */
+struct ivm_lockword {
+    _Atomic uint64_t word;  /* 0 = free, else the holder's random token */
+    _Atomic uint64_t epoch; /* bumped by every acquisition (diagnostic) */
+    struct ivm_owner holder;
+};
+
 /** Region geometry, written once at format time.  W: formatter. R: all. */
 struct ivm_layout {
     uint64_t job_table_off;
@@ -111,10 +120,8 @@ struct ivm_superblock {
     uint32_t pad0;
 
     /* --- dynamic part, own cache lines. */
-    _Alignas(IVM_CACHELINE) _Atomic uint64_t lock; /* W/R: lockers; 0 = free, else holder token */
-    _Atomic uint64_t lock_epoch;                   /* W: lock holder; bumps per acquisition */
-    struct ivm_owner lock_holder;                  /* W: lock holder after acquiring (diagnostic) */
-    _Atomic uint64_t change_count;                 /* W: lock holder; bumped by job/slot changes */
+    _Alignas(IVM_CACHELINE) struct ivm_lockword lock; /* serialises job/slot table changes */
+    _Atomic uint64_t change_count;                    /* W: lock holder; bumped per change */
     uint8_t pad1[IVM_SB_SIZE - 192];
 };
 
@@ -150,6 +157,7 @@ struct ivm_slot_entry {
 
 /* The format is an ABI between kernels: pin every size and offset. */
 _Static_assert(sizeof(struct ivm_owner) == 32, "ivm_owner size");
+_Static_assert(sizeof(struct ivm_lockword) == 48, "ivm_lockword size");
 _Static_assert(sizeof(struct ivm_layout) == 56, "ivm_layout size");
 _Static_assert(offsetof(struct ivm_superblock, magic) == 0, "magic at 0");
 _Static_assert(offsetof(struct ivm_superblock, version) == 8, "version at 8");
@@ -158,6 +166,7 @@ _Static_assert(offsetof(struct ivm_superblock, region_id) == 24, "region id at 2
 _Static_assert(offsetof(struct ivm_superblock, layout) == 48, "layout at 48");
 _Static_assert(offsetof(struct ivm_superblock, header_crc) == 104, "crc at 104");
 _Static_assert(offsetof(struct ivm_superblock, lock) == 128, "lock on its own line");
+_Static_assert(offsetof(struct ivm_superblock, change_count) == 176, "change count");
 _Static_assert(sizeof(struct ivm_superblock) == IVM_SB_SIZE, "superblock is one page");
 _Static_assert(sizeof(struct ivm_job_entry) == 128, "job entry size");
 _Static_assert(sizeof(struct ivm_slot_entry) == 128, "slot entry size");

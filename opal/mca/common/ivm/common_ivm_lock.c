@@ -7,47 +7,50 @@
  * $HEADER$
  */
 
-/* The region lock: serialises the rare changes of the job and slot tables
- * (attach, detach, reclaim, ivmctl).  It is a single 64-bit word taken with
- * a CAS, never a futex or pthread mutex, because its users run on different
- * kernels.  A holder that dies would block everyone, so waits are bounded:
- * when the timeout expires the lock is stolen if its holder is provably dead
- * (same VM), otherwise the caller gets IVM_ERR_TIMEOUT and a message naming
- * the holder, and `ivmctl clean --break-lock` is the admin's way out. */
+/* Lock words in the region: the region lock serialises the rare changes of
+ * the job and slot tables (attach, detach, reclaim, ivmctl); each job
+ * partition has one for its large-block allocator.  A lock word is a
+ * 64-bit word taken with a CAS, never a futex or pthread mutex, because its
+ * users run on different kernels.  A holder that dies would block everyone,
+ * so waits are bounded: when the timeout expires the lock is stolen if its
+ * holder is provably dead (same VM), otherwise the caller gets
+ * IVM_ERR_TIMEOUT and a message naming the holder; `ivmctl clean
+ * --break-lock` is the admin's way out for the region lock. */
 
 #include <string.h>
 
 #include "common_ivm_core.h"
 
-static void describe_holder(ivm_region_t *r, const struct ivm_owner *h, unsigned timeout_ms)
+static void describe_holder(ivm_region_t *r, const char *what, const struct ivm_owner *h,
+                            unsigned timeout_ms)
 {
     char vm[2 * IVM_ID_LEN + 1];
     ivm_hex(h->vm_id, 8, vm);
     ivm_error(r, IVM_ERR_TIMEOUT,
-              "the region lock of %s has been held for more than %u ms by pid %llu of VM %s; "
+              "the %s of %s has been held for more than %u ms by pid %llu of VM %s; "
               "if that process is gone, run 'ivmctl clean --break-lock %s'",
-              r->map.spec, timeout_ms, (unsigned long long) h->pid, vm, r->map.spec);
+              what, r->map.spec, timeout_ms, (unsigned long long) h->pid, vm, r->map.spec);
 }
 
-static bool try_take(struct ivm_superblock *sb, uint64_t expect, uint64_t token)
+static bool try_take(struct ivm_lockword *lw, uint64_t expect, uint64_t token)
 {
-    /* acq_rel: acquire pairs with the release in ivm_lock_release so the
-     * tables written by the previous holder are visible to us. */
-    return atomic_compare_exchange_strong_explicit(&sb->lock, &expect, token,
+    /* acq_rel: acquire pairs with the release in ivm_lockword_release so
+     * the data written by the previous holder is visible to us. */
+    return atomic_compare_exchange_strong_explicit(&lw->word, &expect, token,
                                                    memory_order_acq_rel, memory_order_relaxed);
 }
 
-static void record_holder(struct ivm_superblock *sb)
+static void record_holder(struct ivm_lockword *lw)
 {
     struct ivm_owner me;
     ivm_owner_self(&me);
-    memcpy(&sb->lock_holder, &me, sizeof(me));
-    atomic_fetch_add_explicit(&sb->lock_epoch, 1, memory_order_relaxed);
+    memcpy(&lw->holder, &me, sizeof(me));
+    atomic_fetch_add_explicit(&lw->epoch, 1, memory_order_relaxed);
 }
 
-int ivm_lock_acquire(ivm_region_t *r, unsigned timeout_ms, uint64_t *token)
+int ivm_lockword_acquire(ivm_region_t *r, struct ivm_lockword *lw, const char *what,
+                         unsigned timeout_ms, uint64_t *token)
 {
-    struct ivm_superblock *sb = ivm_sb(r);
     uint64_t mine = 0, deadline = ivm_now_ms() + timeout_ms;
 
     while (0 == mine) {
@@ -55,17 +58,17 @@ int ivm_lock_acquire(ivm_region_t *r, unsigned timeout_ms, uint64_t *token)
             return ivm_error(r, IVM_ERR_SYSTEM, "getrandom failed");
         }
     }
-    uint64_t first_seen = atomic_load_explicit(&sb->lock, memory_order_relaxed);
+    uint64_t first_seen = atomic_load_explicit(&lw->word, memory_order_relaxed);
     unsigned handovers = 0;
     for (unsigned it = 0;; it++) {
-        if (try_take(sb, 0, mine)) {
+        if (try_take(lw, 0, mine)) {
             break;
         }
         if (ivm_now_ms() < deadline) {
             ivm_pause(it);
             continue;
         }
-        uint64_t held = atomic_load_explicit(&sb->lock, memory_order_acquire);
+        uint64_t held = atomic_load_explicit(&lw->word, memory_order_acquire);
         if (0 == held) {
             continue; /* released just now */
         }
@@ -73,9 +76,9 @@ int ivm_lock_acquire(ivm_region_t *r, unsigned timeout_ms, uint64_t *token)
          * the holder record is its own, not its predecessor's) and that is
          * provably dead. */
         struct ivm_owner holder;
-        memcpy(&holder, &sb->lock_holder, sizeof(holder));
+        memcpy(&holder, &lw->holder, sizeof(holder));
         if (held == first_seen && IVM_DEAD == ivm_owner_liveness(&holder)
-            && try_take(sb, held, mine)) {
+            && try_take(lw, held, mine)) {
             break;
         }
         if (held != first_seen && ++handovers < 8) {
@@ -85,27 +88,35 @@ int ivm_lock_acquire(ivm_region_t *r, unsigned timeout_ms, uint64_t *token)
             deadline = ivm_now_ms() + timeout_ms;
             continue;
         }
-        describe_holder(r, &holder, timeout_ms);
+        describe_holder(r, what, &holder, timeout_ms);
         return IVM_ERR_TIMEOUT;
     }
-    record_holder(sb);
+    record_holder(lw);
     *token = mine;
     return IVM_OK;
 }
 
-void ivm_lock_release(ivm_region_t *r, uint64_t token)
+void ivm_lockword_release(struct ivm_lockword *lw, uint64_t token)
 {
-    struct ivm_superblock *sb = ivm_sb(r);
     uint64_t expect = token;
     /* release pairs with the acquire of the next try_take().  If the token
      * no longer matches, the lock was broken by an admin: leave it. */
-    atomic_compare_exchange_strong_explicit(&sb->lock, &expect, 0, memory_order_release,
+    atomic_compare_exchange_strong_explicit(&lw->word, &expect, 0, memory_order_release,
                                             memory_order_relaxed);
+}
+
+int ivm_lock_acquire(ivm_region_t *r, unsigned timeout_ms, uint64_t *token)
+{
+    return ivm_lockword_acquire(r, &ivm_sb(r)->lock, "region lock", timeout_ms, token);
+}
+
+void ivm_lock_release(ivm_region_t *r, uint64_t token)
+{
+    ivm_lockword_release(&ivm_sb(r)->lock, token);
 }
 
 int ivm_lock_break(ivm_region_t *r)
 {
-    struct ivm_superblock *sb = ivm_sb(r);
-    atomic_store_explicit(&sb->lock, 0, memory_order_release);
+    atomic_store_explicit(&ivm_sb(r)->lock.word, 0, memory_order_release);
     return IVM_OK;
 }

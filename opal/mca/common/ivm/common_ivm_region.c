@@ -239,6 +239,12 @@ static int try_format_zeroed(ivm_region_t *r, const ivm_attach_opts_t *o, bool *
 
     *formatted = false;
     if (!superblock_is_zero(r)) {
+        /* A formatter's CAS comes before its other stores: if state reads
+         * non-zero now, our earlier zero was stale and the caller retries. */
+        atomic_thread_fence(memory_order_seq_cst);
+        if (IVM_SB_ZERO != atomic_load_explicit(&ivm_sb(r)->state, memory_order_acquire)) {
+            return IVM_OK;
+        }
         int rc = foreign_or_version(r, ivm_sb(r));
         return (IVM_OK != rc) ? rc
                               : ivm_error(r, IVM_ERR_CORRUPT,

@@ -150,7 +150,7 @@ static void print_header(const ivm_region_t *r, const struct usage *u, bool json
     char id[2 * IVM_ID_LEN + 1], when[32];
     ivm_hex(r->region_id, IVM_ID_LEN, id);
     fmt_time(sb->format_time, when, sizeof(when));
-    uint64_t lock = atomic_load(&sb->lock);
+    uint64_t lock = atomic_load(&sb->lock.word);
     if (json) {
         printf("{\"device\":{\"spec\":\"%s\",\"kind\":\"%s\",\"mapped_size\":%zu},\n"
                " \"superblock\":{\"magic\":\"0x%016llx\",\"version\":%u,\"region_size\":%llu,"
@@ -166,7 +166,7 @@ static void print_header(const ivm_region_t *r, const struct usage *u, bool json
                r->layout.chunk_size, u->jobs_active, u->slots_claimed,
                (unsigned long long) u->heap_used,
                (unsigned long long) (r->layout.heap_size - u->heap_used), lock ? "true" : "false",
-               lock ? (unsigned long long) sb->lock_holder.pid : 0ULL);
+               lock ? (unsigned long long) sb->lock.holder.pid : 0ULL);
         return;
     }
     printf("device:       %s (%s, %zu bytes mapped)\n", r->map.spec, ivm_mapping_kind(&r->map),
@@ -181,7 +181,7 @@ static void print_header(const ivm_region_t *r, const struct usage *u, bool json
            u->jobs_active, u->slots_claimed, (unsigned long long) u->heap_used,
            (unsigned long long) (r->layout.heap_size - u->heap_used));
     if (lock) {
-        printf("lock:         held by pid %llu\n", (unsigned long long) sb->lock_holder.pid);
+        printf("lock:         held by pid %llu\n", (unsigned long long) sb->lock.holder.pid);
     }
 }
 
