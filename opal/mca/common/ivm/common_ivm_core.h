@@ -106,6 +106,19 @@ typedef struct ivm_member {
     bool created_job;
 } ivm_member_t;
 
+/** A process's handle on its job's heap (process-local; pointers into its
+ * own mapping, validated at open). */
+typedef struct ivm_heap {
+    ivm_region_t *r;
+    struct ivm_part_header *hdr;
+    uint64_t part_off;
+    uint64_t data_off; /* region offset of the first data chunk */
+    uint32_t nchunks;
+    _Atomic uint64_t *bitmap;
+    _Atomic uint32_t *info;
+    unsigned lock_timeout_ms;
+} ivm_heap_t;
+
 typedef struct ivm_reclaim_stats {
     unsigned slots_freed;
     unsigned jobs_freed;
@@ -172,6 +185,15 @@ int ivm_job_read(ivm_region_t *r, uint32_t idx, struct ivm_job_entry *out);
 int ivm_slot_read(ivm_region_t *r, uint32_t idx, struct ivm_slot_entry *out);
 int ivm_slot_verify(ivm_region_t *r, uint32_t slot, uint32_t slot_gen, uint64_t nonce);
 uint8_t *ivm_ptr(const ivm_region_t *r, uint64_t off, uint64_t len);
+
+/* ---- job heap (common_ivm_heap.c) ---- */
+uint64_t ivm_heap_min_partition(void);
+int ivm_heap_init(ivm_region_t *r, uint64_t part_off, uint64_t part_size);
+int ivm_heap_open(ivm_heap_t *h, ivm_region_t *r, uint64_t part_off, uint64_t part_size,
+                  unsigned lock_timeout_ms);
+int ivm_heap_alloc(ivm_heap_t *h, uint64_t size, uint64_t align, uint64_t *off);
+int ivm_heap_free(ivm_heap_t *h, uint64_t off);
+uint64_t ivm_heap_in_use(const ivm_heap_t *h);
 
 #ifdef __cplusplus
 }

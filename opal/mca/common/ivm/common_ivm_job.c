@@ -228,8 +228,8 @@ static int create_job(ivm_region_t *r, const ivm_join_opts_t *o, uint32_t *idx)
 {
     uint64_t size = (o->part_size + IVM_CHUNK_SIZE - 1) / IVM_CHUNK_SIZE * IVM_CHUNK_SIZE;
     uint64_t off = 0;
-    if (0 == size) {
-        size = IVM_CHUNK_SIZE;
+    if (size < ivm_heap_min_partition()) {
+        size = ivm_heap_min_partition();
     }
     for (uint32_t j = 0; j < r->layout.job_count; j++) {
         struct ivm_job_entry *e = job_at(r, j);
@@ -237,6 +237,9 @@ static int create_job(ivm_region_t *r, const ivm_join_opts_t *o, uint32_t *idx)
             continue;
         }
         int rc = alloc_partition(r, size, &off);
+        if (IVM_OK == rc) {
+            rc = ivm_heap_init(r, off, size); /* before ACTIVE: joiners find it ready */
+        }
         if (IVM_OK != rc) {
             return rc;
         }

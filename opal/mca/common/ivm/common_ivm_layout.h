@@ -155,7 +155,44 @@ struct ivm_slot_entry {
     _Atomic uint64_t user[3];  /* owner-defined words (e.g. BTL receive queue offset) */
 };
 
+/* ---- job partition: the heap of one job (common_ivm_heap.c) ----
+ *
+ *   part_off + 0           struct ivm_part_header
+ *             bitmap_off   one bit per data chunk, set = in use
+ *             info_off     one uint32_t per data chunk (IVM_CHUNK_*)
+ *             data_off     data chunks (chunk aligned)
+ *
+ * Small blocks (IVM_HEAP_NCLASS power-of-two classes from 64 bytes) come
+ * from slabs of one chunk and are kept on lock-free per-class stacks; larger
+ * blocks are runs of chunks found in the bitmap under the partition lock. */
+#define IVM_PART_MAGIC 0x0054524150564949ULL /* "IIVPART\0" */
+#define IVM_HEAP_MIN_CLASS_SHIFT 6
+#define IVM_HEAP_NCLASS 10 /* 64 B .. 32 KiB */
+#define IVM_CHUNK_TAG_SHIFT 24
+#define IVM_CHUNK_FREE 0u
+#define IVM_CHUNK_SLAB 1u       /* low bits: size class */
+#define IVM_CHUNK_LARGE_HEAD 2u /* low bits: number of chunks */
+#define IVM_CHUNK_LARGE_TAIL 3u
+
+struct ivm_part_header {
+    uint64_t magic;      /* W: job creator, under the region lock */
+    uint32_t version;
+    uint32_t nchunks;    /* data chunks */
+    uint64_t part_size;
+    uint64_t bitmap_off; /* offsets relative to the partition */
+    uint64_t info_off;
+    uint64_t data_off;
+    uint32_t crc;        /* CRC-32C of magic..data_off */
+    uint32_t pad0;
+    _Alignas(IVM_CACHELINE) struct ivm_lockword lock; /* large-block allocator */
+    _Alignas(IVM_CACHELINE) _Atomic uint64_t class_head[IVM_HEAP_NCLASS]; /* tag<<32 | index+1 */
+    _Atomic uint64_t bytes_in_use;
+    uint8_t pad1[40];
+};
+
 /* The format is an ABI between kernels: pin every size and offset. */
+_Static_assert(sizeof(struct ivm_part_header) == 256, "partition header size");
+_Static_assert(offsetof(struct ivm_part_header, crc) == 48, "partition crc");
 _Static_assert(sizeof(struct ivm_owner) == 32, "ivm_owner size");
 _Static_assert(sizeof(struct ivm_lockword) == 48, "ivm_lockword size");
 _Static_assert(sizeof(struct ivm_layout) == 56, "ivm_layout size");
