@@ -190,7 +190,83 @@ struct ivm_part_header {
     uint8_t pad1[40];
 };
 
+/* ---- transport objects, allocated in the job heap (common_ivm_ring.h,
+ * common_ivm_fbox.h).  Referenced by region offsets only. ---- */
+
+#define IVM_RING_MAGIC 0x474e495256564949ULL /* "IIVVRING" */
+#define IVM_FBOX_MAGIC 0x584f424656564949ULL /* "IIVVFBOX" */
+
+/** One cell of a receive ring.  seq == position + 1 means "value is
+ * published for position"; the consumer then sets position + capacity,
+ * which frees the cell for the producer one lap later. */
+struct ivm_ring_cell {
+    _Atomic uint64_t seq;
+    _Atomic uint64_t value;
+};
+
+/** A process's receive ring: bounded, many producers (every peer of the
+ * job, in any VM), one consumer (the owner).  Values are region offsets
+ * of message headers, low bits used as flags. */
+struct ivm_ring {
+    uint64_t magic;     /* W: owner at creation */
+    uint32_t capacity;  /* power of two */
+    uint32_t owner_slot;
+    uint8_t pad0[48];
+    _Alignas(IVM_CACHELINE) _Atomic uint64_t tail; /* W/R: producers (CAS) */
+    uint8_t pad1[56];
+    _Alignas(IVM_CACHELINE) _Atomic uint64_t head; /* W: consumer; R: diagnostics */
+    uint8_t pad2[56];
+    struct ivm_ring_cell cells[]; /* capacity cells */
+};
+
+/** A fast box: a byte ring from one sender to one receiver for small
+ * messages.  Each message starts with one 64-bit header word (see
+ * IVM_FBOX_HDR_*) published with a release store by the sender and cleared
+ * by the receiver after consumption. */
+struct ivm_fbox {
+    uint64_t magic;        /* W: sender at creation */
+    uint32_t size;         /* data bytes, power of two */
+    uint32_t sender_slot;
+    uint8_t pad0[48];
+    _Alignas(IVM_CACHELINE) _Atomic uint64_t head; /* W: receiver (bytes consumed); R: sender */
+    uint8_t pad1[56];
+    uint8_t data[];        /* size bytes */
+};
+
+#define IVM_FBOX_ALIGN 16u
+#define IVM_FBOX_HDR_LEN(h) ((uint32_t) ((h) & 0xffffffffu))
+#define IVM_FBOX_HDR_TAG(h) ((uint8_t) ((h) >> 32))
+#define IVM_FBOX_HDR_FLAGS(h) ((uint8_t) ((h) >> 40))
+#define IVM_FBOX_HDR_SEQ(h) ((uint16_t) ((h) >> 48))
+#define IVM_FBOX_HDR(len, tag, flags, seq)                                                   \
+    ((uint64_t) (len) | (uint64_t) (tag) << 32 | (uint64_t) (flags) << 40                   \
+     | (uint64_t) (seq) << 48)
+#define IVM_FBOX_F_VALID 0x80u /* never zero: a cleared word is "nothing here" */
+#define IVM_FBOX_F_WRAP 0x40u  /* skip to the start of the ring */
+
+/** Header of a message sent through a receive ring, at the start of a
+ * fragment buffer in the sender's job heap; the payload follows. */
+struct ivm_msg_hdr {
+    uint32_t src_slot; /* sender's slot: where to return the fragment */
+    uint32_t len;      /* payload bytes */
+    uint8_t tag;       /* BTL active-message tag */
+    uint8_t flags;     /* IVM_MSG_F_* */
+    uint16_t pad0;
+    uint32_t cookie;   /* sender-local fragment index, echoed back */
+    uint64_t fbox_off; /* IVM_MSG_F_SETUP_FBOX: region offset of the fast box */
+    uint64_t reserved;
+};
+#define IVM_MSG_F_SETUP_FBOX 0x01u
+#define IVM_RING_V_RETURN 0x1u /* ring value flag: a fragment coming home */
+
 /* The format is an ABI between kernels: pin every size and offset. */
+_Static_assert(sizeof(struct ivm_ring_cell) == 16, "ring cell size");
+_Static_assert(offsetof(struct ivm_ring, tail) == 64 && offsetof(struct ivm_ring, head) == 128
+                   && sizeof(struct ivm_ring) == 192,
+               "ring header: producers and consumer on separate lines");
+_Static_assert(offsetof(struct ivm_fbox, head) == 64 && sizeof(struct ivm_fbox) == 128,
+               "fast box header");
+_Static_assert(sizeof(struct ivm_msg_hdr) == 32, "message header size");
 _Static_assert(sizeof(struct ivm_part_header) == 256, "partition header size");
 _Static_assert(offsetof(struct ivm_part_header, crc) == 48, "partition crc");
 _Static_assert(sizeof(struct ivm_owner) == 32, "ivm_owner size");
