@@ -137,6 +137,47 @@ static void job_key(uint8_t key[IVM_ID_LEN])
     ivm_job_key_make(key, jobid, NULL != token ? token : "");
 }
 
+static void *mpool_alloc(mca_mpool_base_module_t *mpool, size_t size, size_t align,
+                         uint32_t flags)
+{
+    mca_common_ivm_device_t *d = (mca_common_ivm_device_t *) ((char *) mpool
+                                 - offsetof(mca_common_ivm_device_t, mpool));
+    uint64_t off;
+    (void) flags;
+    if (IVM_OK != ivm_heap_alloc(&d->heap, size, align < 8 ? 8 : align, &off)) {
+        verbose(5, "common:ivm: %s%s", "job heap allocation failed: ", d->region.errmsg);
+        return NULL;
+    }
+    return d->region.map.base + off;
+}
+
+static void mpool_free(mca_mpool_base_module_t *mpool, void *addr)
+{
+    mca_common_ivm_device_t *d = (mca_common_ivm_device_t *) ((char *) mpool
+                                 - offsetof(mca_common_ivm_device_t, mpool));
+    uint64_t off = (uint64_t) ((uint8_t *) addr - d->region.map.base);
+    if (IVM_OK != ivm_heap_free(&d->heap, off)) {
+        verbose(1, "common:ivm: %s%s", "freeing job heap memory failed: ", d->region.errmsg);
+    }
+}
+
+static void *mpool_base(mca_mpool_base_module_t *mpool)
+{
+    mca_common_ivm_device_t *d = (mca_common_ivm_device_t *) ((char *) mpool
+                                 - offsetof(mca_common_ivm_device_t, mpool));
+    return d->region.map.base + d->member.part_off;
+}
+
+static void init_mpool(mca_common_ivm_device_t *dev)
+{
+    memset(&dev->mpool, 0, sizeof(dev->mpool));
+    dev->mpool.mpool_base = mpool_base;
+    dev->mpool.mpool_alloc = mpool_alloc;
+    dev->mpool.mpool_free = mpool_free;
+    dev->mpool.mpool_allocation_unit = 64;
+    dev->mpool.mpool_name = "ivm";
+}
+
 static int attach_one(const char *spec, bool explicit_request, mca_common_ivm_device_t *dev)
 {
     ivm_attach_opts_t ao = {(unsigned) mca_common_ivm_params.format_timeout_ms,
@@ -165,11 +206,19 @@ static int attach_one(const char *spec, bool explicit_request, mca_common_ivm_de
         job_key(jo.key);
         rc = ivm_job_join(r, &jo, &dev->member);
     }
+    if (IVM_OK == rc) {
+        rc = ivm_heap_open(&dev->heap, r, dev->member.part_off, dev->member.part_size,
+                           jo.lock_timeout_ms);
+        if (IVM_OK != rc) {
+            ivm_job_leave(r, &dev->member, jo.lock_timeout_ms);
+        }
+    }
     if (IVM_OK != rc) {
         report(explicit_request, spec, rc, r->errmsg);
         ivm_region_close(r);
         return OPAL_ERR_NOT_AVAILABLE;
     }
+    init_mpool(dev);
     if (mca_common_ivm_params.output >= 0) {
         char id[2 * IVM_ID_LEN + 1];
         ivm_hex(r->region_id, IVM_ID_LEN, id);
@@ -260,6 +309,26 @@ int mca_common_ivm_device_count(void)
 mca_common_ivm_device_t *mca_common_ivm_device_get(int index)
 {
     return (index >= 0 && index < ndevices) ? &devices[index] : NULL;
+}
+
+mca_mpool_base_module_t *mca_common_ivm_mpool(int device)
+{
+    return (device >= 0 && device < ndevices) ? &devices[device].mpool : NULL;
+}
+
+int mca_common_ivm_find(const void *addr, size_t len, int *device, uint64_t *off)
+{
+    for (int d = 0; d < ndevices; d++) {
+        const uint8_t *lo = devices[d].region.map.base + devices[d].member.part_off;
+        const uint8_t *p = (const uint8_t *) addr;
+        if (p >= lo && (size_t) (p - lo) <= devices[d].member.part_size
+            && len <= devices[d].member.part_size - (size_t) (p - lo)) {
+            *device = d;
+            *off = (uint64_t) (p - devices[d].region.map.base);
+            return OPAL_SUCCESS;
+        }
+    }
+    return OPAL_ERR_NOT_FOUND;
 }
 
 void mca_common_ivm_modex_pack(mca_common_ivm_modex_t *blob, size_t *len)

@@ -24,6 +24,7 @@
 #include "opal_config.h"
 
 #include "opal/mca/mca.h"
+#include "opal/mca/mpool/mpool.h"
 #include "opal/util/proc.h"
 
 #include "common_ivm_core.h"
@@ -38,6 +39,8 @@ BEGIN_C_DECLS
 typedef struct mca_common_ivm_device {
     ivm_region_t region;
     ivm_member_t member;
+    ivm_heap_t heap;              /**< the job partition's allocator */
+    mca_mpool_base_module_t mpool; /**< the same allocator as an Open MPI mpool */
 } mca_common_ivm_device_t;
 
 /** What a process publishes per device: the node identifier (region id)
@@ -87,6 +90,28 @@ OPAL_DECLSPEC void mca_common_ivm_fini(void);
 
 OPAL_DECLSPEC int mca_common_ivm_device_count(void);
 OPAL_DECLSPEC mca_common_ivm_device_t *mca_common_ivm_device_get(int index);
+
+/** An mpool whose memory lives in @device's job partition (used by the
+ * BTL's free lists and by mpool/ivm for MPI_Alloc_mem). */
+OPAL_DECLSPEC mca_mpool_base_module_t *mca_common_ivm_mpool(int device);
+
+/** Which device's job partition holds [addr, addr+len)?  Returns
+ * OPAL_SUCCESS with the device index and region offset, else
+ * OPAL_ERR_NOT_FOUND. */
+OPAL_DECLSPEC int mca_common_ivm_find(const void *addr, size_t len, int *device,
+                                      uint64_t *off);
+
+/** Local address of region offset @off of @device if [off, off+len) lies
+ * in our job partition, else NULL (offsets from peers are untrusted). */
+static inline void *mca_common_ivm_job_ptr(const mca_common_ivm_device_t *d, uint64_t off,
+                                            uint64_t len)
+{
+    uint64_t lo = d->member.part_off, hi = lo + d->member.part_size;
+    if (off < lo || off > hi || len > hi - off) {
+        return NULL;
+    }
+    return d->region.map.base + off;
+}
 
 /** Fill our modex blob; @len gets the number of meaningful bytes. */
 OPAL_DECLSPEC void mca_common_ivm_modex_pack(mca_common_ivm_modex_t *blob, size_t *len);
