@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "opal/constants.h"
+#include "opal/mca/base/mca_base_pvar.h"
 #include "opal/mca/base/mca_base_var.h"
 #include "opal/mca/pmix/pmix.h"
 #include "opal/util/argv.h"
@@ -38,6 +39,8 @@ mca_common_ivm_params_t mca_common_ivm_params = {
     .verbose = 0,
     .output = -1,
 };
+
+mca_common_ivm_counters_t mca_common_ivm_counters;
 
 static int refcount = 0;
 static int init_status = OPAL_ERR_NOT_INITIALIZED;
@@ -98,6 +101,34 @@ void mca_common_ivm_register(const mca_base_component_t *component)
         mca_base_var_register_synonym(device_var_index, component->mca_project_name,
                                       component->mca_type_name, component->mca_component_name,
                                       "device", 0);
+    }
+}
+
+void mca_common_ivm_register_pvars(const mca_base_component_t *component)
+{
+    static const struct {
+        const char *name, *desc;
+        unsigned long long *ctx;
+    } vars[] = {
+        {"fbox_messages", "Messages sent inline in fast boxes", &mca_common_ivm_counters.fbox_msgs},
+        {"fbox_bytes", "Bytes sent inline in fast boxes", &mca_common_ivm_counters.fbox_bytes},
+        {"queue_messages", "Fragments sent through receive rings",
+         &mca_common_ivm_counters.ring_msgs},
+        {"queue_bytes", "Bytes sent in fragments through receive rings",
+         &mca_common_ivm_counters.ring_bytes},
+        {"single_copy_operations", "Single-copy put/get operations on the region",
+         &mca_common_ivm_counters.rdma_ops},
+        {"single_copy_bytes", "Bytes moved by single-copy put/get",
+         &mca_common_ivm_counters.rdma_bytes},
+        {"atomic_operations", "Atomic operations executed on the region",
+         &mca_common_ivm_counters.atomic_ops},
+    };
+    for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
+        (void) mca_base_component_pvar_register(
+            component, vars[i].name, vars[i].desc, OPAL_INFO_LVL_4, MCA_BASE_PVAR_CLASS_COUNTER,
+            MCA_BASE_VAR_TYPE_UNSIGNED_LONG_LONG, NULL, MCA_BASE_VAR_BIND_NO_OBJECT,
+            MCA_BASE_PVAR_FLAG_READONLY | MCA_BASE_PVAR_FLAG_CONTINUOUS, NULL, NULL, NULL,
+            vars[i].ctx);
     }
 }
 

@@ -61,6 +61,21 @@ typedef struct mca_common_ivm_modex {
     mca_common_ivm_modex_entry_t entry[IVM_MAX_DEVICES];
 } mca_common_ivm_modex_t;
 
+/** Transport statistics, exported as MPI_T performance variables
+ * (btl_ivm_*).  They live in this library, which stays loaded, so reading
+ * them never touches an unloaded component. */
+typedef struct mca_common_ivm_counters {
+    unsigned long long fbox_msgs, fbox_bytes; /**< sent inline in fast boxes */
+    unsigned long long ring_msgs, ring_bytes; /**< sent as fragments through rings */
+    unsigned long long rdma_ops, rdma_bytes;  /**< single-copy put/get */
+    unsigned long long atomic_ops;            /**< atomics on the region */
+} mca_common_ivm_counters_t;
+
+OPAL_DECLSPEC extern mca_common_ivm_counters_t mca_common_ivm_counters;
+
+/** Register the counters as performance variables of @component. */
+OPAL_DECLSPEC void mca_common_ivm_register_pvars(const mca_base_component_t *component);
+
 /** Parameter storage (registered by mca_common_ivm_register). */
 typedef struct mca_common_ivm_params {
     char *device;

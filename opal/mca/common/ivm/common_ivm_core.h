@@ -184,6 +184,9 @@ int ivm_job_remove(ivm_region_t *r, uint32_t job, bool force, unsigned lock_time
 int ivm_job_read(ivm_region_t *r, uint32_t idx, struct ivm_job_entry *out);
 int ivm_slot_read(ivm_region_t *r, uint32_t idx, struct ivm_slot_entry *out);
 int ivm_slot_verify(ivm_region_t *r, uint32_t slot, uint32_t slot_gen, uint64_t nonce);
+int ivm_slot_user_set(ivm_region_t *r, uint32_t slot, unsigned k, uint64_t value);
+int ivm_slot_user_get(ivm_region_t *r, uint32_t slot, uint32_t job, uint32_t job_gen, unsigned k,
+                      uint64_t *value);
 uint8_t *ivm_ptr(const ivm_region_t *r, uint64_t off, uint64_t len);
 
 /* ---- job heap (common_ivm_heap.c) ---- */

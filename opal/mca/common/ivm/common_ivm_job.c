@@ -435,3 +435,29 @@ int ivm_slot_verify(ivm_region_t *r, uint32_t slot, uint32_t slot_gen, uint64_t 
     return IVM_SLOT_CLAIMED == atomic_load_explicit(&s->state, memory_order_acquire)
            && s->gen == slot_gen && atomic_load_explicit(&s->nonce, memory_order_relaxed) == nonce;
 }
+
+/* Owner-defined words of a slot (e.g. where the owner's receive ring is). */
+int ivm_slot_user_set(ivm_region_t *r, uint32_t slot, unsigned k, uint64_t value)
+{
+    if (slot >= r->layout.slot_count || k >= 3) {
+        return IVM_ERR_INVALID;
+    }
+    /* release: whatever @value points to is initialised before it */
+    atomic_store_explicit(&slot_at(r, slot)->user[k], value, memory_order_release);
+    return IVM_OK;
+}
+
+/* A peer's user word, only if the slot is claimed by a member of @job. */
+int ivm_slot_user_get(ivm_region_t *r, uint32_t slot, uint32_t job, uint32_t job_gen, unsigned k,
+                      uint64_t *value)
+{
+    struct ivm_slot_entry s;
+    if (k >= 3 || IVM_OK != ivm_slot_read(r, slot, &s) || IVM_SLOT_CLAIMED != s.state) {
+        return ivm_error(r, IVM_ERR_NOT_FOUND, "slot %u is not in use", slot);
+    }
+    if (s.job != job || s.job_gen != job_gen) {
+        return ivm_error(r, IVM_ERR_NOT_FOUND, "slot %u belongs to another job", slot);
+    }
+    *value = atomic_load_explicit(&slot_at(r, slot)->user[k], memory_order_acquire);
+    return IVM_OK;
+}

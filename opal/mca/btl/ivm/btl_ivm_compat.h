@@ -1,0 +1,46 @@
+/*
+ * Copyright (c) 2026 The ivm authors.  All rights reserved.
+ * $COPYRIGHT$
+ *
+ * Additional copyrights may follow
+ *
+ * $HEADER$
+ */
+
+/**
+ * @file
+ *
+ * What differs between BTL API versions, in one place.  Open MPI 4.1 (BTL
+ * 3.1) hands received data to the upper layer as (tag, descriptor, cbdata);
+ * Open MPI 5.0 (BTL 3.3) as one receive descriptor that also carries the
+ * endpoint.  The rest of btl/ivm calls mca_btl_ivm_deliver() only.
+ */
+
+#ifndef MCA_BTL_IVM_COMPAT_H
+#define MCA_BTL_IVM_COMPAT_H
+
+#include "btl_ivm.h"
+
+static inline void mca_btl_ivm_deliver(mca_btl_base_tag_t tag, const void *data, size_t len,
+                                       struct mca_btl_base_endpoint_t *ep)
+{
+    const mca_btl_active_message_callback_t *reg = mca_btl_base_active_message_trigger + tag;
+    mca_btl_base_segment_t seg = {.seg_addr.pval = (void *) data, .seg_len = len};
+
+    if (OPAL_UNLIKELY(NULL == reg->cbfunc)) {
+        mca_btl_ivm_peer_failed(ep, "sent a message with a tag nobody listens to");
+        return;
+    }
+#if defined(MCA_BTL_BASE_VERSION_3_3_0) /* Open MPI 5.0 */
+    mca_btl_base_receive_descriptor_t des = {.endpoint = ep, .des_segments = &seg,
+                                             .des_segment_count = 1, .tag = tag,
+                                             .cbdata = reg->cbdata};
+    reg->cbfunc(&mca_btl_ivm.super, &des);
+#else /* Open MPI 4.1 */
+    mca_btl_base_descriptor_t des = {.des_segments = &seg, .des_segment_count = 1};
+    (void) ep;
+    reg->cbfunc(&mca_btl_ivm.super, tag, &des, reg->cbdata);
+#endif
+}
+
+#endif /* MCA_BTL_IVM_COMPAT_H */

@@ -1,0 +1,302 @@
+/*
+ * Copyright (c) 2026 The ivm authors.  All rights reserved.
+ * $COPYRIGHT$
+ *
+ * Additional copyrights may follow
+ *
+ * $HEADER$
+ */
+
+/* btl/ivm module: the function table, reachability (add_procs), endpoints,
+ * descriptors (alloc, free, prepare_src) and finalize. */
+
+#include "opal_config.h"
+
+#include <string.h>
+
+#include "opal/class/opal_bitmap.h"
+#include "opal/datatype/opal_convertor.h"
+#include "opal/util/output.h"
+#include "opal/util/proc.h"
+#include "opal/util/show_help.h"
+
+#include "btl_ivm.h"
+#include "btl_ivm_endpoint.h"
+#include "btl_ivm_frag.h"
+
+static int ivm_del_procs(struct mca_btl_base_module_t *btl, size_t nprocs,
+                         struct opal_proc_t **procs, struct mca_btl_base_endpoint_t **peers);
+static int ivm_finalize(struct mca_btl_base_module_t *btl);
+static mca_btl_base_descriptor_t *ivm_alloc(struct mca_btl_base_module_t *btl,
+                                            struct mca_btl_base_endpoint_t *ep, uint8_t order,
+                                            size_t size, uint32_t flags);
+static int ivm_free(struct mca_btl_base_module_t *btl, mca_btl_base_descriptor_t *des);
+static mca_btl_base_descriptor_t *ivm_prepare_src(struct mca_btl_base_module_t *btl,
+                                                  struct mca_btl_base_endpoint_t *ep,
+                                                  struct opal_convertor_t *convertor,
+                                                  uint8_t order, size_t reserve, size_t *size,
+                                                  uint32_t flags);
+static int ivm_register_error(struct mca_btl_base_module_t *btl,
+                              mca_btl_base_module_error_cb_fn_t cb);
+
+mca_btl_ivm_module_t mca_btl_ivm = {
+    .super = {
+        .btl_component = &mca_btl_ivm_component.super,
+        .btl_add_procs = mca_btl_ivm_add_procs,
+        .btl_del_procs = ivm_del_procs,
+        .btl_finalize = ivm_finalize,
+        .btl_alloc = ivm_alloc,
+        .btl_free = ivm_free,
+        .btl_prepare_src = ivm_prepare_src,
+        .btl_send = mca_btl_ivm_send,
+        .btl_sendi = mca_btl_ivm_sendi,
+        .btl_put = mca_btl_ivm_put,
+        .btl_get = mca_btl_ivm_get,
+        .btl_atomic_op = mca_btl_ivm_aop,
+        .btl_atomic_fop = mca_btl_ivm_afop,
+        .btl_atomic_cswap = mca_btl_ivm_acswap,
+        .btl_register_mem = mca_btl_ivm_register_mem,
+        .btl_deregister_mem = mca_btl_ivm_deregister_mem,
+        .btl_dump = mca_btl_base_dump,
+        .btl_register_error = ivm_register_error,
+    },
+};
+
+static void endpoint_construct(mca_btl_ivm_endpoint_t *ep)
+{
+    OBJ_CONSTRUCT(&ep->pending, opal_list_t);
+    ep->proc = NULL;
+    ep->fbox_out_off = 0;
+    ep->fbox_out_ready = ep->fbox_in_ready = false;
+    ep->sends = 0;
+    ep->on_pending_list = ep->failed = false;
+}
+
+static void endpoint_destruct(mca_btl_ivm_endpoint_t *ep)
+{
+    OBJ_DESTRUCT(&ep->pending);
+}
+
+OBJ_CLASS_INSTANCE(mca_btl_ivm_endpoint_t, opal_list_item_t, endpoint_construct,
+                   endpoint_destruct);
+
+mca_btl_ivm_endpoint_t *mca_btl_ivm_endpoint_get(uint32_t slot)
+{
+    mca_btl_ivm_component_t *c = &mca_btl_ivm_component;
+    mca_common_ivm_device_t *d = c->dev;
+    uint64_t ring_off;
+
+    if (slot >= d->region.layout.slot_count) {
+        return NULL;
+    }
+    if (NULL != c->peers[slot]) {
+        return c->peers[slot];
+    }
+    /* the slot must belong to our job; its first user word is its ring */
+    if (IVM_OK != ivm_slot_user_get(&d->region, slot, d->member.job, d->member.job_gen, 0,
+                                    &ring_off)) {
+        BTL_IVM_VERBOSE(5, "btl:ivm: slot %u: %s", slot, d->region.errmsg);
+        return NULL;
+    }
+    mca_btl_ivm_endpoint_t *ep = OBJ_NEW(mca_btl_ivm_endpoint_t);
+    if (NULL == ep) {
+        return NULL;
+    }
+    if (IVM_OK != ivm_ring_attach(&d->region, ring_off, d->member.part_off,
+                                  d->member.part_off + d->member.part_size, &ep->ring)) {
+        BTL_IVM_VERBOSE(1, "btl:ivm: slot %u: %s", slot, d->region.errmsg);
+        OBJ_RELEASE(ep);
+        return NULL;
+    }
+    ep->slot = slot;
+    c->peers[slot] = ep;
+    return ep;
+}
+
+static int init_list(opal_free_list_t *list, size_t payload)
+{
+    mca_btl_ivm_component_t *c = &mca_btl_ivm_component;
+    return opal_free_list_init(list, sizeof(mca_btl_ivm_frag_t), opal_cache_line_size,
+                               OBJ_CLASS(mca_btl_ivm_frag_t),
+                               sizeof(struct ivm_msg_hdr) + payload, IVM_CACHELINE,
+                               c->free_list_num, c->free_list_max, c->free_list_inc,
+                               mca_common_ivm_mpool(0), 0, NULL, mca_btl_ivm_frag_init, list);
+}
+
+/* Free lists and the peer table, once, on the first add_procs. */
+int mca_btl_ivm_module_first_init(void)
+{
+    mca_btl_ivm_component_t *c = &mca_btl_ivm_component;
+    if (mca_btl_ivm.initialized) {
+        return OPAL_SUCCESS;
+    }
+    /* the lists live only while we are attached: their memory is the job
+     * heap, which is gone after mca_common_ivm_fini() */
+    OBJ_CONSTRUCT(&c->frags_eager, opal_free_list_t);
+    OBJ_CONSTRUCT(&c->frags_max, opal_free_list_t);
+    mca_btl_ivm.initialized = true;
+    c->peers = calloc(c->dev->region.layout.slot_count, sizeof(*c->peers));
+    c->fbox_in = calloc(c->dev->region.layout.slot_count, sizeof(*c->fbox_in));
+    if (NULL == c->peers || NULL == c->fbox_in
+        || OPAL_SUCCESS != init_list(&c->frags_eager, mca_btl_ivm.super.btl_eager_limit)
+        || OPAL_SUCCESS != init_list(&c->frags_max, mca_btl_ivm.super.btl_max_send_size)) {
+        opal_show_help("help-btl-ivm.txt", "no-memory", true, opal_process_info.nodename,
+                       c->dev->region.map.spec);
+        return OPAL_ERR_OUT_OF_RESOURCE;
+    }
+    return OPAL_SUCCESS;
+}
+
+/* Decide, with the device layer's proof, whether @proc shares our region
+ * and job partition; on success its endpoint. */
+static mca_btl_ivm_endpoint_t *reach(struct opal_proc_t *proc)
+{
+    mca_btl_ivm_component_t *c = &mca_btl_ivm_component;
+    mca_common_ivm_modex_entry_t e;
+    int dev;
+    const char *peer = OPAL_NAME_PRINT(proc->proc_name);
+
+    if (OPAL_SUCCESS != mca_common_ivm_peer_locate(&proc->proc_name, &dev, &e)) {
+        BTL_IVM_VERBOSE(5, "btl:ivm: %s on %s: not reachable (no shared ivm region: other "
+                        "host, no device, or a region that only looks the same)",
+                        peer, NULL != proc->proc_hostname ? proc->proc_hostname : "?");
+        return NULL;
+    }
+    if (0 != dev || e.job != c->dev->member.job || e.job_gen != c->dev->member.job_gen) {
+        BTL_IVM_VERBOSE(5, "btl:ivm: %s: shares the region but not our job partition", peer);
+        return NULL;
+    }
+    mca_btl_ivm_endpoint_t *ep = mca_btl_ivm_endpoint_get(e.slot);
+    if (NULL != ep) {
+        char id[2 * IVM_ID_LEN + 1];
+        ivm_hex(c->dev->region.region_id, IVM_ID_LEN, id);
+        ep->proc = proc;
+        BTL_IVM_VERBOSE(5, "btl:ivm: %s on %s: reachable through region %s (%s), slot %u",
+                        peer, NULL != proc->proc_hostname ? proc->proc_hostname : "?", id,
+                        c->dev->region.map.spec, e.slot);
+    }
+    return ep;
+}
+
+int mca_btl_ivm_add_procs(struct mca_btl_base_module_t *btl, size_t nprocs,
+                          struct opal_proc_t **procs, struct mca_btl_base_endpoint_t **peers,
+                          struct opal_bitmap_t *reachable)
+{
+    const opal_proc_t *me = opal_proc_local_get();
+    int rc = mca_btl_ivm_module_first_init();
+    (void) btl;
+    if (OPAL_SUCCESS != rc) {
+        return rc;
+    }
+    for (size_t i = 0; i < nprocs; i++) {
+        peers[i] = NULL;
+        if (procs[i] == me) {
+            continue; /* btl/self's job */
+        }
+        peers[i] = reach(procs[i]);
+        if (NULL != peers[i] && NULL != reachable) {
+            rc = opal_bitmap_set_bit(reachable, (int) i);
+            if (OPAL_SUCCESS != rc) {
+                return rc;
+            }
+        }
+    }
+    return OPAL_SUCCESS;
+}
+
+static int ivm_del_procs(struct mca_btl_base_module_t *btl, size_t nprocs,
+                         struct opal_proc_t **procs, struct mca_btl_base_endpoint_t **peers)
+{
+    (void) btl;
+    (void) procs;
+    /* endpoints stay: the peer may still return fragments to us */
+    for (size_t i = 0; i < nprocs; i++) {
+        if (NULL != peers[i]) {
+            peers[i]->proc = NULL;
+        }
+    }
+    return OPAL_SUCCESS;
+}
+
+static int ivm_finalize(struct mca_btl_base_module_t *btl)
+{
+    mca_btl_ivm_component_t *c = &mca_btl_ivm_component;
+    (void) btl;
+    if (NULL == c->dev) {
+        return OPAL_SUCCESS;
+    }
+    for (uint32_t s = 0; NULL != c->peers && s < c->dev->region.layout.slot_count; s++) {
+        if (NULL != c->peers[s]) {
+            OBJ_RELEASE(c->peers[s]);
+        }
+    }
+    free(c->peers);
+    free(c->fbox_in);
+    c->peers = c->fbox_in = NULL;
+    c->num_fbox_in = 0;
+    if (mca_btl_ivm.initialized) {
+        OBJ_DESTRUCT(&c->frags_eager);
+        OBJ_DESTRUCT(&c->frags_max);
+    }
+    /* the job partition goes away with its last member; our ring and
+     * fragments are reclaimed with it */
+    ivm_slot_user_set(&c->dev->region, c->dev->member.slot, 0, 0);
+    c->dev = NULL;
+    mca_btl_ivm.initialized = false;
+    mca_common_ivm_fini();
+    return OPAL_SUCCESS;
+}
+
+static mca_btl_base_descriptor_t *ivm_alloc(struct mca_btl_base_module_t *btl,
+                                            struct mca_btl_base_endpoint_t *ep, uint8_t order,
+                                            size_t size, uint32_t flags)
+{
+    (void) btl;
+    (void) order;
+    mca_btl_ivm_frag_t *frag = mca_btl_ivm_frag_alloc(ep, size, flags);
+    return NULL != frag ? &frag->base : NULL;
+}
+
+static int ivm_free(struct mca_btl_base_module_t *btl, mca_btl_base_descriptor_t *des)
+{
+    (void) btl;
+    mca_btl_ivm_frag_return((mca_btl_ivm_frag_t *) des);
+    return OPAL_SUCCESS;
+}
+
+/* Copy-in: pack the convertor's data behind @reserve header bytes. */
+static mca_btl_base_descriptor_t *ivm_prepare_src(struct mca_btl_base_module_t *btl,
+                                                  struct mca_btl_base_endpoint_t *ep,
+                                                  struct opal_convertor_t *convertor,
+                                                  uint8_t order, size_t reserve, size_t *size,
+                                                  uint32_t flags)
+{
+    (void) btl;
+    (void) order;
+    if (reserve + *size > mca_btl_ivm.super.btl_max_send_size) {
+        *size = mca_btl_ivm.super.btl_max_send_size - reserve;
+    }
+    mca_btl_ivm_frag_t *frag = mca_btl_ivm_frag_alloc(ep, reserve + *size, flags);
+    if (OPAL_UNLIKELY(NULL == frag)) {
+        return NULL;
+    }
+    if (*size > 0) {
+        struct iovec iov = {.iov_base = (char *) frag->segments[0].seg_addr.pval + reserve,
+                            .iov_len = *size};
+        uint32_t iov_count = 1;
+        if (opal_convertor_pack(convertor, &iov, &iov_count, size) < 0) {
+            mca_btl_ivm_frag_return(frag);
+            return NULL;
+        }
+    }
+    frag->segments[0].seg_len = reserve + *size;
+    return &frag->base;
+}
+
+static int ivm_register_error(struct mca_btl_base_module_t *btl,
+                              mca_btl_base_module_error_cb_fn_t cb)
+{
+    (void) btl;
+    mca_btl_ivm.error_cb = cb;
+    return OPAL_SUCCESS;
+}

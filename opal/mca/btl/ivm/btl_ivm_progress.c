@@ -1,0 +1,204 @@
+/*
+ * Copyright (c) 2026 The ivm authors.  All rights reserved.
+ * $COPYRIGHT$
+ *
+ * Additional copyrights may follow
+ *
+ * $HEADER$
+ */
+
+/* The receive side: polling fast boxes and our receive ring, handing
+ * messages to the upper layer, returning fragments, and reporting peers
+ * that break the protocol.  Every offset, length and index comes from
+ * another process and is validated before use. */
+
+#include "opal_config.h"
+
+#include "opal/util/output.h"
+#include "opal/util/proc.h"
+#include "opal/util/show_help.h"
+
+#include "btl_ivm.h"
+#include "btl_ivm_compat.h"
+#include "btl_ivm_endpoint.h"
+#include "btl_ivm_frag.h"
+
+/* A fragment we could not hand back yet (its owner's ring was full). */
+typedef struct {
+    opal_list_item_t super;
+    mca_btl_ivm_endpoint_t *ep;
+    uint64_t off;
+} pending_return_t;
+static OBJ_CLASS_INSTANCE(pending_return_t, opal_list_item_t, NULL, NULL);
+
+void mca_btl_ivm_peer_failed(struct mca_btl_base_endpoint_t *ep, const char *what)
+{
+    char slot[16] = "?";
+    if (NULL != ep) {
+        if (ep->failed) {
+            return; /* said once */
+        }
+        ep->failed = true;
+        snprintf(slot, sizeof(slot), "%u", ep->slot);
+    }
+    opal_show_help("help-btl-ivm.txt", "peer-protocol-error", true, opal_process_info.nodename,
+                   NULL != ep && NULL != ep->proc ? OPAL_NAME_PRINT(ep->proc->proc_name)
+                                                  : "(not yet known)",
+                   slot, what);
+    if (NULL != mca_btl_ivm.error_cb) {
+        mca_btl_ivm.error_cb(&mca_btl_ivm.super, MCA_BTL_ERROR_FLAGS_FATAL,
+                             NULL != ep ? ep->proc : NULL, (char *) what);
+    }
+}
+
+static void give_back(mca_btl_ivm_endpoint_t *ep, uint64_t off)
+{
+    if (IVM_OK == ivm_ring_push(&ep->ring, off | IVM_RING_V_RETURN)) {
+        return;
+    }
+    pending_return_t *pr = OBJ_NEW(pending_return_t);
+    if (NULL != pr) {
+        pr->ep = ep;
+        pr->off = off;
+        opal_list_append(&mca_btl_ivm_component.pending_returns, &pr->super);
+    }
+}
+
+static void retry_returns(void)
+{
+    pending_return_t *pr, *next;
+    OPAL_LIST_FOREACH_SAFE(pr, next, &mca_btl_ivm_component.pending_returns, pending_return_t) {
+        if (IVM_OK != ivm_ring_push(&pr->ep->ring, pr->off | IVM_RING_V_RETURN)) {
+            return; /* keep the order */
+        }
+        opal_list_remove_item(&mca_btl_ivm_component.pending_returns, &pr->super);
+        OBJ_RELEASE(pr);
+    }
+}
+
+/* The peer announced a fast box towards us. */
+static void setup_fbox_in(mca_btl_ivm_endpoint_t *ep, uint64_t off)
+{
+    mca_btl_ivm_component_t *c = &mca_btl_ivm_component;
+    mca_common_ivm_device_t *d = c->dev;
+    if (ep->fbox_in_ready) {
+        mca_btl_ivm_peer_failed(ep, "announced a second fast box");
+        return;
+    }
+    if (IVM_OK != ivm_fbox_attach_rx(&d->region, off, d->member.part_off,
+                                     d->member.part_off + d->member.part_size, &ep->fbox_in)) {
+        mca_btl_ivm_peer_failed(ep, d->region.errmsg);
+        return;
+    }
+    ep->fbox_in_ready = true;
+    c->fbox_in[c->num_fbox_in++] = ep;
+}
+
+/* A fragment at region offset @off arrived (through our ring, or by
+ * reference through a fast box of @via). */
+static void handle_frag(uint64_t off, mca_btl_ivm_endpoint_t *via)
+{
+    mca_common_ivm_device_t *d = mca_btl_ivm_component.dev;
+    struct ivm_msg_hdr *shared = mca_common_ivm_job_ptr(d, off, sizeof(struct ivm_msg_hdr));
+    struct ivm_msg_hdr hdr;
+
+    if (NULL == shared || 0 != off % IVM_CACHELINE) {
+        mca_btl_ivm_peer_failed(via, "announced a message outside the job partition");
+        return;
+    }
+    memcpy(&hdr, shared, sizeof(hdr)); /* one snapshot of what the peer wrote */
+    mca_btl_ivm_endpoint_t *ep = mca_btl_ivm_endpoint_get(hdr.src_slot);
+    if (NULL == ep || (NULL != via && via != ep)) {
+        mca_btl_ivm_peer_failed(via, "sent a message whose sender slot is not a job member");
+        return;
+    }
+    if (ep->failed) {
+        return;
+    }
+    if (NULL == mca_common_ivm_job_ptr(d, off + sizeof(hdr), hdr.len)) {
+        mca_btl_ivm_peer_failed(ep, "sent a message longer than its buffer");
+        return;
+    }
+    mca_btl_ivm_deliver(hdr.tag, shared + 1, hdr.len, ep);
+    if (hdr.flags & IVM_MSG_F_SETUP_FBOX) {
+        setup_fbox_in(ep, hdr.fbox_off);
+    }
+    give_back(ep, off);
+}
+
+/* One of our fragments came home. */
+static void handle_return(uint64_t off)
+{
+    mca_btl_ivm_frag_t *frag = mca_btl_ivm_frag_lookup(off);
+    if (NULL == frag) {
+        mca_btl_ivm_peer_failed(NULL, "returned a fragment that is not ours");
+        return;
+    }
+    mca_btl_ivm_frag_complete(frag);
+}
+
+static int poll_ring(void)
+{
+    mca_btl_ivm_component_t *c = &mca_btl_ivm_component;
+    uint64_t v;
+    int n = 0;
+    while (n < (int) c->poll_limit && ivm_ring_pop(&c->ring, &v)) {
+        n++;
+        if (v & IVM_RING_V_RETURN) {
+            handle_return(v & ~(uint64_t) IVM_RING_V_RETURN);
+        } else {
+            handle_frag(v, NULL);
+        }
+    }
+    return n;
+}
+
+static int poll_fbox(mca_btl_ivm_endpoint_t *ep)
+{
+    unsigned int limit = mca_btl_ivm_component.poll_limit;
+    const void *payload;
+    uint64_t hdr;
+    int n = 0, rc;
+
+    while (n < (int) limit && !ep->failed && 1 == (rc = ivm_fbox_peek(&ep->fbox_in, &hdr, &payload))) {
+        n++;
+        if (IVM_FBOX_HDR_FLAGS(hdr) & MCA_BTL_IVM_FBOX_F_REF) {
+            uint64_t off = 8 == IVM_FBOX_HDR_LEN(hdr) ? *(const uint64_t *) payload : 1;
+            ivm_fbox_consume(&ep->fbox_in, hdr);
+            handle_frag(off, ep);
+            continue;
+        }
+        mca_btl_ivm_deliver(IVM_FBOX_HDR_TAG(hdr), payload, IVM_FBOX_HDR_LEN(hdr), ep);
+        ivm_fbox_consume(&ep->fbox_in, hdr);
+    }
+    if (IVM_ERR_CORRUPT == rc) {
+        mca_btl_ivm_peer_failed(ep, "wrote an impossible message header into its fast box");
+    }
+    return n;
+}
+
+/* Fast boxes first, starting one further each time so that no peer is
+ * always served last; then queued sends and returns; then the ring. */
+int mca_btl_ivm_component_progress(void)
+{
+    mca_btl_ivm_component_t *c = &mca_btl_ivm_component;
+    int count = 0;
+
+    if (OPAL_UNLIKELY(!mca_btl_ivm.initialized)) {
+        return 0;
+    }
+    unsigned int n = c->num_fbox_in;
+    for (unsigned int k = 0; k < n; k++) {
+        count += poll_fbox(c->fbox_in[(c->fbox_in_next + k) % n]);
+    }
+    if (n > 0) {
+        c->fbox_in_next = (c->fbox_in_next + 1) % n;
+    }
+    if (OPAL_UNLIKELY(!opal_list_is_empty(&c->pending_returns))) {
+        retry_returns();
+    }
+    if (OPAL_UNLIKELY(!opal_list_is_empty(&c->pending_endpoints))) {
+        mca_btl_ivm_progress_pending();
+    }
+    return count + poll_ring();
+}

@@ -1,0 +1,244 @@
+/*
+ * Copyright (c) 2026 The ivm authors.  All rights reserved.
+ * $COPYRIGHT$
+ *
+ * Additional copyrights may follow
+ *
+ * $HEADER$
+ */
+
+/* Single copy and atomics.  No kernel helps across VMs (CMA, XPMEM and
+ * KNEM need one kernel), but memory that lies in the job partition is
+ * mapped by every peer: a registration names it by region offset, and the
+ * peer's put, get or atomic is a plain memcpy or CPU atomic on its own
+ * mapping.  Memory outside the partition is never registrable. */
+
+#include "opal_config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "btl_ivm.h"
+#include "btl_ivm_endpoint.h"
+
+struct mca_btl_base_registration_handle_t *
+mca_btl_ivm_register_mem(struct mca_btl_base_module_t *btl, struct mca_btl_base_endpoint_t *ep,
+                         void *base, size_t size, uint32_t flags)
+{
+    int dev;
+    uint64_t off;
+    (void) btl;
+    (void) ep;
+    (void) flags;
+    if (OPAL_SUCCESS != mca_common_ivm_find(base, size, &dev, &off) || 0 != dev) {
+        return NULL;
+    }
+    struct mca_btl_base_registration_handle_t *h = malloc(sizeof(*h));
+    if (NULL != h) {
+        h->region_off = off;
+        h->base = (uint64_t) (uintptr_t) base;
+        h->len = size;
+    }
+    return h;
+}
+
+int mca_btl_ivm_deregister_mem(struct mca_btl_base_module_t *btl,
+                               struct mca_btl_base_registration_handle_t *handle)
+{
+    (void) btl;
+    free(handle);
+    return OPAL_SUCCESS;
+}
+
+/* Our address of the peer's @remote_address, if [remote, remote+len) lies
+ * within what the peer registered and within our job partition. */
+static void *translate(uint64_t remote_address, size_t len,
+                       const struct mca_btl_base_registration_handle_t *h)
+{
+    if (NULL == h || remote_address < h->base || remote_address - h->base > h->len
+        || len > h->len - (remote_address - h->base)) {
+        return NULL;
+    }
+    return mca_common_ivm_job_ptr(mca_btl_ivm_component.dev,
+                                  h->region_off + (remote_address - h->base), len);
+}
+
+static int rdma(struct mca_btl_base_endpoint_t *ep, void *local, uint64_t remote_address,
+                struct mca_btl_base_registration_handle_t *local_handle,
+                struct mca_btl_base_registration_handle_t *remote_handle, size_t size,
+                bool is_put, mca_btl_base_rdma_completion_fn_t cbfunc, void *cbcontext,
+                void *cbdata)
+{
+    void *remote = translate(remote_address, size, remote_handle);
+    if (OPAL_UNLIKELY(NULL == remote)) {
+        mca_btl_ivm_peer_failed(ep, "named remote memory outside its registration");
+        return OPAL_ERR_BAD_PARAM;
+    }
+    if (is_put) {
+        memcpy(remote, local, size);
+    } else {
+        memcpy(local, remote, size);
+    }
+    /* order the copy before whatever the upper layer signals next */
+    atomic_thread_fence(memory_order_release);
+    mca_common_ivm_counters.rdma_ops++;
+    mca_common_ivm_counters.rdma_bytes += size;
+    cbfunc(&mca_btl_ivm.super, ep, local, local_handle, cbcontext, cbdata, OPAL_SUCCESS);
+    return OPAL_SUCCESS;
+}
+
+int mca_btl_ivm_put(struct mca_btl_base_module_t *btl, struct mca_btl_base_endpoint_t *ep,
+                    void *local_address, uint64_t remote_address,
+                    struct mca_btl_base_registration_handle_t *local_handle,
+                    struct mca_btl_base_registration_handle_t *remote_handle, size_t size,
+                    int flags, int order, mca_btl_base_rdma_completion_fn_t cbfunc,
+                    void *cbcontext, void *cbdata)
+{
+    (void) btl;
+    (void) flags;
+    (void) order;
+    return rdma(ep, local_address, remote_address, local_handle, remote_handle, size, true,
+                cbfunc, cbcontext, cbdata);
+}
+
+int mca_btl_ivm_get(struct mca_btl_base_module_t *btl, struct mca_btl_base_endpoint_t *ep,
+                    void *local_address, uint64_t remote_address,
+                    struct mca_btl_base_registration_handle_t *local_handle,
+                    struct mca_btl_base_registration_handle_t *remote_handle, size_t size,
+                    int flags, int order, mca_btl_base_rdma_completion_fn_t cbfunc,
+                    void *cbcontext, void *cbdata)
+{
+    (void) btl;
+    (void) flags;
+    (void) order;
+    return rdma(ep, local_address, remote_address, local_handle, remote_handle, size, false,
+                cbfunc, cbcontext, cbdata);
+}
+
+/* The new value for @op; for the logical operations "true" is 1. */
+static uint64_t combine(mca_btl_base_atomic_op_t op, uint64_t old, uint64_t operand, bool is32)
+{
+    int64_t so = is32 ? (int64_t) (int32_t) old : (int64_t) old;
+    int64_t sv = is32 ? (int64_t) (int32_t) operand : (int64_t) operand;
+    switch (op) {
+    case MCA_BTL_ATOMIC_ADD: return old + operand;
+    case MCA_BTL_ATOMIC_AND: return old & operand;
+    case MCA_BTL_ATOMIC_OR: return old | operand;
+    case MCA_BTL_ATOMIC_XOR: return old ^ operand;
+    case MCA_BTL_ATOMIC_LAND: return (0 != old) && (0 != operand);
+    case MCA_BTL_ATOMIC_LOR: return (0 != old) || (0 != operand);
+    case MCA_BTL_ATOMIC_LXOR: return (0 != old) != (0 != operand);
+    case MCA_BTL_ATOMIC_SWAP: return operand;
+    case MCA_BTL_ATOMIC_MIN: return (uint64_t) (sv < so ? sv : so);
+    case MCA_BTL_ATOMIC_MAX: return (uint64_t) (sv > so ? sv : so);
+    default: return old;
+    }
+}
+
+/* A CAS loop on the region word: real CPU atomics, so they are atomic with
+ * respect to every other process in every VM (MCA_BTL_ATOMIC_SUPPORTS_GLOB). */
+static uint64_t atomic_apply(void *addr, mca_btl_base_atomic_op_t op, uint64_t operand,
+                             bool is32)
+{
+    if (is32) {
+        _Atomic uint32_t *p = addr;
+        uint32_t old = atomic_load_explicit(p, memory_order_relaxed), next;
+        do {
+            next = (uint32_t) combine(op, old, operand, true);
+        } while (!atomic_compare_exchange_weak_explicit(p, &old, next, memory_order_acq_rel,
+                                                        memory_order_relaxed));
+        return old;
+    }
+    _Atomic uint64_t *p = addr;
+    uint64_t old = atomic_load_explicit(p, memory_order_relaxed), next;
+    do {
+        next = combine(op, old, operand, false);
+    } while (!atomic_compare_exchange_weak_explicit(p, &old, next, memory_order_acq_rel,
+                                                    memory_order_relaxed));
+    return old;
+}
+
+static void *atomic_target(struct mca_btl_base_endpoint_t *ep, uint64_t remote_address,
+                           struct mca_btl_base_registration_handle_t *h, bool is32)
+{
+    size_t width = is32 ? 4 : 8;
+    void *p = translate(remote_address, width, h);
+    if (NULL == p || 0 != ((uintptr_t) p % width)) {
+        mca_btl_ivm_peer_failed(ep, "named an atomic target outside its registration");
+        return NULL;
+    }
+    mca_common_ivm_counters.atomic_ops++;
+    return p;
+}
+
+static void store_result(void *local, uint64_t value, bool is32)
+{
+    if (is32) {
+        *(uint32_t *) local = (uint32_t) value;
+    } else {
+        *(uint64_t *) local = value;
+    }
+}
+
+int mca_btl_ivm_aop(struct mca_btl_base_module_t *btl, struct mca_btl_base_endpoint_t *ep,
+                    uint64_t remote_address, struct mca_btl_base_registration_handle_t *remote_handle,
+                    mca_btl_base_atomic_op_t op, uint64_t operand, int flags, int order,
+                    mca_btl_base_rdma_completion_fn_t cbfunc, void *cbcontext, void *cbdata)
+{
+    bool is32 = flags & MCA_BTL_ATOMIC_FLAG_32BIT;
+    void *p = atomic_target(ep, remote_address, remote_handle, is32);
+    (void) btl;
+    (void) order;
+    if (NULL == p) {
+        return OPAL_ERR_BAD_PARAM;
+    }
+    (void) atomic_apply(p, op, operand, is32);
+    cbfunc(&mca_btl_ivm.super, ep, NULL, NULL, cbcontext, cbdata, OPAL_SUCCESS);
+    return OPAL_SUCCESS;
+}
+
+int mca_btl_ivm_afop(struct mca_btl_base_module_t *btl, struct mca_btl_base_endpoint_t *ep,
+                     void *local_address, uint64_t remote_address,
+                     struct mca_btl_base_registration_handle_t *local_handle,
+                     struct mca_btl_base_registration_handle_t *remote_handle,
+                     mca_btl_base_atomic_op_t op, uint64_t operand, int flags, int order,
+                     mca_btl_base_rdma_completion_fn_t cbfunc, void *cbcontext, void *cbdata)
+{
+    bool is32 = flags & MCA_BTL_ATOMIC_FLAG_32BIT;
+    void *p = atomic_target(ep, remote_address, remote_handle, is32);
+    (void) btl;
+    (void) order;
+    if (NULL == p) {
+        return OPAL_ERR_BAD_PARAM;
+    }
+    store_result(local_address, atomic_apply(p, op, operand, is32), is32);
+    cbfunc(&mca_btl_ivm.super, ep, local_address, local_handle, cbcontext, cbdata, OPAL_SUCCESS);
+    return OPAL_SUCCESS;
+}
+
+int mca_btl_ivm_acswap(struct mca_btl_base_module_t *btl, struct mca_btl_base_endpoint_t *ep,
+                       void *local_address, uint64_t remote_address,
+                       struct mca_btl_base_registration_handle_t *local_handle,
+                       struct mca_btl_base_registration_handle_t *remote_handle,
+                       uint64_t compare, uint64_t value, int flags, int order,
+                       mca_btl_base_rdma_completion_fn_t cbfunc, void *cbcontext, void *cbdata)
+{
+    bool is32 = flags & MCA_BTL_ATOMIC_FLAG_32BIT;
+    void *p = atomic_target(ep, remote_address, remote_handle, is32);
+    (void) btl;
+    (void) order;
+    if (NULL == p) {
+        return OPAL_ERR_BAD_PARAM;
+    }
+    if (is32) {
+        uint32_t expect = (uint32_t) compare;
+        atomic_compare_exchange_strong((_Atomic uint32_t *) p, &expect, (uint32_t) value);
+        store_result(local_address, expect, true);
+    } else {
+        uint64_t expect = compare;
+        atomic_compare_exchange_strong((_Atomic uint64_t *) p, &expect, value);
+        store_result(local_address, expect, false);
+    }
+    cbfunc(&mca_btl_ivm.super, ep, local_address, local_handle, cbcontext, cbdata, OPAL_SUCCESS);
+    return OPAL_SUCCESS;
+}
