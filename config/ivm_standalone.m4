@@ -138,7 +138,10 @@ use --with-ompi=DIR.])])
              test -z "$ivm_ompi_pkgincludedir" && test -f "$ivm_d/opal_config.h" && ivm_ompi_pkgincludedir=$ivm_d
          done
          ivm_ompi_libdir=`"$ivm_ompi_mpicc" --showme:libdirs | awk '{print $[]1}'`
-         ivm_ompi_bindir=`dirname "$ivm_ompi_mpicc"`
+         # mpicc is usually a symlink to opal_wrapper in Open MPI's bindir
+         ivm_d=`readlink -f "$ivm_ompi_mpicc" 2>/dev/null`
+         test -n "$ivm_d" || ivm_d=$ivm_ompi_mpicc
+         ivm_ompi_bindir=`dirname "$ivm_d"`
          ivm_ompi_prefix=`cd "$ivm_ompi_bindir/.." && pwd`
          ivm_ompi_pkglibdir=$ivm_ompi_libdir/openmpi
          for ivm_d in "$ivm_ompi_libdir"/openmpi*; do
@@ -305,6 +308,8 @@ ivm $PACKAGE_VERSION configuration (standalone build)
 Open MPI:              $ivm_ompi_version ($ivm_ompi_prefix)
 Components to build:  $ivm_built_components
 EOF
+    AS_IF([test "$ivm_ompi_major" -ge 5],
+          [echo "WARNING: Open MPI $ivm_ompi_version is untested (ivm targets 4.1.x)"])
     AS_IF([test -n "$ivm_skipped_components"],
           [echo "Components skipped:   $ivm_skipped_components"])
     AS_IF([test -n "$ivm_summary_lines"], [echo "Component notes:$ivm_summary_lines"])
