@@ -30,7 +30,7 @@
 
 mca_common_ivm_params_t mca_common_ivm_params = {
     .device = NULL,
-    .partition_size = 32u * 1024u * 1024u,
+    .partition_size = 0,
     .lock_timeout_ms = 5000,
     .format_timeout_ms = 10000,
     .auto_format = true,
@@ -77,7 +77,8 @@ void mca_common_ivm_register(const mca_base_component_t *component)
         MCA_BASE_VAR_TYPE_STRING, OPAL_INFO_LVL_3, &mca_common_ivm_params.device);
     reg("partition_size",
         "Bytes of the region reserved for one MPI job (per device), taken by the job's first "
-        "process; rounded up to 64 KiB",
+        "process; rounded up to 64 KiB.  0: a quarter of the region's heap, between 4 MiB "
+        "and 256 MiB, so that several jobs fit",
         MCA_BASE_VAR_TYPE_SIZE_T, OPAL_INFO_LVL_5, &mca_common_ivm_params.partition_size);
     reg("lock_timeout", "Milliseconds to wait for the region lock before giving up",
         MCA_BASE_VAR_TYPE_INT, OPAL_INFO_LVL_9, &mca_common_ivm_params.lock_timeout_ms);
@@ -209,6 +210,14 @@ static void init_mpool(mca_common_ivm_device_t *dev)
     dev->mpool.mpool_name = "ivm";
 }
 
+static uint64_t auto_partition_size(const ivm_region_t *r)
+{
+    uint64_t size = r->layout.heap_size / 4;
+    uint64_t lo = 4u << 20, hi = 256u << 20;
+    size = size < lo ? lo : (size > hi ? hi : size);
+    return size > r->layout.heap_size ? r->layout.heap_size : size;
+}
+
 static int attach_one(const char *spec, bool explicit_request, mca_common_ivm_device_t *dev)
 {
     ivm_attach_opts_t ao = {(unsigned) mca_common_ivm_params.format_timeout_ms,
@@ -235,6 +244,9 @@ static int attach_one(const char *spec, bool explicit_request, mca_common_ivm_de
     }
     if (IVM_OK == rc) {
         job_key(jo.key);
+        if (0 == jo.part_size) {
+            jo.part_size = auto_partition_size(r);
+        }
         rc = ivm_job_join(r, &jo, &dev->member);
     }
     if (IVM_OK == rc) {
