@@ -60,48 +60,57 @@ void mca_common_ivm_register(const mca_base_component_t *component)
 {
     static char *device_storage = NULL;
     static char *key_storage = NULL;
+    int idx[8], n = 0;
 
     /* Re-registering is harmless; the storage must outlive any component
-     * that ompi_info unloads, hence statics. */
+     * that ompi_info unloads, hence statics in this (never unloaded)
+     * library. */
     if (NULL == device_storage) {
         device_storage = strdup("");
         key_storage = strdup("");
     }
     mca_common_ivm_params.device = device_storage;
     mca_common_ivm_params.job_key = key_storage;
-    device_var_index = reg(
+    idx[n++] = device_var_index = reg(
         "device",
         "ivm device(s) to use, comma separated: a host file path, a PCI address "
         "(0000:00:04.0), a sysfs resource2 path or /dev/uioN.  Empty: every ivshmem PCI device "
         "(1af4:1110), else " IVM_DEFAULT_DEVICE_PATH " (where contrib/ivm-vmsim puts it)",
         MCA_BASE_VAR_TYPE_STRING, OPAL_INFO_LVL_3, &mca_common_ivm_params.device);
-    reg("partition_size",
+    idx[n++] = reg("partition_size",
         "Bytes of the region reserved for one MPI job (per device), taken by the job's first "
         "process; rounded up to 64 KiB.  0: a quarter of the region's heap, between 4 MiB "
         "and 256 MiB, so that several jobs fit",
         MCA_BASE_VAR_TYPE_SIZE_T, OPAL_INFO_LVL_5, &mca_common_ivm_params.partition_size);
-    reg("lock_timeout", "Milliseconds to wait for the region lock before giving up",
+    idx[n++] = reg("lock_timeout", "Milliseconds to wait for the region lock before giving up",
         MCA_BASE_VAR_TYPE_INT, OPAL_INFO_LVL_9, &mca_common_ivm_params.lock_timeout_ms);
-    reg("format_timeout",
+    idx[n++] = reg("format_timeout",
         "Milliseconds to wait for another process that is formatting the region",
         MCA_BASE_VAR_TYPE_INT, OPAL_INFO_LVL_9, &mca_common_ivm_params.format_timeout_ms);
-    reg("auto_format",
+    idx[n++] = reg("auto_format",
         "Format a zeroed device when attaching to it (otherwise only 'ivmctl format' does)",
         MCA_BASE_VAR_TYPE_BOOL, OPAL_INFO_LVL_5, &mca_common_ivm_params.auto_format);
-    reg("uncached_threshold",
+    idx[n++] = reg("uncached_threshold",
         "Warn when reading the device is this many times slower than reading ordinary memory "
         "(an uncached mapping); 0 disables the check",
         MCA_BASE_VAR_TYPE_DOUBLE, OPAL_INFO_LVL_9, &mca_common_ivm_params.uncached_threshold);
-    reg("job_key",
+    idx[n++] = reg("job_key",
         "Override the string that identifies this job in the region (default: derived from "
         "the job id and the launcher's contact address, unique across VMs)",
         MCA_BASE_VAR_TYPE_STRING, OPAL_INFO_LVL_9, &mca_common_ivm_params.job_key);
+    /* no synonym for this one: components have their own <fw>_ivm_verbose */
     reg("verbose", "Verbosity of the ivm device layer (0: quiet, 10: attach details)",
         MCA_BASE_VAR_TYPE_INT, OPAL_INFO_LVL_5, &mca_common_ivm_params.verbose);
-    if (NULL != component && device_var_index >= 0) {
-        mca_base_var_register_synonym(device_var_index, component->mca_project_name,
-                                      component->mca_type_name, component->mca_component_name,
-                                      "device", 0);
+    /* also as <framework>_ivm_<name>, so that ompi_info --param <fw> ivm
+     * documents them (ompi_info lists no common libraries) */
+    for (int i = 0; NULL != component && i < n; i++) {
+        const mca_base_var_t *var;
+        if (idx[i] >= 0 && OPAL_SUCCESS == mca_base_var_get(idx[i], &var)) {
+            mca_base_var_register_synonym(idx[i], component->mca_project_name,
+                                          component->mca_type_name,
+                                          component->mca_component_name,
+                                          var->mbv_variable_name, 0);
+        }
     }
 }
 
