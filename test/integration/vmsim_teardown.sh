@@ -10,10 +10,11 @@
 #  3. 'run' returns the command's exit status and tears down afterwards, also
 #     when it is sent SIGTERM while the command runs;
 #  4. an 'up' interrupted with SIGINT midway tears itself down, an 'up'
-#     killed with SIGKILL leaves a half-created instance, and 'down --all'
-#     removes everything.
-# Note: step 4 runs 'down --all', which removes every ivm-vmsim instance on
-# this machine.
+#     killed with SIGKILL leaves a half-created instance, and 'down' (by
+#     name; 'down --all' under CI=true) removes everything.
+# Note: under CI=true step 4 runs 'down --all', which removes every
+# ivm-vmsim instance on this machine; elsewhere it leaves other instances
+# alone, and mounts of other instances' network namespaces are ignored.
 # Exit 0 pass, 77 skip, anything else fail.
 #
 # ivm-deps: iproute2 util-linux mount procps openssh-server openssh-client openmpi-bin
@@ -49,7 +50,8 @@ host_net() {
 	ip route show table all 2>/dev/null || ip route show
 	ip -o link show | awk -F': ' '{print $2}' | sort
 }
-mounts() { awk '{print $5, $9}' /proc/self/mountinfo | sort; }
+# (other instances, started meanwhile by other people, add netns mounts)
+mounts() { awk '{print $5, $9}' /proc/self/mountinfo | grep -v '/run/netns/ivm-vmsim\.' | sort; }
 
 # Namespaces (pid, net, mnt) of the VM inits of instance $1, one per line.
 vm_namespaces() {
@@ -236,15 +238,29 @@ if [ -e "/run/ivm-vmsim/$K" ]; then
 	fi
 fi
 
-"$VMSIM" down --all >"$tmp/downall" 2>&1 || {
-	cat "$tmp/downall"
-	fail "down --all failed"
-}
+# 'down --all' removes every instance on the machine, including other
+# people's: only where this test runs alone (CI), else per name, which must
+# also clean half-created instances.
+if [ "${CI:-}" = true ]; then
+	"$VMSIM" down --all >"$tmp/downall" 2>&1 || {
+		cat "$tmp/downall"
+		fail "down --all failed"
+	}
+else
+	for n in "$I" "$K"; do
+		"$VMSIM" down --name "$n" >"$tmp/downall" 2>&1 || {
+			cat "$tmp/downall"
+			fail "down of the interrupted instance $n failed"
+		}
+	done
+fi
 : >"$tmp/ns"
 assert_gone "$ALL"
-if ip netns list | grep -q '^ivm-vmsim\.'; then fail "down --all left network namespaces: $(ip netns list | tr '\n' ' ')"; fi
-if pgrep -f " _vm_init /run/ivm-vmsim/" >/dev/null; then fail "down --all left VM processes"; fi
-[ ! -e /run/ivm-vmsim ] || fail "down --all left /run/ivm-vmsim: $(find /run/ivm-vmsim -maxdepth 1 | tr '\n' ' ')"
+if ip netns list | grep -qE "^ivm-vmsim\.($I|$K)\."; then fail "down left network namespaces: $(ip netns list | tr '\n' ' ')"; fi
+if pgrep -f " _vm_init /run/ivm-vmsim/($I|$K)/" >/dev/null; then fail "down left VM processes"; fi
+if [ "${CI:-}" = true ]; then
+	[ ! -e /run/ivm-vmsim ] || fail "down --all left /run/ivm-vmsim: $(find /run/ivm-vmsim -maxdepth 1 | tr '\n' ' ')"
+fi
 [ "$(host_net)" = "$net_before" ] || fail "host interfaces, addresses or routes differ after down --all"
 [ "$(mounts)" = "$mounts_before" ] || {
 	diff <(echo "$mounts_before") <(mounts) || true
