@@ -1,0 +1,230 @@
+/*
+ * pingpong: latency and bandwidth between ranks 0 and 1, with data checks.
+ *
+ * For every message size (default 0, 8, 64, 512, 4 KiB, 32 KiB, 256 KiB,
+ * 1 MiB) it runs:
+ *   1. a checked phase: CHECK round trips in which every message carries a
+ *      pattern derived from (size, iteration, direction) and the receiver
+ *      verifies every byte;
+ *   2. a timed ping-pong (no per-message checks, but the last message of each
+ *      direction is verified): one-way latency = round trip / 2;
+ *   3. for sizes >= 4 KiB a timed stream: WINDOW non-blocking sends back to
+ *      back, then a zero-byte acknowledgement, repeated; bandwidth in MB/s
+ *      (10^6 bytes per second).
+ * Rank 0 prints one line per size:
+ *     pingpong size=8 lat_us=1.234 bw_MBps=- iters=1000 checked=20
+ * and "pingpong: ok" at the end.  Ranks other than 0 and 1 only take part in
+ * the final barrier.  Exit status: 0, 1 on a data mismatch (reported with the
+ * size, iteration and byte offset), 2 on bad usage.
+ *
+ * Usage: pingpong [-s SIZE[,SIZE...]] [-n ITERS] [-c CHECK] [-w WINDOW]
+ *   -n  timed round trips for the smallest size (scaled down for large
+ *       sizes so that each size moves at most ~64 MiB; default 1000)
+ *   -c  checked round trips per size (default 20)
+ *   -w  messages in flight in the bandwidth test (default 16)
+ */
+#include <mpi.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define MAX_SIZES 32
+
+static int rank;
+
+static unsigned char pattern_byte(size_t size, long iter, int dir, size_t off)
+{
+    uint64_t x = (uint64_t) size * 0x9e3779b97f4a7c15ULL ^ (uint64_t) iter * 0xbf58476d1ce4e5b9ULL
+                 ^ (uint64_t) dir * 0x94d049bb133111ebULL ^ (uint64_t) off * 0x2545f4914f6cdd1dULL;
+    x ^= x >> 29;
+    return (unsigned char) (x ^ (x >> 17));
+}
+
+static void fill(unsigned char *buf, size_t size, long iter, int dir)
+{
+    for (size_t i = 0; i < size; i++) {
+        buf[i] = pattern_byte(size, iter, dir, i);
+    }
+}
+
+static void verify(const unsigned char *buf, size_t size, long iter, int dir)
+{
+    for (size_t i = 0; i < size; i++) {
+        if (buf[i] != pattern_byte(size, iter, dir, i)) {
+            fprintf(stderr,
+                    "pingpong: rank %d: data mismatch: size %zu, iteration %ld, direction %d, "
+                    "byte %zu: got 0x%02x, expected 0x%02x\n",
+                    rank, size, iter, dir, i, buf[i], pattern_byte(size, iter, dir, i));
+            MPI_Abort(MPI_COMM_WORLD, 1);
+        }
+    }
+}
+
+static void usage(void)
+{
+    if (0 == rank) {
+        fprintf(stderr, "usage: pingpong [-s SIZE[,SIZE...]] [-n ITERS] [-c CHECK] [-w WINDOW]\n");
+    }
+    MPI_Finalize();
+    exit(2);
+}
+
+int main(int argc, char **argv)
+{
+    size_t sizes[MAX_SIZES] = {0, 8, 64, 512, 4096, 32768, 262144, 1048576};
+    int nsizes = 8, nproc, opt, window = 16;
+    long iters = 1000, check = 20;
+    size_t maxsize = 0;
+
+    MPI_Init(&argc, &argv);
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &nproc);
+
+    while (-1 != (opt = getopt(argc, argv, "s:n:c:w:"))) {
+        switch (opt) {
+        case 's': {
+            char *p = optarg, *end;
+            nsizes = 0;
+            while (*p && nsizes < MAX_SIZES) {
+                sizes[nsizes++] = strtoul(p, &end, 10);
+                if (end == p) {
+                    usage();
+                }
+                p = (',' == *end) ? end + 1 : end;
+            }
+            break;
+        }
+        case 'n': iters = atol(optarg); break;
+        case 'c': check = atol(optarg); break;
+        case 'w': window = atoi(optarg); break;
+        default: usage();
+        }
+    }
+    if (nproc < 2 || iters < 1 || check < 0 || window < 1 || nsizes < 1) {
+        if (0 == rank) {
+            fprintf(stderr, "pingpong: needs at least 2 ranks and positive counts\n");
+        }
+        MPI_Finalize();
+        return 2;
+    }
+    for (int k = 0; k < nsizes; k++) {
+        maxsize = sizes[k] > maxsize ? sizes[k] : maxsize;
+    }
+
+    unsigned char *sbuf = malloc(maxsize + 1), *rbuf = malloc(maxsize + 1);
+    unsigned char **wbuf = malloc(sizeof(*wbuf) * window);
+    MPI_Request *req = malloc(sizeof(*req) * window);
+    if (NULL == sbuf || NULL == rbuf || NULL == wbuf || NULL == req) {
+        fprintf(stderr, "pingpong: out of memory\n");
+        MPI_Abort(MPI_COMM_WORLD, 1);
+    }
+    for (int w = 0; w < window; w++) {
+        wbuf[w] = malloc(maxsize + 1);
+        if (NULL == wbuf[w]) {
+            fprintf(stderr, "pingpong: out of memory\n");
+            MPI_Abort(MPI_COMM_WORLD, 1);
+        }
+    }
+
+    for (int k = 0; k < nsizes && rank < 2; k++) {
+        size_t size = sizes[k];
+        int peer = 1 - rank;
+        long n = iters, nbw;
+        double t0, lat, bw = -1.0;
+
+        /* ~64 MiB per direction at most, but at least 10 round trips */
+        if (size > 0 && (double) n * size > 64.0 * 1024 * 1024) {
+            n = (long) (64.0 * 1024 * 1024 / size);
+            n = n < 10 ? 10 : n;
+        }
+
+        /* 1. every byte checked */
+        for (long it = 0; it < check; it++) {
+            if (0 == rank) {
+                fill(sbuf, size, it, 0);
+                MPI_Send(sbuf, (int) size, MPI_BYTE, peer, 1, MPI_COMM_WORLD);
+                MPI_Recv(rbuf, (int) size, MPI_BYTE, peer, 1, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+                verify(rbuf, size, it, 1);
+            } else {
+                MPI_Recv(rbuf, (int) size, MPI_BYTE, peer, 1, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+                verify(rbuf, size, it, 0);
+                fill(sbuf, size, it, 1);
+                MPI_Send(sbuf, (int) size, MPI_BYTE, peer, 1, MPI_COMM_WORLD);
+            }
+        }
+
+        /* 2. timed ping-pong; the last message of each direction is checked */
+        fill(sbuf, size, -1, rank);
+        MPI_Barrier(MPI_COMM_WORLD);
+        t0 = MPI_Wtime();
+        for (long it = 0; it < n; it++) {
+            if (0 == rank) {
+                MPI_Send(sbuf, (int) size, MPI_BYTE, peer, 2, MPI_COMM_WORLD);
+                MPI_Recv(rbuf, (int) size, MPI_BYTE, peer, 2, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+            } else {
+                MPI_Recv(rbuf, (int) size, MPI_BYTE, peer, 2, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+                MPI_Send(sbuf, (int) size, MPI_BYTE, peer, 2, MPI_COMM_WORLD);
+            }
+        }
+        lat = (MPI_Wtime() - t0) / n / 2.0 * 1e6;
+        verify(rbuf, size, -1, peer);
+
+        /* 3. timed stream of WINDOW messages, acknowledged */
+        if (size >= 4096) {
+            nbw = n / window < 4 ? 4 : n / window;
+            for (int w = 0; w < window; w++) {
+                fill(wbuf[w], size, w, 2);
+            }
+            MPI_Barrier(MPI_COMM_WORLD);
+            t0 = MPI_Wtime();
+            for (long it = 0; it < nbw; it++) {
+                for (int w = 0; w < window; w++) {
+                    if (0 == rank) {
+                        MPI_Isend(wbuf[w], (int) size, MPI_BYTE, peer, 3, MPI_COMM_WORLD, &req[w]);
+                    } else {
+                        MPI_Irecv(wbuf[w], (int) size, MPI_BYTE, peer, 3, MPI_COMM_WORLD, &req[w]);
+                    }
+                }
+                MPI_Waitall(window, req, MPI_STATUSES_IGNORE);
+                if (0 == rank) {
+                    MPI_Recv(NULL, 0, MPI_BYTE, peer, 4, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+                } else {
+                    MPI_Send(NULL, 0, MPI_BYTE, peer, 4, MPI_COMM_WORLD);
+                }
+            }
+            bw = (double) size * window * nbw / (MPI_Wtime() - t0) / 1e6;
+            if (1 == rank) {
+                for (int w = 0; w < window; w++) {
+                    verify(wbuf[w], size, w, 2);
+                }
+            }
+        }
+
+        if (0 == rank) {
+            if (bw >= 0) {
+                printf("pingpong size=%zu lat_us=%.3f bw_MBps=%.1f iters=%ld checked=%ld\n", size,
+                       lat, bw, n, check);
+            } else {
+                printf("pingpong size=%zu lat_us=%.3f bw_MBps=- iters=%ld checked=%ld\n", size,
+                       lat, n, check);
+            }
+            fflush(stdout);
+        }
+    }
+
+    MPI_Barrier(MPI_COMM_WORLD);
+    if (0 == rank) {
+        printf("pingpong: ok\n");
+    }
+    for (int w = 0; w < window; w++) {
+        free(wbuf[w]);
+    }
+    free(wbuf);
+    free(req);
+    free(sbuf);
+    free(rbuf);
+    MPI_Finalize();
+    return 0;
+}
