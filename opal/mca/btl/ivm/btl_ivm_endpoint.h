@@ -34,6 +34,8 @@ struct mca_btl_base_endpoint_t {
     bool fbox_in_ready;
     uint32_t sends;          /**< messages sent, towards the fast box threshold */
     opal_list_t pending;     /**< fragments waiting for room, in order */
+    opal_mutex_t lock;       /**< with MPI_THREAD_MULTIPLE: one sender at a time (the
+                                  fast box has a single producer) */
     bool on_pending_list;
     bool failed;             /**< the peer broke the protocol: ignore it */
 };

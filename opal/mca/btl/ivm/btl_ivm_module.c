@@ -65,6 +65,7 @@ mca_btl_ivm_module_t mca_btl_ivm = {
 static void endpoint_construct(mca_btl_ivm_endpoint_t *ep)
 {
     OBJ_CONSTRUCT(&ep->pending, opal_list_t);
+    OBJ_CONSTRUCT(&ep->lock, opal_mutex_t);
     ep->proc = NULL;
     ep->fbox_out_off = 0;
     ep->fbox_out_ready = ep->fbox_in_ready = false;
@@ -75,23 +76,17 @@ static void endpoint_construct(mca_btl_ivm_endpoint_t *ep)
 static void endpoint_destruct(mca_btl_ivm_endpoint_t *ep)
 {
     OBJ_DESTRUCT(&ep->pending);
+    OBJ_DESTRUCT(&ep->lock);
 }
 
 OBJ_CLASS_INSTANCE(mca_btl_ivm_endpoint_t, opal_list_item_t, endpoint_construct,
                    endpoint_destruct);
 
-mca_btl_ivm_endpoint_t *mca_btl_ivm_endpoint_get(uint32_t slot)
+static mca_btl_ivm_endpoint_t *endpoint_create(uint32_t slot)
 {
-    mca_btl_ivm_component_t *c = &mca_btl_ivm_component;
-    mca_common_ivm_device_t *d = c->dev;
+    mca_common_ivm_device_t *d = mca_btl_ivm_component.dev;
     uint64_t ring_off;
 
-    if (slot >= d->region.layout.slot_count) {
-        return NULL;
-    }
-    if (NULL != c->peers[slot]) {
-        return c->peers[slot];
-    }
     /* the slot must belong to our job; its first user word is its ring */
     if (IVM_OK != ivm_slot_user_get(&d->region, slot, d->member.job, d->member.job_gen, 0,
                                     &ring_off)) {
@@ -109,7 +104,27 @@ mca_btl_ivm_endpoint_t *mca_btl_ivm_endpoint_get(uint32_t slot)
         return NULL;
     }
     ep->slot = slot;
-    c->peers[slot] = ep;
+    return ep;
+}
+
+mca_btl_ivm_endpoint_t *mca_btl_ivm_endpoint_get(uint32_t slot)
+{
+    mca_btl_ivm_component_t *c = &mca_btl_ivm_component;
+    mca_btl_ivm_endpoint_t *ep;
+
+    if (slot >= c->dev->region.layout.slot_count) {
+        return NULL;
+    }
+    if (OPAL_LIKELY(NULL != c->peers[slot])) {
+        return c->peers[slot];
+    }
+    /* made by add_procs or by the receive path, maybe in two threads */
+    OPAL_THREAD_LOCK(&c->lock);
+    if (NULL == c->peers[slot]) {
+        c->peers[slot] = endpoint_create(slot);
+    }
+    ep = c->peers[slot];
+    OPAL_THREAD_UNLOCK(&c->lock);
     return ep;
 }
 

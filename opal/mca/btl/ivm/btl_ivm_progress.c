@@ -181,10 +181,16 @@ static int poll_fbox(mca_btl_ivm_endpoint_t *ep)
  * always served last; then queued sends and returns; then the ring. */
 int mca_btl_ivm_component_progress(void)
 {
+    static atomic_int busy = 0;
     mca_btl_ivm_component_t *c = &mca_btl_ivm_component;
     int count = 0;
 
     if (OPAL_UNLIKELY(!mca_btl_ivm.initialized)) {
+        return 0;
+    }
+    /* the ring and the fast boxes have one consumer: with threads, one
+     * progressing thread at a time; the others go on with their work */
+    if (opal_using_threads() && atomic_exchange(&busy, 1)) {
         return 0;
     }
     unsigned int n = c->num_fbox_in;
@@ -200,5 +206,9 @@ int mca_btl_ivm_component_progress(void)
     if (OPAL_UNLIKELY(!opal_list_is_empty(&c->pending_endpoints))) {
         mca_btl_ivm_progress_pending();
     }
-    return count + poll_ring();
+    count += poll_ring();
+    if (opal_using_threads()) {
+        atomic_store(&busy, 0);
+    }
+    return count;
 }

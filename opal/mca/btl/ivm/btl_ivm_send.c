@@ -72,14 +72,17 @@ static bool post(mca_btl_ivm_endpoint_t *ep, mca_btl_ivm_frag_t *frag)
     return true;
 }
 
-static void enqueue(mca_btl_ivm_endpoint_t *ep, mca_btl_ivm_frag_t *frag)
+/* Put @ep on the list of endpoints with queued fragments.  Lock order is
+ * component lock, then endpoint lock: never call this holding ep->lock. */
+static void list_pending(mca_btl_ivm_endpoint_t *ep)
 {
     mca_btl_ivm_component_t *c = &mca_btl_ivm_component;
-    opal_list_append(&ep->pending, &frag->base.super.super);
+    OPAL_THREAD_LOCK(&c->lock);
     if (!ep->on_pending_list) {
         opal_list_append(&c->pending_endpoints, &ep->super);
         ep->on_pending_list = true;
     }
+    OPAL_THREAD_UNLOCK(&c->lock);
 }
 
 /* Retry queued fragments, oldest first, until a peer has no room. */
@@ -88,7 +91,9 @@ void mca_btl_ivm_progress_pending(void)
     mca_btl_ivm_component_t *c = &mca_btl_ivm_component;
     mca_btl_ivm_endpoint_t *ep, *next;
 
+    OPAL_THREAD_LOCK(&c->lock);
     OPAL_LIST_FOREACH_SAFE(ep, next, &c->pending_endpoints, mca_btl_ivm_endpoint_t) {
+        OPAL_THREAD_LOCK(&ep->lock);
         while (!opal_list_is_empty(&ep->pending)) {
             mca_btl_ivm_frag_t *frag = (mca_btl_ivm_frag_t *) opal_list_get_first(&ep->pending);
             if (!post(ep, frag)) {
@@ -100,7 +105,9 @@ void mca_btl_ivm_progress_pending(void)
             opal_list_remove_item(&c->pending_endpoints, &ep->super);
             ep->on_pending_list = false;
         }
+        OPAL_THREAD_UNLOCK(&ep->lock);
     }
+    OPAL_THREAD_UNLOCK(&c->lock);
 }
 
 int mca_btl_ivm_send(struct mca_btl_base_module_t *btl, struct mca_btl_base_endpoint_t *ep,
@@ -116,9 +123,15 @@ int mca_btl_ivm_send(struct mca_btl_base_module_t *btl, struct mca_btl_base_endp
     frag->hdr->len = (uint32_t) frag->segments[0].seg_len;
     mca_common_ivm_counters.ring_msgs++;
     mca_common_ivm_counters.ring_bytes += frag->segments[0].seg_len;
+    OPAL_THREAD_LOCK(&ep->lock);
     fbox_due(ep);
-    if (!opal_list_is_empty(&ep->pending) || !post(ep, frag)) {
-        enqueue(ep, frag);
+    bool queued = !opal_list_is_empty(&ep->pending) || !post(ep, frag);
+    if (queued) {
+        opal_list_append(&ep->pending, &frag->base.super.super);
+    }
+    OPAL_THREAD_UNLOCK(&ep->lock);
+    if (queued) {
+        list_pending(ep);
     }
     return OPAL_SUCCESS;
 }
@@ -153,18 +166,13 @@ static bool fbox_sendi(mca_btl_ivm_endpoint_t *ep, struct opal_convertor_t *conv
     return true;
 }
 
-int mca_btl_ivm_sendi(struct mca_btl_base_module_t *btl, struct mca_btl_base_endpoint_t *ep,
-                      struct opal_convertor_t *convertor, void *header, size_t header_size,
-                      size_t payload_size, uint8_t order, uint32_t flags, mca_btl_base_tag_t tag,
-                      mca_btl_base_descriptor_t **descriptor)
+static int sendi_locked(mca_btl_ivm_endpoint_t *ep, struct opal_convertor_t *convertor,
+                        const void *header, size_t header_size, size_t payload_size,
+                        uint32_t flags, mca_btl_base_tag_t tag,
+                        mca_btl_base_descriptor_t **descriptor)
 {
     size_t total = header_size + payload_size;
-    (void) btl;
-    (void) order;
 
-    if (NULL != descriptor) {
-        *descriptor = NULL;
-    }
     /* never overtake queued fragments */
     if (OPAL_UNLIKELY(!opal_list_is_empty(&ep->pending))) {
         return OPAL_ERR_OUT_OF_RESOURCE;
@@ -196,4 +204,22 @@ int mca_btl_ivm_sendi(struct mca_btl_base_module_t *btl, struct mca_btl_base_end
     mca_common_ivm_counters.ring_msgs++;
     mca_common_ivm_counters.ring_bytes += total;
     return OPAL_SUCCESS;
+}
+
+int mca_btl_ivm_sendi(struct mca_btl_base_module_t *btl, struct mca_btl_base_endpoint_t *ep,
+                      struct opal_convertor_t *convertor, void *header, size_t header_size,
+                      size_t payload_size, uint8_t order, uint32_t flags, mca_btl_base_tag_t tag,
+                      mca_btl_base_descriptor_t **descriptor)
+{
+    (void) btl;
+    (void) order;
+
+    if (NULL != descriptor) {
+        *descriptor = NULL;
+    }
+    OPAL_THREAD_LOCK(&ep->lock);
+    int rc = sendi_locked(ep, convertor, header, header_size, payload_size, flags, tag,
+                          descriptor);
+    OPAL_THREAD_UNLOCK(&ep->lock);
+    return rc;
 }
