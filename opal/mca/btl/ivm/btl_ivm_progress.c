@@ -31,20 +31,37 @@ typedef struct {
 } pending_return_t;
 static OBJ_CLASS_INSTANCE(pending_return_t, opal_list_item_t, NULL, NULL);
 
+/* Who is behind @ep, for the message: the upper layer's name when it has
+ * added the peer, else what the peer's slot says (host, rank, pid). */
+static void describe_peer(const mca_btl_ivm_endpoint_t *ep, char *buf, size_t len)
+{
+    struct ivm_slot_entry s;
+    char host[IVM_HOST_LEN + 1];
+    if (NULL == ep) {
+        snprintf(buf, len, "unknown (the message does not say who sent it)");
+    } else if (NULL != ep->proc) {
+        snprintf(buf, len, "%s, slot %u", OPAL_NAME_PRINT(ep->proc->proc_name), ep->slot);
+    } else if (IVM_OK == ivm_slot_read(&mca_btl_ivm_component.dev->region, ep->slot, &s)) {
+        ivm_sanitize_label(s.host, IVM_HOST_LEN, host);
+        snprintf(buf, len, "rank %u on %s (pid %llu), slot %u", s.rank, host,
+                 (unsigned long long) s.owner.pid, ep->slot);
+    } else {
+        snprintf(buf, len, "slot %u", ep->slot);
+    }
+}
+
 void mca_btl_ivm_peer_failed(struct mca_btl_base_endpoint_t *ep, const char *what)
 {
-    char slot[16] = "?";
+    char peer[160];
     if (NULL != ep) {
         if (ep->failed) {
             return; /* said once */
         }
         ep->failed = true;
-        snprintf(slot, sizeof(slot), "%u", ep->slot);
     }
+    describe_peer(ep, peer, sizeof(peer));
     opal_show_help("help-btl-ivm.txt", "peer-protocol-error", true, opal_process_info.nodename,
-                   NULL != ep && NULL != ep->proc ? OPAL_NAME_PRINT(ep->proc->proc_name)
-                                                  : "(not yet known)",
-                   slot, what);
+                   peer, what);
     if (NULL != mca_btl_ivm.error_cb) {
         mca_btl_ivm.error_cb(&mca_btl_ivm.super, MCA_BTL_ERROR_FLAGS_FATAL,
                              NULL != ep ? ep->proc : NULL, (char *) what);
