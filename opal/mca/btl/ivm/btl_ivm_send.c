@@ -157,7 +157,13 @@ static bool fbox_sendi(mca_btl_ivm_endpoint_t *ep, struct opal_convertor_t *conv
         return false;
     }
     memcpy(p, header, header_size);
-    if (payload_size > 0) {
+    if (payload_size > 0 && !opal_convertor_need_buffers(convertor)) {
+        /* contiguous: copy straight from the user's buffer (a completed
+         * sendi never touches the convertor again) */
+        void *src;
+        opal_convertor_get_current_pointer(convertor, &src);
+        memcpy(p + header_size, src, payload_size);
+    } else if (payload_size > 0) {
         pack(convertor, p + header_size, payload_size);
     }
     ivm_fbox_commit(&ep->fbox_out, (uint32_t) total, tag, 0);
