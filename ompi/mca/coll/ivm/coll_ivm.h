@@ -1,0 +1,401 @@
+/*
+ * Copyright (c) 2026 The ivm authors.  All rights reserved.
+ * $COPYRIGHT$
+ *
+ * Additional copyrights may follow
+ *
+ * $HEADER$
+ */
+
+/**
+ * @file
+ *
+ * coll/ivm: MPI collectives that run in an ivm region (a QEMU ivshmem
+ * device) for ranks that share it, whichever virtual machines they are in.
+ *
+ * Structure
+ *  - coll_ivm_component.c  parameters, MPI_T counters, device attachment
+ *  - coll_ivm_module.c     comm_query: which ranks share a region (from the
+ *                          modex blobs of the device layer), module setup
+ *  - coll_ivm_setup.c      lazy per-communicator setup at the first call:
+ *                          co-location proof, area allocation, agreement
+ *                          through the previous component's allreduce,
+ *                          leader communicator for the hierarchical mode
+ *  - coll_ivm_sync.c       bounded waits, channels, tree barrier
+ *  - coll_ivm_xfer.c       the data movement engine (streams and ranges)
+ *  - coll_ivm_reduce.c     the reduction engine (ordered, slice-parallel)
+ *  - coll_ivm_dtype.c      contiguous views of user buffers (pack/unpack)
+ *  - coll_ivm_<collective>.c  MPI entry points: flat, hierarchical or the
+ *                          previous component
+ *
+ * Modes of a communicator: FLAT when all its ranks share one region;
+ * HIER when they form several groups (one per region; ranks that share no
+ * region with another rank of the communicator are groups of one): ivm
+ * inside each group and the previous component's algorithms over a
+ * communicator of one leader per group.  Communicators in which no two
+ * ranks share a region, and intercommunicators, are declined.
+ */
+
+#ifndef MCA_COLL_IVM_H
+#define MCA_COLL_IVM_H
+
+#include "ompi_config.h"
+
+#include "mpi.h"
+#include "ompi/communicator/communicator.h"
+#include "ompi/datatype/ompi_datatype.h"
+#include "ompi/mca/coll/coll.h"
+#include "opal/mca/common/ivm/common_ivm.h"
+#include "opal/threads/mutex.h"
+#include "opal/util/output.h"
+
+#include "coll_ivm_layout.h"
+
+BEGIN_C_DECLS
+
+/** The collectives coll/ivm provides (index of parameters and counters). */
+enum coll_ivm_op {
+    COLL_IVM_BARRIER,
+    COLL_IVM_BCAST,
+    COLL_IVM_REDUCE,
+    COLL_IVM_ALLREDUCE,
+    COLL_IVM_ALLGATHER,
+    COLL_IVM_ALLGATHERV,
+    COLL_IVM_GATHER,
+    COLL_IVM_GATHERV,
+    COLL_IVM_SCATTER,
+    COLL_IVM_SCATTERV,
+    COLL_IVM_ALLTOALL,
+    COLL_IVM_ALLTOALLV,
+    COLL_IVM_REDUCE_SCATTER,
+    COLL_IVM_REDUCE_SCATTER_BLOCK,
+    COLL_IVM_NOPS
+};
+
+/** MPI_T counters.  The storage is allocated once on the heap and never
+ * freed: Open MPI unloads (dlclose) components that are not selected and
+ * closes every component at MPI_Finalize, while MPI_T may still hold a
+ * handle; registered with mca_base_component_pvar_register (invalidated
+ * with the component) and without callbacks, a read can only ever touch
+ * this memory, never unmapped code or data. */
+typedef struct coll_ivm_counters {
+    unsigned long long calls[COLL_IVM_NOPS];    /**< calls run by ivm (flat or hierarchical) */
+    unsigned long long fallback[COLL_IVM_NOPS]; /**< calls handed to the previous component */
+    unsigned long long comms_flat;              /**< communicators set up flat */
+    unsigned long long comms_hier;              /**< communicators set up hierarchical */
+    unsigned long long comms_fallback;          /**< communicators that fell back at setup */
+    unsigned long long areas_attached;          /**< shared areas this process is attached to */
+    unsigned long long heap_in_use;             /**< job heap bytes in use (sampled) */
+} coll_ivm_counters_t;
+
+typedef struct mca_coll_ivm_component_t {
+    mca_coll_base_component_2_0_0_t super;
+
+    /* parameters */
+    int priority;
+    int verbose;
+    unsigned int chunk_size;     /**< bytes per pipeline chunk */
+    unsigned int nbuf;           /**< chunks in flight per member and channel */
+    unsigned int tree_degree;    /**< barrier fan-in tree degree */
+    unsigned int reduce_small;   /**< bytes: one-phase reductions up to this size */
+    double heap_fraction;        /**< share of the job heap coll/ivm may fill */
+    int timeout;                 /**< seconds a wait may last (0: unbounded) */
+    int liveness_interval_ms;    /**< how often a long wait checks its peer */
+    bool enable[COLL_IVM_NOPS];
+
+    /* state */
+    int output;
+    bool attached;               /**< mca_common_ivm_init succeeded in open */
+    coll_ivm_counters_t *counters;
+    opal_mutex_t lock;           /**< protects the peer cache */
+    struct coll_ivm_peer_cache *peers;
+} mca_coll_ivm_component_t;
+
+OMPI_MODULE_DECLSPEC extern mca_coll_ivm_component_t mca_coll_ivm_component;
+
+#define COLL_IVM_VERBOSE(level, ...)                                                         \
+    do {                                                                                     \
+        if (mca_coll_ivm_component.verbose >= (level)                                        \
+            && mca_coll_ivm_component.output >= 0) {                                         \
+            opal_output_verbose((level), mca_coll_ivm_component.output, __VA_ARGS__);        \
+        }                                                                                    \
+    } while (0)
+
+/** Liveness proof of one member (from its modex entry). */
+typedef struct coll_ivm_member {
+    int rank;          /**< rank in the communicator */
+    uint32_t slot;
+    uint32_t slot_gen;
+    uint64_t nonce;
+} coll_ivm_member_t;
+
+/** This process's view of its group's shared area. */
+typedef struct coll_ivm_group {
+    int n;                        /**< members (1: no area) */
+    int me;                       /**< my member index */
+    coll_ivm_member_t *member;    /**< n entries, in rank order */
+    mca_common_ivm_device_t *dev;
+    struct coll_ivm_geom geom;
+    uint64_t area_off;
+    uint8_t *base;                /**< local address of the area, NULL if none */
+    bool attached;                /**< we hold a reference on the area */
+    uint64_t seq;                 /**< steps taken (same on every member) */
+    uint64_t *last_tok;           /**< [channel][nbuf]: token last written into a buffer */
+    unsigned int degree;          /**< barrier tree degree */
+    bool broken;                  /**< a wait failed: the tokens are out of step */
+} coll_ivm_group_t;
+
+enum coll_ivm_mode {
+    COLL_IVM_MODE_UNSET = 0, /**< setup runs at the first collective call */
+    COLL_IVM_MODE_FALLBACK,  /**< everything goes to the previous component */
+    COLL_IVM_MODE_FLAT,      /**< one group holds every rank */
+    COLL_IVM_MODE_HIER       /**< several groups, leaders talk over leader_comm */
+};
+
+/** The previous component's function and module for one collective. */
+#define COLL_IVM_PREV(name)                                                                  \
+    mca_coll_base_module_##name##_fn_t name;                                                 \
+    mca_coll_base_module_t *name##_module
+
+typedef struct coll_ivm_prev {
+    COLL_IVM_PREV(barrier);
+    COLL_IVM_PREV(bcast);
+    COLL_IVM_PREV(reduce);
+    COLL_IVM_PREV(allreduce);
+    COLL_IVM_PREV(allgather);
+    COLL_IVM_PREV(allgatherv);
+    COLL_IVM_PREV(gather);
+    COLL_IVM_PREV(gatherv);
+    COLL_IVM_PREV(scatter);
+    COLL_IVM_PREV(scatterv);
+    COLL_IVM_PREV(alltoall);
+    COLL_IVM_PREV(alltoallv);
+    COLL_IVM_PREV(reduce_scatter);
+    COLL_IVM_PREV(reduce_scatter_block);
+} coll_ivm_prev_t;
+
+typedef struct mca_coll_ivm_module_t {
+    mca_coll_base_module_t super;
+
+    ompi_communicator_t *comm;
+    enum coll_ivm_mode mode;
+    bool in_setup;               /**< calls made while setting up go to prev */
+
+    /* topology, computed in comm_query from the published modex blobs:
+     * identical on every rank of the communicator */
+    int size;
+    int ngroups;
+    int *group_of;               /**< rank -> group (groups ordered by lowest rank) */
+    int *index_of;               /**< rank -> index within its group */
+    int *group_size;             /**< group -> members */
+    int *group_first;            /**< group -> lowest rank (the leader) */
+    int my_group;
+    bool contiguous;             /**< every group is a block of consecutive ranks */
+
+    coll_ivm_group_t grp;        /**< my group's area */
+    ompi_communicator_t *leader_comm; /**< HIER: leaders only (rank = group index) */
+
+    coll_ivm_prev_t prev;
+} mca_coll_ivm_module_t;
+
+OBJ_CLASS_DECLARATION(mca_coll_ivm_module_t);
+
+/* ---- component / module (coll_ivm_component.c, coll_ivm_module.c) ---- */
+int mca_coll_ivm_init_query(bool enable_progress_threads, bool enable_mpi_threads);
+mca_coll_base_module_t *mca_coll_ivm_comm_query(struct ompi_communicator_t *comm, int *priority);
+void mca_coll_ivm_peer_cache_free(void);
+
+/* ---- setup (coll_ivm_setup.c) ---- */
+int mca_coll_ivm_setup(mca_coll_ivm_module_t *m);
+void mca_coll_ivm_teardown(mca_coll_ivm_module_t *m);
+
+/** Should @op run in ivm on this communicator?  Runs the lazy setup at the
+ * first call.  The answer depends only on values every rank agrees on. */
+static inline bool coll_ivm_use(mca_coll_ivm_module_t *m, enum coll_ivm_op op)
+{
+    if (OPAL_UNLIKELY(COLL_IVM_MODE_UNSET == m->mode) && !m->in_setup) {
+        (void) mca_coll_ivm_setup(m);
+    }
+    if (OPAL_LIKELY(m->mode >= COLL_IVM_MODE_FLAT && !m->in_setup)) {
+        mca_coll_ivm_component.counters->calls[op]++;
+        return true;
+    }
+    mca_coll_ivm_component.counters->fallback[op]++;
+    return false;
+}
+
+/** A call that coll_ivm_use() counted as ours is handed on after all. */
+static inline void coll_ivm_count_fallback(enum coll_ivm_op op)
+{
+    mca_coll_ivm_component.counters->calls[op]--;
+    mca_coll_ivm_component.counters->fallback[op]++;
+}
+
+/* ---- synchronisation (coll_ivm_sync.c) ---- */
+static inline struct coll_ivm_ctl *coll_ivm_ctl(const coll_ivm_group_t *g, int member)
+{
+    return (struct coll_ivm_ctl *) (g->base + g->geom.ctl_off) + member;
+}
+
+static inline uint8_t *coll_ivm_buf(const coll_ivm_group_t *g, unsigned ch, int member,
+                                    uint64_t chunk_index)
+{
+    return g->base + g->geom.data_off + ch * g->geom.chan_stride
+           + (uint64_t) member * g->geom.member_stride
+           + (chunk_index % g->geom.nbuf) * g->geom.chunk;
+}
+
+/** Wait until *word reaches @target; @member is whose word it is.  Bounded
+ * by coll_ivm_timeout, checks the member's liveness while it waits. */
+int coll_ivm_wait(coll_ivm_group_t *g, _Atomic uint64_t *word, uint64_t target, int member);
+
+/** Writer: wait until buffer (chunk_index mod nbuf) of channel @ch may be
+ * overwritten, i.e. every member is done with what it last held. */
+int coll_ivm_chan_acquire(coll_ivm_group_t *g, unsigned ch, uint64_t chunk_index);
+/** Writer: announce chunk @chunk_index of step @seq on channel @ch. */
+void coll_ivm_chan_publish(coll_ivm_group_t *g, unsigned ch, uint64_t seq, uint32_t chunk_index);
+/** Reader: wait for chunk @chunk_index of step @seq from @member. */
+int coll_ivm_chan_wait(coll_ivm_group_t *g, unsigned ch, int member, uint64_t seq,
+                       uint32_t chunk_index);
+/** Reader: declare that no chunk up to @tok will be read on @ch again. */
+void coll_ivm_chan_done(coll_ivm_group_t *g, unsigned ch, uint64_t tok);
+
+int coll_ivm_fanin(coll_ivm_group_t *g, uint64_t seq);
+int coll_ivm_fanout(coll_ivm_group_t *g, uint64_t seq);
+
+/* ---- data movement engine (coll_ivm_xfer.c) ---- */
+typedef struct coll_ivm_seg {
+    const uint8_t *ptr;
+    size_t len;
+} coll_ivm_seg_t;
+
+typedef struct coll_ivm_range {
+    int writer;     /**< member whose stream holds the bytes */
+    uint64_t off;   /**< offset in that stream */
+    uint64_t len;
+    uint8_t *dst;
+} coll_ivm_range_t;
+
+/** One step of the group: publish my stream (the concatenation of @seg,
+ * may be empty) on channel 0 and copy the @nrange ranges of other
+ * members' streams.  Every member of the group calls it. */
+int coll_ivm_xfer(coll_ivm_group_t *g, const coll_ivm_seg_t *seg, int nseg,
+                  const coll_ivm_range_t *range, int nrange);
+
+/** Broadcast @len bytes from member @root's @buf to every member's @buf. */
+int coll_ivm_bcast_group(coll_ivm_group_t *g, uint8_t *buf, size_t len, int root);
+
+/* ---- reduction engine (coll_ivm_reduce.c) ---- */
+/** Ordered reduction (member 0 op member 1 op ...) of @count elements of
+ * the predefined contiguous @dtype from every member's @src into @dst at
+ * member @root, or at every member when @root < 0.  @src may equal @dst. */
+int coll_ivm_reduce_group(coll_ivm_group_t *g, const void *src, void *dst, size_t count,
+                          struct ompi_datatype_t *dtype, struct ompi_op_t *op, int root);
+/** Member i gets elements [displ[i], displ[i] + counts[i]) of the ordered
+ * reduction of every member's @src vector, in @dst. */
+int coll_ivm_reduce_scatter_group(coll_ivm_group_t *g, const void *src, void *dst,
+                                  const size_t *counts, const size_t *displ,
+                                  struct ompi_datatype_t *dtype, struct ompi_op_t *op);
+/** Can the reduction engine compute @op on @dtype in shared memory? */
+bool coll_ivm_reducible(struct ompi_datatype_t *dtype, struct ompi_op_t *op);
+
+/* ---- contiguous views of user buffers (coll_ivm_dtype.c) ---- */
+typedef struct coll_ivm_span {
+    uint8_t *ptr;   /**< contiguous bytes (user memory or a packed copy) */
+    size_t len;
+    void *tmp;      /**< the packed copy, if any */
+} coll_ivm_span_t;
+
+/** Bytes of (count, dtype), or an error for negative/overflowing counts. */
+int coll_ivm_bytes(size_t count, struct ompi_datatype_t *dtype, size_t *bytes);
+/** Contiguous bytes to read (buf, count, dtype); packs a copy if needed. */
+int coll_ivm_span_in(const void *buf, size_t count, struct ompi_datatype_t *dtype,
+                     coll_ivm_span_t *s);
+/** Contiguous space to receive (buf, count, dtype) into; a temporary one if
+ * needed, which coll_ivm_span_commit() unpacks. */
+int coll_ivm_span_out(void *buf, size_t count, struct ompi_datatype_t *dtype,
+                      coll_ivm_span_t *s);
+int coll_ivm_span_commit(coll_ivm_span_t *s, void *buf, size_t count,
+                         struct ompi_datatype_t *dtype);
+void coll_ivm_span_free(coll_ivm_span_t *s);
+/** Copy (count, dtype) from @src to @dst buffer (local copy of own block). */
+int coll_ivm_local_copy(const void *src, size_t scount, struct ompi_datatype_t *sdtype,
+                        void *dst, size_t rcount, struct ompi_datatype_t *rdtype);
+
+/** Block @disp (in extents of @dtype) of @buf. */
+static inline uint8_t *coll_ivm_block(const void *buf, struct ompi_datatype_t *dtype,
+                                      ptrdiff_t disp)
+{
+    ptrdiff_t lb, extent;
+    ompi_datatype_get_extent(dtype, &lb, &extent);
+    return (uint8_t *) buf + disp * extent;
+}
+
+/** Per-block receive spans of a root or all-to-all operation. */
+typedef struct coll_ivm_blocks {
+    int n;
+    coll_ivm_span_t *span;
+    coll_ivm_range_t *range;
+    int nrange;
+} coll_ivm_blocks_t;
+
+int coll_ivm_blocks_init(coll_ivm_blocks_t *b, int n);
+/** Receive span for block @i (@cnt elements at @disp extents of @rbuf),
+ * filled from bytes [off, off + len) of member @writer's stream. */
+int coll_ivm_blocks_add(coll_ivm_blocks_t *b, int i, void *rbuf, int cnt, ptrdiff_t disp,
+                        struct ompi_datatype_t *rdtype, int writer, uint64_t off);
+/** Free the spans (after a failure) or unpack and free them. */
+int coll_ivm_blocks_finish(coll_ivm_blocks_t *b, bool commit, void *rbuf,
+                           const int *rcounts, int rcount, const int *displs,
+                           struct ompi_datatype_t *rdtype);
+
+/* ---- MPI entry points ---- */
+int mca_coll_ivm_barrier(struct ompi_communicator_t *comm, mca_coll_base_module_t *module);
+int mca_coll_ivm_bcast(void *buf, int count, struct ompi_datatype_t *dtype, int root,
+                       struct ompi_communicator_t *comm, mca_coll_base_module_t *module);
+int mca_coll_ivm_reduce(const void *sbuf, void *rbuf, int count, struct ompi_datatype_t *dtype,
+                        struct ompi_op_t *op, int root, struct ompi_communicator_t *comm,
+                        mca_coll_base_module_t *module);
+int mca_coll_ivm_allreduce(const void *sbuf, void *rbuf, int count,
+                           struct ompi_datatype_t *dtype, struct ompi_op_t *op,
+                           struct ompi_communicator_t *comm, mca_coll_base_module_t *module);
+int mca_coll_ivm_allgather(const void *sbuf, int scount, struct ompi_datatype_t *sdtype,
+                           void *rbuf, int rcount, struct ompi_datatype_t *rdtype,
+                           struct ompi_communicator_t *comm, mca_coll_base_module_t *module);
+int mca_coll_ivm_allgatherv(const void *sbuf, int scount, struct ompi_datatype_t *sdtype,
+                            void *rbuf, const int *rcounts, const int *displs,
+                            struct ompi_datatype_t *rdtype, struct ompi_communicator_t *comm,
+                            mca_coll_base_module_t *module);
+int mca_coll_ivm_gather(const void *sbuf, int scount, struct ompi_datatype_t *sdtype,
+                        void *rbuf, int rcount, struct ompi_datatype_t *rdtype, int root,
+                        struct ompi_communicator_t *comm, mca_coll_base_module_t *module);
+int mca_coll_ivm_gatherv(const void *sbuf, int scount, struct ompi_datatype_t *sdtype,
+                         void *rbuf, const int *rcounts, const int *displs,
+                         struct ompi_datatype_t *rdtype, int root,
+                         struct ompi_communicator_t *comm, mca_coll_base_module_t *module);
+int mca_coll_ivm_scatter(const void *sbuf, int scount, struct ompi_datatype_t *sdtype,
+                         void *rbuf, int rcount, struct ompi_datatype_t *rdtype, int root,
+                         struct ompi_communicator_t *comm, mca_coll_base_module_t *module);
+int mca_coll_ivm_scatterv(const void *sbuf, const int *scounts, const int *displs,
+                          struct ompi_datatype_t *sdtype, void *rbuf, int rcount,
+                          struct ompi_datatype_t *rdtype, int root,
+                          struct ompi_communicator_t *comm, mca_coll_base_module_t *module);
+int mca_coll_ivm_alltoall(const void *sbuf, int scount, struct ompi_datatype_t *sdtype,
+                          void *rbuf, int rcount, struct ompi_datatype_t *rdtype,
+                          struct ompi_communicator_t *comm, mca_coll_base_module_t *module);
+int mca_coll_ivm_alltoallv(const void *sbuf, const int *scounts, const int *sdispls,
+                           struct ompi_datatype_t *sdtype, void *rbuf, const int *rcounts,
+                           const int *rdispls, struct ompi_datatype_t *rdtype,
+                           struct ompi_communicator_t *comm, mca_coll_base_module_t *module);
+int mca_coll_ivm_reduce_scatter(const void *sbuf, void *rbuf, const int *rcounts,
+                                struct ompi_datatype_t *dtype, struct ompi_op_t *op,
+                                struct ompi_communicator_t *comm,
+                                mca_coll_base_module_t *module);
+int mca_coll_ivm_reduce_scatter_block(const void *sbuf, void *rbuf, int rcount,
+                                      struct ompi_datatype_t *dtype, struct ompi_op_t *op,
+                                      struct ompi_communicator_t *comm,
+                                      mca_coll_base_module_t *module);
+
+END_C_DECLS
+
+#endif /* MCA_COLL_IVM_H */

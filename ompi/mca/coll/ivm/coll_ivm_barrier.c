@@ -1,0 +1,44 @@
+/*
+ * Copyright (c) 2026 The ivm authors.  All rights reserved.
+ * $COPYRIGHT$
+ *
+ * Additional copyrights may follow
+ *
+ * $HEADER$
+ */
+
+/* MPI_Barrier: fan-in over a tree in the group's area, fan-out by one
+ * release word.  Hierarchical: fan-in in every group, a barrier among the
+ * leaders (previous component, over the network), then fan-out. */
+
+#include "ompi_config.h"
+
+#include "coll_ivm.h"
+
+int mca_coll_ivm_barrier(struct ompi_communicator_t *comm, mca_coll_base_module_t *module)
+{
+    mca_coll_ivm_module_t *m = (mca_coll_ivm_module_t *) module;
+    coll_ivm_group_t *g = &m->grp;
+    int rc = OMPI_SUCCESS;
+
+    if (!coll_ivm_use(m, COLL_IVM_BARRIER)) {
+        return m->prev.barrier(comm, m->prev.barrier_module);
+    }
+    if (NULL != g->dev) {
+        mca_coll_ivm_component.counters->heap_in_use = ivm_heap_in_use(&g->dev->heap);
+    }
+    if (g->n < 2) { /* a group of one: only the leaders' barrier */
+        return m->leader_comm->c_coll->coll_barrier(m->leader_comm,
+                                                    m->leader_comm->c_coll->coll_barrier_module);
+    }
+    const uint64_t seq = ++g->seq;
+    rc = coll_ivm_fanin(g, seq);
+    if (OMPI_SUCCESS == rc && NULL != m->leader_comm) {
+        rc = m->leader_comm->c_coll->coll_barrier(m->leader_comm,
+                                                  m->leader_comm->c_coll->coll_barrier_module);
+    }
+    if (OMPI_SUCCESS == rc) {
+        rc = coll_ivm_fanout(g, seq);
+    }
+    return rc;
+}

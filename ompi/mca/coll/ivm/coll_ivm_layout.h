@@ -1,0 +1,137 @@
+/*
+ * Copyright (c) 2026 The ivm authors.  All rights reserved.
+ * $COPYRIGHT$
+ *
+ * Additional copyrights may follow
+ *
+ * $HEADER$
+ */
+
+/**
+ * @file
+ *
+ * The shared area of one coll/ivm communicator group: the only definition
+ * of bytes coll/ivm places in the ivm region.
+ *
+ * A group is the set of ranks of one communicator that share one region.
+ * Its leader (lowest rank) allocates the area from the job heap at the
+ * first collective call; the region offset is handed to the other members
+ * over MPI (the previous coll component's allreduce), never through the
+ * region.  Every member computes the geometry itself from parameters all
+ * ranks agreed on (coll_ivm_area_geometry), so nothing read from the area
+ * is ever used as a size, index or offset: the only shared values are
+ * monotonic tokens that are compared, never used for addressing, and the
+ * attach count, which is range-checked.
+ *
+ *   0             struct coll_ivm_area_hdr
+ *   ctl_off       members x struct coll_ivm_ctl (one cache line each)
+ *   data_off      channel 0: members x nbuf x chunk bytes
+ *                 channel 1: members x nbuf x chunk bytes
+ *   size          end
+ *
+ * Tokens.  Every member counts the group's collective steps (seq, the same
+ * on every member because collectives are called in the same order).  A
+ * token names chunk c of step seq: (seq << 32) | c, compared modulo 2^64
+ * (coll_ivm_tok_reached), so wrap-around is harmless.  Chunk
+ * COLL_IVM_TOK_ALL means "the whole step".
+ *
+ * Channels.  Member i publishes chunk c of its outgoing stream on channel
+ * ch by writing it into its buffer (c mod nbuf) and storing ready[ch] =
+ * token (release).  Member j declares done[ch] = token when it will never
+ * again read any chunk up to that token from anyone on that channel.  A
+ * writer reuses a buffer only when every member's done[ch] has reached the
+ * token last written into that buffer.  Every word of a member's control
+ * line is written by that member only (single writer, no read-modify-write
+ * between members), which is all that processes on different kernels can
+ * rely on.
+ */
+
+#ifndef MCA_COLL_IVM_LAYOUT_H
+#define MCA_COLL_IVM_LAYOUT_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define COLL_IVM_AREA_MAGIC 0x4c4c4f43564d5649ULL /* "IVMVCOLL" (diagnostic only) */
+#define COLL_IVM_CACHELINE 64u
+#define COLL_IVM_CHANNELS 2u
+#define COLL_IVM_DATA_ALIGN 4096u
+#define COLL_IVM_TOK_ALL 0xffffffffu
+#define COLL_IVM_MAX_MEMBERS 65536u
+#define COLL_IVM_MAX_CHUNKS 0xfffffffeu /* chunk indexes of one step */
+
+/** Area header.  W: leader at creation (before the offset is handed out),
+ * then every member once, with an atomic decrement of attached when it
+ * leaves.  R: members. */
+struct coll_ivm_area_hdr {
+    uint64_t magic;           /* W: leader; never trusted */
+    uint32_t members;         /* W: leader; diagnostic (ivmctl-style dumps) */
+    uint32_t nbuf;            /* W: leader; diagnostic */
+    uint64_t chunk;           /* W: leader; diagnostic */
+    _Atomic int64_t attached; /* members not yet gone; the one taking it to 0 frees the area */
+    uint8_t pad[32];
+};
+
+/** One member's control line.  W: that member only.  R: every member. */
+struct coll_ivm_ctl {
+    _Atomic uint64_t ready[COLL_IVM_CHANNELS]; /* token of the last chunk published */
+    _Atomic uint64_t done[COLL_IVM_CHANNELS];  /* no more reads up to this token */
+    _Atomic uint64_t arrive;                   /* barrier fan-in: seq reached by my subtree */
+    _Atomic uint64_t release;                  /* barrier fan-out (member 0): seq released */
+    uint64_t pad[2];
+};
+
+_Static_assert(sizeof(struct coll_ivm_area_hdr) == COLL_IVM_CACHELINE, "area header is one line");
+_Static_assert(offsetof(struct coll_ivm_area_hdr, attached) == 24, "attach count offset");
+_Static_assert(sizeof(struct coll_ivm_ctl) == COLL_IVM_CACHELINE, "control block is one line");
+_Static_assert(sizeof(_Atomic uint64_t) == 8 && sizeof(_Atomic int64_t) == 8,
+               "atomics must have plain layout");
+
+/** Geometry of an area (process-local, computed identically by every
+ * member from agreed parameters). */
+struct coll_ivm_geom {
+    uint32_t members;
+    uint32_t nbuf;
+    uint64_t chunk;
+    uint64_t ctl_off;
+    uint64_t data_off;
+    uint64_t member_stride; /* nbuf * chunk */
+    uint64_t chan_stride;   /* members * member_stride */
+    uint64_t size;
+};
+
+/** The one place the area layout is computed.  False when the parameters
+ * are out of range or the size would overflow. */
+static inline bool coll_ivm_area_geometry(uint32_t members, uint64_t chunk, uint32_t nbuf,
+                                          struct coll_ivm_geom *g)
+{
+    if (members < 2 || members > COLL_IVM_MAX_MEMBERS || nbuf < 1 || nbuf > 64
+        || chunk < COLL_IVM_CACHELINE || chunk > (1u << 24) || chunk % COLL_IVM_CACHELINE) {
+        return false;
+    }
+    g->members = members;
+    g->nbuf = nbuf;
+    g->chunk = chunk;
+    g->ctl_off = sizeof(struct coll_ivm_area_hdr);
+    uint64_t ctl_end = g->ctl_off + (uint64_t) members * sizeof(struct coll_ivm_ctl);
+    g->data_off = (ctl_end + COLL_IVM_CACHELINE - 1) / COLL_IVM_CACHELINE * COLL_IVM_CACHELINE;
+    g->member_stride = (uint64_t) nbuf * chunk;          /* <= 2^30 */
+    g->chan_stride = (uint64_t) members * g->member_stride; /* <= 2^46 */
+    g->size = g->data_off + COLL_IVM_CHANNELS * g->chan_stride;
+    return true;
+}
+
+static inline uint64_t coll_ivm_tok(uint64_t seq, uint32_t chunk)
+{
+    return (seq << 32) | chunk;
+}
+
+/** Has token @v reached @t?  Modulo 2^64, so counters may wrap. */
+static inline bool coll_ivm_tok_reached(uint64_t v, uint64_t t)
+{
+    return (int64_t) (v - t) >= 0;
+}
+
+#endif /* MCA_COLL_IVM_LAYOUT_H */

@@ -1,0 +1,131 @@
+/*
+ * Copyright (c) 2026 The ivm authors.  All rights reserved.
+ * $COPYRIGHT$
+ *
+ * Additional copyrights may follow
+ *
+ * $HEADER$
+ */
+
+/* MPI_Scatter and MPI_Scatterv (flat mode): the root streams every block
+ * in rank order through its channel buffers and each rank copies out its
+ * own range, pipelined.  For scatterv the ranks cannot know where their
+ * block starts, so the root first publishes the offsets (one step of its
+ * own); a rank validates the offset it reads like any value from the
+ * region.  In the hierarchical mode they go to the previous component. */
+
+#include "ompi_config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "coll_ivm.h"
+
+static int root_side(mca_coll_ivm_module_t *m, const void *sbuf, const int *scounts, int scount,
+                     const int *displs, struct ompi_datatype_t *sdtype, void *rbuf, int rcount,
+                     struct ompi_datatype_t *rdtype, bool v)
+{
+    coll_ivm_group_t *g = &m->grp;
+    const int n = m->size, me = ompi_comm_rank(m->comm);
+    coll_ivm_span_t *span = calloc(n, sizeof(*span));
+    coll_ivm_seg_t *seg = calloc(n, sizeof(*seg));
+    uint64_t *offset = calloc(n, sizeof(*offset)), off = 0;
+    int rc = (NULL == span || NULL == seg || NULL == offset) ? OMPI_ERR_OUT_OF_RESOURCE
+                                                             : OMPI_SUCCESS;
+
+    for (int j = 0; j < n && OMPI_SUCCESS == rc; j++) {
+        int cnt = NULL != scounts ? scounts[j] : scount;
+        ptrdiff_t disp = NULL != displs ? displs[j] : (ptrdiff_t) j * scount;
+        rc = coll_ivm_span_in(coll_ivm_block(sbuf, sdtype, disp), (size_t) cnt, sdtype, &span[j]);
+        seg[j] = (coll_ivm_seg_t){span[j].ptr, span[j].len};
+        offset[j] = off;
+        off += span[j].len;
+        if (OMPI_SUCCESS == rc && j == me && MPI_IN_PLACE != rbuf) {
+            rc = coll_ivm_local_copy(coll_ivm_block(sbuf, sdtype, disp), (size_t) cnt, sdtype,
+                                     rbuf, (size_t) rcount, rdtype);
+        }
+    }
+    if (OMPI_SUCCESS == rc && v) {
+        coll_ivm_seg_t head = {(const uint8_t *) offset, n * sizeof(uint64_t)};
+        rc = coll_ivm_xfer(g, &head, 1, NULL, 0);
+    }
+    if (OMPI_SUCCESS == rc) {
+        rc = coll_ivm_xfer(g, seg, n, NULL, 0);
+    }
+    for (int j = 0; NULL != span && j < n; j++) {
+        coll_ivm_span_free(&span[j]);
+    }
+    free(span);
+    free(seg);
+    free(offset);
+    return rc;
+}
+
+static int scatter_flat(mca_coll_ivm_module_t *m, const void *sbuf, const int *scounts,
+                        int scount, const int *displs, struct ompi_datatype_t *sdtype,
+                        void *rbuf, int rcount, struct ompi_datatype_t *rdtype, int root, bool v)
+{
+    coll_ivm_group_t *g = &m->grp;
+    const int me = ompi_comm_rank(m->comm);
+    coll_ivm_span_t s;
+    uint64_t off;
+    int rc;
+
+    if (me == root) {
+        return root_side(m, sbuf, scounts, scount, displs, sdtype, rbuf, rcount, rdtype, v);
+    }
+    if (OMPI_SUCCESS != (rc = coll_ivm_span_out(rbuf, (size_t) rcount, rdtype, &s))) {
+        return rc;
+    }
+    if (v) {
+        uint64_t shared;
+        coll_ivm_range_t head = {root, (uint64_t) me * sizeof(uint64_t), sizeof(uint64_t),
+                                 (uint8_t *) &shared};
+        rc = coll_ivm_xfer(g, NULL, 0, &head, 1);
+        off = shared; /* untrusted: the engine range-checks it */
+    } else {
+        off = (uint64_t) me * s.len;
+    }
+    if (OMPI_SUCCESS == rc) {
+        coll_ivm_range_t r = {root, off, s.len, s.ptr};
+        rc = coll_ivm_xfer(g, NULL, 0, &r, 1);
+    }
+    if (OMPI_SUCCESS == rc) {
+        return coll_ivm_span_commit(&s, rbuf, (size_t) rcount, rdtype);
+    }
+    coll_ivm_span_free(&s);
+    return rc;
+}
+
+int mca_coll_ivm_scatter(const void *sbuf, int scount, struct ompi_datatype_t *sdtype,
+                         void *rbuf, int rcount, struct ompi_datatype_t *rdtype, int root,
+                         struct ompi_communicator_t *comm, mca_coll_base_module_t *module)
+{
+    mca_coll_ivm_module_t *m = (mca_coll_ivm_module_t *) module;
+    if (coll_ivm_use(m, COLL_IVM_SCATTER)) {
+        if (COLL_IVM_MODE_FLAT == m->mode) {
+            return scatter_flat(m, sbuf, NULL, scount, NULL, sdtype, rbuf, rcount, rdtype, root,
+                                false);
+        }
+        coll_ivm_count_fallback(COLL_IVM_SCATTER);
+    }
+    return m->prev.scatter(sbuf, scount, sdtype, rbuf, rcount, rdtype, root, comm,
+                           m->prev.scatter_module);
+}
+
+int mca_coll_ivm_scatterv(const void *sbuf, const int *scounts, const int *displs,
+                          struct ompi_datatype_t *sdtype, void *rbuf, int rcount,
+                          struct ompi_datatype_t *rdtype, int root,
+                          struct ompi_communicator_t *comm, mca_coll_base_module_t *module)
+{
+    mca_coll_ivm_module_t *m = (mca_coll_ivm_module_t *) module;
+    if (coll_ivm_use(m, COLL_IVM_SCATTERV)) {
+        if (COLL_IVM_MODE_FLAT == m->mode) {
+            return scatter_flat(m, sbuf, scounts, 0, displs, sdtype, rbuf, rcount, rdtype, root,
+                                true);
+        }
+        coll_ivm_count_fallback(COLL_IVM_SCATTERV);
+    }
+    return m->prev.scatterv(sbuf, scounts, displs, sdtype, rbuf, rcount, rdtype, root, comm,
+                            m->prev.scatterv_module);
+}

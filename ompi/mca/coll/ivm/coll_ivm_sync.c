@@ -1,0 +1,183 @@
+/*
+ * Copyright (c) 2026 The ivm authors.  All rights reserved.
+ * $COPYRIGHT$
+ *
+ * Additional copyrights may follow
+ *
+ * $HEADER$
+ */
+
+/* Synchronisation inside a group's area: bounded waits on tokens, the
+ * channel protocol (coll_ivm_layout.h) and the tree barrier.
+ *
+ * Peers run other kernels, so a wait can only poll memory.  It spins
+ * briefly (a peer on another core answers within a few hundred
+ * nanoseconds), then keeps MPI progressing (opal_progress) and yields the
+ * CPU, since ranks often outnumber cores.  While it waits it checks, every
+ * coll_ivm_liveness_interval ms, that the awaited process still holds its
+ * slot in the region (and, when it is in our VM, that it is alive), and it
+ * gives up after coll_ivm_timeout seconds if that is set.  A wait that
+ * fails leaves the group's tokens out of step, so the group is marked
+ * broken and every later call on it fails. */
+
+#include "ompi_config.h"
+
+#include <sched.h>
+
+#include "opal/runtime/opal_progress.h"
+#include "opal/util/show_help.h"
+#include "opal/util/proc.h"
+
+#include "coll_ivm.h"
+
+#define SPIN_PER_ROUND 64
+#define ROUNDS_BEFORE_YIELD 16
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#else
+    __asm__ __volatile__("" ::: "memory");
+#endif
+}
+
+/* Is the process behind @member still there? */
+static bool member_alive(coll_ivm_group_t *g, int member)
+{
+    const coll_ivm_member_t *mb = &g->member[member];
+    ivm_region_t *r = &g->dev->region;
+    struct ivm_slot_entry s;
+
+    if (!ivm_slot_verify(r, mb->slot, mb->slot_gen, mb->nonce)) {
+        return false; /* the slot was released or reclaimed */
+    }
+    if (IVM_OK == ivm_slot_read(r, mb->slot, &s) && IVM_DEAD == ivm_owner_liveness(&s.owner)) {
+        return false; /* same VM, and its process is gone */
+    }
+    return true;
+}
+
+static int wait_failed(coll_ivm_group_t *g, int member, const char *why)
+{
+    g->broken = true;
+    opal_show_help("help-mpi-coll-ivm.txt", "wait-failed", true, opal_process_info.nodename,
+                   g->member[member].rank, why);
+    return OMPI_ERR_TIMEOUT;
+}
+
+int coll_ivm_wait(coll_ivm_group_t *g, _Atomic uint64_t *word, uint64_t target, int member)
+{
+    const mca_coll_ivm_component_t *c = &mca_coll_ivm_component;
+    uint64_t start = 0, next_check = 0;
+
+    if (OPAL_UNLIKELY(g->broken)) {
+        return OMPI_ERR_TIMEOUT;
+    }
+    for (unsigned round = 0;; round++) {
+        for (int k = 0; k < SPIN_PER_ROUND; k++) {
+            if (coll_ivm_tok_reached(atomic_load_explicit(word, memory_order_acquire), target)) {
+                return OMPI_SUCCESS;
+            }
+            cpu_relax();
+        }
+        opal_progress();
+        if (round < ROUNDS_BEFORE_YIELD) {
+            continue;
+        }
+        sched_yield();
+        if (0 != (round & 15)) {
+            continue;
+        }
+        uint64_t now = ivm_now_ms();
+        if (0 == start) {
+            start = now;
+            next_check = now + (uint64_t) c->liveness_interval_ms;
+            continue;
+        }
+        if (now >= next_check) {
+            next_check = now + (uint64_t) c->liveness_interval_ms;
+            if (!member_alive(g, member)) {
+                return wait_failed(g, member, "its process left the ivm region (it exited "
+                                              "or crashed)");
+            }
+        }
+        if (c->timeout > 0 && now - start > (uint64_t) c->timeout * 1000u) {
+            return wait_failed(g, member, "coll_ivm_timeout expired");
+        }
+    }
+}
+
+static inline uint64_t *last_tok(coll_ivm_group_t *g, unsigned ch, uint64_t chunk_index)
+{
+    return &g->last_tok[ch * g->geom.nbuf + chunk_index % g->geom.nbuf];
+}
+
+int coll_ivm_chan_acquire(coll_ivm_group_t *g, unsigned ch, uint64_t chunk_index)
+{
+    uint64_t need = *last_tok(g, ch, chunk_index);
+    for (int j = 0; j < g->n; j++) {
+        if (j == g->me) {
+            continue;
+        }
+        /* acquire: pairs with the reader's release store of done (its reads
+         * of this buffer happened before) */
+        int rc = coll_ivm_wait(g, &coll_ivm_ctl(g, j)->done[ch], need, j);
+        if (OMPI_SUCCESS != rc) {
+            return rc;
+        }
+    }
+    return OMPI_SUCCESS;
+}
+
+void coll_ivm_chan_publish(coll_ivm_group_t *g, unsigned ch, uint64_t seq, uint32_t chunk_index)
+{
+    uint64_t tok = coll_ivm_tok(seq, chunk_index);
+    *last_tok(g, ch, chunk_index) = tok;
+    /* release: the chunk's bytes are visible before the token (pairs with
+     * the acquire load in coll_ivm_wait of the readers) */
+    atomic_store_explicit(&coll_ivm_ctl(g, g->me)->ready[ch], tok, memory_order_release);
+}
+
+int coll_ivm_chan_wait(coll_ivm_group_t *g, unsigned ch, int member, uint64_t seq,
+                       uint32_t chunk_index)
+{
+    return coll_ivm_wait(g, &coll_ivm_ctl(g, member)->ready[ch], coll_ivm_tok(seq, chunk_index),
+                         member);
+}
+
+void coll_ivm_chan_done(coll_ivm_group_t *g, unsigned ch, uint64_t tok)
+{
+    /* release: our reads of the buffers complete before the writer may
+     * reuse them (pairs with the acquire in coll_ivm_chan_acquire) */
+    atomic_store_explicit(&coll_ivm_ctl(g, g->me)->done[ch], tok, memory_order_release);
+}
+
+/* Fan-in over a tree of degree g->degree rooted at member 0: a member
+ * announces arrival once its children's subtrees have arrived. */
+int coll_ivm_fanin(coll_ivm_group_t *g, uint64_t seq)
+{
+    uint64_t first = (uint64_t) g->me * g->degree + 1;
+    for (uint64_t k = first; k < first + g->degree && k < (uint64_t) g->n; k++) {
+        int rc = coll_ivm_wait(g, &coll_ivm_ctl(g, (int) k)->arrive, seq, (int) k);
+        if (OMPI_SUCCESS != rc) {
+            return rc;
+        }
+    }
+    if (0 != g->me) {
+        /* release: everything we did before the barrier is visible to the
+         * members released after it (pairs with the parent's acquire) */
+        atomic_store_explicit(&coll_ivm_ctl(g, g->me)->arrive, seq, memory_order_release);
+    }
+    return OMPI_SUCCESS;
+}
+
+/* Fan-out: member 0 releases everyone with one store to its own line. */
+int coll_ivm_fanout(coll_ivm_group_t *g, uint64_t seq)
+{
+    if (0 == g->me) {
+        atomic_store_explicit(&coll_ivm_ctl(g, 0)->release, seq, memory_order_release);
+        return OMPI_SUCCESS;
+    }
+    return coll_ivm_wait(g, &coll_ivm_ctl(g, 0)->release, seq, 0);
+}

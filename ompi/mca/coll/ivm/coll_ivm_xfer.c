@@ -1,0 +1,145 @@
+/*
+ * Copyright (c) 2026 The ivm authors.  All rights reserved.
+ * $COPYRIGHT$
+ *
+ * Additional copyrights may follow
+ *
+ * $HEADER$
+ */
+
+/* The data movement engine.  Bcast, gather(v), scatter(v), allgather(v)
+ * and alltoall(v) are all one shape: every member has an outgoing stream
+ * (possibly empty) and wants some byte ranges of other members' streams.
+ *
+ * The streams move through channel 0 in chunks, in rounds: in round c a
+ * member first publishes chunk c of its own stream, then copies whatever
+ * it needs from chunk c of the others' streams and declares round c done.
+ * With nbuf buffers per member, a writer runs at most nbuf chunks ahead
+ * of the slowest reader, so large messages are pipelined through a
+ * bounded area.  Readers copy in parallel from the writer's buffers (no
+ * member forwards data for another).
+ *
+ * No deadlock: a member in the lowest round can always proceed.  If it is
+ * publishing, every other member has declared at least the previous round
+ * done, which is all a buffer of nbuf >= 1 rounds back needs; if it is
+ * reading, its writers have published that round or are about to.
+ *
+ * A member that needs nothing before round f declares rounds < f done up
+ * front, so writers are not held up by members not interested in early
+ * chunks (scatter, gather). */
+
+#include "ompi_config.h"
+
+#include <string.h>
+
+#include "coll_ivm.h"
+
+/* Copy the next @len bytes of the segment list into @dst. */
+static void fill(uint8_t *dst, size_t len, const coll_ivm_seg_t *seg, int nseg, int *si,
+                 size_t *soff)
+{
+    while (len > 0 && *si < nseg) {
+        size_t n = seg[*si].len - *soff;
+        if (n > len) {
+            n = len;
+        }
+        memcpy(dst, seg[*si].ptr + *soff, n);
+        dst += n;
+        len -= n;
+        *soff += n;
+        if (*soff == seg[*si].len) {
+            (*si)++;
+            *soff = 0;
+        }
+    }
+}
+
+static int read_round(coll_ivm_group_t *g, uint64_t seq, uint64_t c,
+                      const coll_ivm_range_t *range, int nrange)
+{
+    const uint64_t C = g->geom.chunk, lo = c * C, hi = lo + C;
+    for (int k = 0; k < nrange; k++) {
+        const coll_ivm_range_t *r = &range[k];
+        uint64_t a = r->off > lo ? r->off : lo;
+        uint64_t b = r->off + r->len < hi ? r->off + r->len : hi;
+        if (0 == r->len || a >= b) {
+            continue;
+        }
+        int rc = coll_ivm_chan_wait(g, 0, r->writer, seq, (uint32_t) c);
+        if (OMPI_SUCCESS != rc) {
+            return rc;
+        }
+        memcpy(r->dst + (a - r->off), coll_ivm_buf(g, 0, r->writer, c) + (a - lo), b - a);
+    }
+    return OMPI_SUCCESS;
+}
+
+int coll_ivm_xfer(coll_ivm_group_t *g, const coll_ivm_seg_t *seg, int nseg,
+                  const coll_ivm_range_t *range, int nrange)
+{
+    const uint64_t C = g->geom.chunk;
+    const uint64_t seq = ++g->seq;
+    uint64_t total = 0, first = UINT64_MAX, last = 0, rounds;
+    int si = 0;
+    size_t soff = 0;
+
+    for (int k = 0; k < nseg; k++) {
+        total += seg[k].len;
+    }
+    for (int k = 0; k < nrange; k++) {
+        const coll_ivm_range_t *r = &range[k];
+        if (0 == r->len) {
+            continue;
+        }
+        if (r->writer < 0 || r->writer >= g->n || r->writer == g->me
+            || r->off > UINT64_MAX / 2 || r->len > UINT64_MAX / 2) {
+            return OMPI_ERR_BAD_PARAM;
+        }
+        uint64_t f = r->off / C, l = (r->off + r->len - 1) / C;
+        first = f < first ? f : first;
+        last = l > last ? l : last;
+    }
+    rounds = (total + C - 1) / C;
+    if (UINT64_MAX != first && last + 1 > rounds) {
+        rounds = last + 1;
+    }
+    if (rounds > COLL_IVM_MAX_CHUNKS) {
+        return OMPI_ERR_NOT_SUPPORTED;
+    }
+    /* nothing wanted before round @first */
+    coll_ivm_chan_done(g, 0, UINT64_MAX == first ? coll_ivm_tok(seq, COLL_IVM_TOK_ALL)
+                                                 : coll_ivm_tok(seq, (uint32_t) first) - 1);
+    for (uint64_t c = 0; c < rounds; c++) {
+        if (c * C < total) {
+            uint64_t n = total - c * C < C ? total - c * C : C;
+            int rc = coll_ivm_chan_acquire(g, 0, c);
+            if (OMPI_SUCCESS != rc) {
+                return rc;
+            }
+            fill(coll_ivm_buf(g, 0, g->me, c), n, seg, nseg, &si, &soff);
+            coll_ivm_chan_publish(g, 0, seq, (uint32_t) c);
+        }
+        if (UINT64_MAX != first && c >= first && c <= last) {
+            int rc = read_round(g, seq, c, range, nrange);
+            if (OMPI_SUCCESS != rc) {
+                return rc;
+            }
+            /* after the last wanted round, say so at once: we may still
+             * publish for a long time, and others must not wait on us */
+            coll_ivm_chan_done(g, 0, coll_ivm_tok(seq, c == last ? COLL_IVM_TOK_ALL
+                                                                : (uint32_t) c));
+        }
+    }
+    coll_ivm_chan_done(g, 0, coll_ivm_tok(seq, COLL_IVM_TOK_ALL));
+    return OMPI_SUCCESS;
+}
+
+int coll_ivm_bcast_group(coll_ivm_group_t *g, uint8_t *buf, size_t len, int root)
+{
+    if (g->me == root) {
+        coll_ivm_seg_t seg = {buf, len};
+        return coll_ivm_xfer(g, &seg, 1, NULL, 0);
+    }
+    coll_ivm_range_t range = {root, 0, len, buf};
+    return coll_ivm_xfer(g, NULL, 0, &range, 1);
+}

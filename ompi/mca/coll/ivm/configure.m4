@@ -1,0 +1,27 @@
+# -*- shell-script -*-
+#
+# Copyright (c) 2026 The ivm authors.  All rights reserved.
+# $COPYRIGHT$
+#
+# Additional copyrights may follow
+#
+# $HEADER$
+#
+
+# MCA_ompi_coll_ivm_CONFIG([action-if-can-compile], [action-if-cant-compile])
+# Built whenever the ivm common library is.
+#
+# ompi/op/op.h (needed for ompi_op_reduce) includes
+# ompi/mpi/fortran/base/fint_2_int.h, which Open MPI's installed devel
+# headers do not ship (Debian's libopenmpi-dev lacks it).  Standalone
+# builds against such an install use the stand-in in compat/; in-tree
+# builds always use Open MPI's own.
+AC_DEFUN([MCA_ompi_coll_ivm_CONFIG], [
+    AC_CONFIG_FILES([ompi/mca/coll/ivm/Makefile])
+    coll_ivm_compat=0
+    m4_ifdef([IVM_STANDALONE_BUILD],
+             [AS_IF([test ! -f "$ivm_ompi_pkgincludedir/ompi/mpi/fortran/base/fint_2_int.h"],
+                    [coll_ivm_compat=1])])
+    AM_CONDITIONAL([COLL_IVM_COMPAT_HEADERS], [test "$coll_ivm_compat" = 1])
+    AS_IF([test "$opal_common_ivm_built" = "1"], [$1], [$2])
+])dnl
