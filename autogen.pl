@@ -27,7 +27,7 @@ use File::Basename qw(dirname basename);
 use File::Compare qw(compare);
 use File::Copy qw(copy);
 use File::Find qw(find);
-use File::Path qw(make_path);
+use File::Path qw(make_path rmtree);
 use Getopt::Long qw(:config no_ignore_case bundling);
 
 my $topdir = abs_path(dirname($0));
@@ -193,6 +193,16 @@ sub in_tree_mode {
         unless is_ompi_tree($dir);
     $dir = abs_path($dir);
     check_ompi_tree_version($dir);
+
+    # Open MPI has no component called "ivm": every */mca/*/ivm in the
+    # tree came from here.  Remove those that no longer exist here.
+    my %wanted = map { $_->{dir} => 1 } @components;
+    for my $old (glob("$dir/*/mca/*/ivm")) {
+        my $rel = substr($old, length($dir) + 1);
+        next if $wanted{$rel} || !-d $old;
+        say "removing $rel from $dir (no longer in $topdir)";
+        rmtree($old);
+    }
 
     my $changed = 0;
     for my $c (@components) {

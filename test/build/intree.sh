@@ -104,11 +104,20 @@ if [ -n "$missing" ]; then
     [ -z "$missing" ] || skip "missing build tools: $missing"
 fi
 
+# One run at a time per scratch directory (a second one waits).
+mkdir -p "$(dirname "$work")"
+exec 9>"$work.lock"
+if ! flock -n 9; then
+    echo "another in-tree build is using $work; waiting for it"
+    flock -w 1800 9 || fail "timed out waiting for the lock on $work"
+fi
+
 if [ "${IVM_INTREE_CLEAN:-0}" = 1 ]; then
     echo "IVM_INTREE_CLEAN=1: removing $work"
     rm -rf "$work"
 fi
 mkdir -p "$work" "$logs"
+
 
 # ---------------------------------------------------------------------
 # 1. Open MPI source tree (fetched once, then reused)
