@@ -30,6 +30,9 @@ use File::Find qw(find);
 use File::Path qw(make_path rmtree);
 use Getopt::Long qw(:config no_ignore_case bundling);
 
+$| = 1;    # keep stdout and stderr in order
+
+my $orig_cwd = getcwd();
 my $topdir = abs_path(dirname($0));
 chdir($topdir) or die "cannot chdir to $topdir: $!\n";
 
@@ -181,6 +184,7 @@ sub in_tree_mode {
     my $dir = $ompi_tree;
     if ($dir =~ /^fetch(?:=(.*))?$/) {
         $dir = (defined $1 && $1 ne "") ? $1 : $default_fetch_dir;
+        $dir = "$orig_cwd/$dir" unless $dir =~ m{^/};
         if (is_ompi_tree($dir)) {
             say "reusing the Open MPI source tree in $dir";
         } else {
@@ -189,6 +193,8 @@ sub in_tree_mode {
             system(@cmd) == 0 or die "autogen.pl: fetching the Open MPI source failed\n";
         }
     }
+    # relative paths are relative to where autogen.pl was started
+    $dir = "$orig_cwd/$dir" unless $dir =~ m{^/};
     die "autogen.pl: $dir is not an Open MPI source tree (no config/opal_try_assemble.m4)\n"
         unless is_ompi_tree($dir);
     $dir = abs_path($dir);
