@@ -17,9 +17,10 @@
  * the final barrier.  Exit status: 0, 1 on a data mismatch (reported with the
  * size, iteration and byte offset), 2 on bad usage.
  *
- * Usage: pingpong [-s SIZE[,SIZE...]] [-n ITERS] [-c CHECK] [-w WINDOW]
- *   -n  timed round trips for the smallest size (scaled down for large
- *       sizes so that each size moves at most ~64 MiB; default 1000)
+ * Usage: pingpong [-s SIZE[,SIZE...]] [-n ITERS] [-b BYTES] [-c CHECK] [-w WINDOW]
+ *   -n  timed round trips per size (default 1000), fewer for large sizes:
+ *   -b  at most BYTES per direction and size (but at least 10 round trips;
+ *       default 64 MiB), so slow transports finish in reasonable time
  *   -c  checked round trips per size (default 20)
  *   -w  messages in flight in the bandwidth test (default 16)
  */
@@ -65,7 +66,8 @@ static void verify(const unsigned char *buf, size_t size, long iter, int dir)
 static void usage(void)
 {
     if (0 == rank) {
-        fprintf(stderr, "usage: pingpong [-s SIZE[,SIZE...]] [-n ITERS] [-c CHECK] [-w WINDOW]\n");
+        fprintf(stderr, "usage: pingpong [-s SIZE[,SIZE...]] [-n ITERS] [-b BYTES] [-c CHECK] "
+                        "[-w WINDOW]\n");
     }
     MPI_Finalize();
     exit(2);
@@ -75,6 +77,7 @@ int main(int argc, char **argv)
 {
     size_t sizes[MAX_SIZES] = {0, 8, 64, 512, 4096, 32768, 262144, 1048576};
     int nsizes = 8, nproc, opt, window = 16;
+    double budget = 64.0 * 1024 * 1024;
     long iters = 1000, check = 20;
     size_t maxsize = 0;
 
@@ -82,7 +85,7 @@ int main(int argc, char **argv)
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Comm_size(MPI_COMM_WORLD, &nproc);
 
-    while (-1 != (opt = getopt(argc, argv, "s:n:c:w:"))) {
+    while (-1 != (opt = getopt(argc, argv, "s:n:b:c:w:"))) {
         switch (opt) {
         case 's': {
             char *p = optarg, *end;
@@ -97,12 +100,13 @@ int main(int argc, char **argv)
             break;
         }
         case 'n': iters = atol(optarg); break;
+        case 'b': budget = atof(optarg); break;
         case 'c': check = atol(optarg); break;
         case 'w': window = atoi(optarg); break;
         default: usage();
         }
     }
-    if (nproc < 2 || iters < 1 || check < 0 || window < 1 || nsizes < 1) {
+    if (nproc < 2 || iters < 1 || check < 0 || window < 1 || nsizes < 1 || budget <= 0) {
         if (0 == rank) {
             fprintf(stderr, "pingpong: needs at least 2 ranks and positive counts\n");
         }
@@ -134,9 +138,9 @@ int main(int argc, char **argv)
         long n = iters, nbw;
         double t0, lat, bw = -1.0;
 
-        /* ~64 MiB per direction at most, but at least 10 round trips */
-        if (size > 0 && (double) n * size > 64.0 * 1024 * 1024) {
-            n = (long) (64.0 * 1024 * 1024 / size);
+        /* BYTES per direction at most, but at least 10 round trips */
+        if (size > 0 && (double) n * size > budget) {
+            n = (long) (budget / size);
             n = n < 10 ? 10 : n;
         }
 
