@@ -25,7 +25,7 @@
  * Each (test, size) is measured like this: a warm-up of at least three
  * rounds, the first of -w iterations, each twice as long as the one before,
  * until it has run for a tenth of the target time (-T); from the speed of
- * its fastest round rank 0 picks the iteration count that fills the target
+ * its last two rounds rank 0 picks the iteration count that fills the target
  * time (clamped to [-n, -N]) and broadcasts it; then -r
  * measured loops run, each after a barrier and timed by rank 0 with
  * MPI_Wtime.  Warm-up iterations are never part of a reported value.
@@ -478,20 +478,19 @@ static int verify(enum test_kind t, size_t size, int w)
 static int measure(enum test_kind t, size_t size)
 {
     int w = window_for(t, size);
-    long k = opt.min_warmup, done = 0, iters;
+    long k = opt.min_warmup, done = 0, iters, prev_k = 0;
     int rounds = 0;
-    double spent = 0, best = -1;
+    double spent = 0, secs = 0, prev_secs = 0;
 
     if (opt.check) {
         fill_send(size, w);
     }
     /* warm-up: doubling rounds until a tenth of the target time has passed */
     for (;;) {
-        double secs = run_kernel(t, size, w, k);
+        prev_secs = secs;
+        prev_k = rounds ? k / 2 : 0;
+        secs = run_kernel(t, size, w, k);
         spent += secs;
-        if (best < 0 || secs / k < best) {
-            best = secs / k; /* fastest round: descheduling only slows one down */
-        }
         done += k;
         rounds++;
         int more = (spent < opt.target / 10 || rounds < 3) && done < opt.max_iters;
@@ -502,17 +501,19 @@ static int measure(enum test_kind t, size_t size)
         k *= 2;
     }
     if (rank == 0) {
-        double want = best > 0 ? opt.target / best : (double) opt.max_iters;
+        /* speed of the last two rounds (two thirds of the warm-up) */
+        double per = (secs + prev_secs) / (double) (k + prev_k);
+        double want = per > 0 ? opt.target / per : (double) opt.max_iters;
         iters = want < opt.min_iters ? opt.min_iters
                 : want > opt.max_iters ? opt.max_iters : (long) want;
     }
     MPI_Bcast(&iters, 1, MPI_LONG, 0, MPI_COMM_WORLD);
 
     for (int loop = 0; loop < opt.loops; loop++) {
-        double secs = run_kernel(t, size, w, iters);
+        double loop_secs = run_kernel(t, size, w, iters);
         if (rank == 0) {
             printf("RESULT,%s,%s,%zu,%d,%ld,%d,%.9f,%.6g\n", opt.label, test_names[t], size, loop,
-                   iters, w, secs, value_of(t, size, w, iters, secs));
+                   iters, w, loop_secs, value_of(t, size, w, iters, loop_secs));
             fflush(stdout);
         }
         if (opt.check && verify(t, size, w)) {
