@@ -38,7 +38,9 @@
  * Output (rank 0, stdout), one record per line:
  *   # free text
  *   INFO,<key>,<value>
- *   CPU,<rank>,<host>,<cpu at start>,<cpu at end>,<affinity list>
+ *   CPU,<rank>,<host>,<cpu at start>,<cpu at end>,<affinity list>,<autogroup>
+ *                                  (the scheduler autogroup, i.e. the session:
+ *                                  ranks in one share one CPU share under load)
  *   CVAR,<name>,<value>            MPI_T control variables (-c prefixes)
  *   RESULT,<label>,<test>,<size>,<loop>,<iters>,<window>,<seconds>,<value>
  *   PVAR,<rank>,<name>,<value>     MPI_T counters read at the end (-p)
@@ -116,6 +118,7 @@ static void usage(FILE *f)
             "             starts with PREFIX, per rank, at the end (repeatable)\n"
             "  -l LABEL   label written into every RESULT line (default: run)\n"
             "  -C         check the received data of the last iteration of each loop\n"
+
             "  -h         this help\n");
 }
 
@@ -542,8 +545,16 @@ static void cpu_report(int cpu_start)
             len += snprintf(aff + len, sizeof(aff) - len, "%s%d", len ? " " : "", c);
         }
     }
-    snprintf(line, sizeof(line), "CPU,%d,%s,%d,%d,%s", rank, host, cpu_start, sched_getcpu(),
-             aff);
+    char group[64] = "?";
+    FILE *f = fopen("/proc/self/autogroup", "r");
+    if (f) {
+        if (fgets(group, sizeof(group), f)) {
+            group[strcspn(group, " \n")] = '\0';
+        }
+        fclose(f);
+    }
+    snprintf(line, sizeof(line), "CPU,%d,%s,%d,%d,%s,%s", rank, host, cpu_start, sched_getcpu(),
+             aff, group);
     char all[2][512];
     MPI_Gather(line, 512, MPI_CHAR, all, 512, MPI_CHAR, 0, MPI_COMM_WORLD);
     if (rank == 0) {

@@ -65,9 +65,13 @@ for c in $configs; do
         fail "no 8 B latency for $c"
 done
 
-# placement.csv: two ranks per run, each on one CPU, different CPUs
-bad=$(awk -F, 'NR > 1 { n[$1 "," $2]++; if (split($7, a, " ") != 1) print "more than one CPU: " $0; cpu[$1 "," $2 "," $3] = $7 }
-    END { for (k in n) { if (n[k] != 2) print k ": " n[k] " ranks"; if (cpu[k ",0"] == cpu[k ",1"]) print k ": both ranks on cpu " cpu[k ",0"] } }' \
+# placement.csv: two ranks per run, each on one CPU, different CPUs,
+# different scheduler autogroups
+bad=$(awk -F, 'NR > 1 { n[$1 "," $2]++; if (split($7, a, " ") != 1) print "more than one CPU: " $0
+        cpu[$1 "," $2 "," $3] = $7; grp[$1 "," $2 "," $3] = $8 }
+    END { for (k in n) { if (n[k] != 2) print k ": " n[k] " ranks"
+        if (cpu[k ",0"] == cpu[k ",1"]) print k ": both ranks on cpu " cpu[k ",0"]
+        if (grp[k ",0"] == grp[k ",1"]) print k ": both ranks in autogroup " grp[k ",0"] } }' \
     "$out/placement.csv")
 [ -z "$bad" ] || fail "placement: $bad"
 
