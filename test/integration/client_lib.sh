@@ -105,10 +105,10 @@ ivm_args() {
 # ivm, and the bytes of both ranks together (fast boxes + rings +
 # single-copy) are at least MINBYTES.  Prints the lines and the total.
 check_counters() {
-	local log=$1 min=$2 lines total
+	local log=$1 min=$2 lines total l
 	# grep -o: the line may follow another rank's unterminated output.
 	lines=$(grep -o 'ivm-counters: .* status=[a-z]*' "$log" | sort) || true
-	sed 's/^/  /' <<<"$lines"
+	while IFS= read -r l; do echo "  $l"; done <<<"$lines"
 	[ "$(echo "$lines" | grep -c 'status=ok')" = 2 ] ||
 		fail "expected 2 readable ivm counter lines (one per rank), got: $(echo "$lines" | tr '\n' '|')"
 	echo "$lines" | grep -q '^ivm-counters: rank 0 host vm0 ' && echo "$lines" | grep -q '^ivm-counters: rank 1 host vm1 ' ||
@@ -129,12 +129,12 @@ check_counters() {
 # --mca btl self alone must fail with Open MPI's "unreachable" error: no
 # BTL but ivm can carry traffic between the VMs in the ivm,self runs.
 check_self_fails() {
-	local name=$1 rc attempt
+	local name=$1 rc _
 	shift
 	# Two attempts: rarely, while the job aborts, ORTE drops the help
 	# message ("ORTE_ERROR_LOG: Data unpack would read past end of buffer
 	# in file .../show_help.c"); the run still fails, but without the text.
-	for attempt in 1 2; do
+	for _ in 1 2; do
 		rc=0
 		vm_mpirun "$name" 60 -- -np 2 --map-by node --mca pml ob1 --mca btl self -wdir "$WORK" \
 			"$@" >"$WORK/self.log" 2>&1 || rc=$?
