@@ -1,0 +1,140 @@
+/*
+ * ivm_fbox_hdr: user data that looks like a fast-box header must arrive as
+ * data (reproducer for btl/ivm, used by test/integration/btl_p2p.sh).
+ *
+ * btl/ivm copies small messages into a fast box, a byte ring: an 8-byte
+ * header (length, tag, flags, 16-bit sequence number) at a 16-byte aligned
+ * offset, then the payload.  The receiver polls the header word at its
+ * read position.  The ring is reused lap after lap, and message boundaries
+ * move, so the word at the next read position is often a stale *payload*
+ * word of the previous lap.  If stale payload can pass for a valid header,
+ * the receiver takes garbage for a message.
+ *
+ * This program ping-pongs small messages of pseudo-random sizes (so that
+ * message boundaries move from lap to lap) between ranks 0 and 1.  In every message, each 8-byte word that lands on
+ * a 16-byte aligned fast-box offset (user byte 10 + 16k: 8 bytes of box
+ * header and 14 bytes of ob1 match header precede the data) is a header
+ * with the VALID flag, the length --len (default 0xffffff, impossible) and
+ * a random sequence number (or V with --seq V).  Each time the receiver
+ * waits at a stale word, the word passes for the next header with
+ * probability 2^-16, so the default 1,000,000 round trips meet such a word
+ * a few dozen times.  Any transport must deliver every message intact; the
+ * data is verified byte by byte.
+ *
+ * With the default length a receiver that trusts the stale word reports
+ * the sender as broken ("wrote an impossible message header into its fast
+ * box") and the job is aborted; with a small --len it desynchronises from
+ * the sender and hangs.
+ *
+ * Output: "ivm_fbox_hdr: PASS ..." or "ivm_fbox_hdr: FAIL ...".
+ * Usage: ivm_fbox_hdr [--iters N] [--seq V] [--len L] [--seed S] [--random]
+ *   --seq V:  every word carries sequence number V (the box passes V once
+ *             every 65536 messages)
+ *   --random: uniformly random payload bytes instead of crafted words
+ *             (the same failure, found by chance: about one stale word in
+ *             2^17 passes for a header)
+ */
+#include <mpi.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAXLEN 2034 /* the largest payload ob1 + btl/ivm put in a fast box */
+
+static uint64_t rng = 0x243f6a8885a308d3ULL;
+
+static uint64_t next_rand(void)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return rng;
+}
+
+int main(int argc, char **argv)
+{
+    long iters = 1000000;
+    unsigned long seq = 0, len = 0xffffff;
+    int random = 0, fixed_seq = 0, rank, size, bad = 0;
+    unsigned char buf[MAXLEN], rb[MAXLEN];
+
+    MPI_Init(&argc, &argv);
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    for (int i = 1; i < argc; i++) {
+        if (0 == strcmp(argv[i], "--iters") && i + 1 < argc) {
+            iters = atol(argv[++i]);
+        } else if (0 == strcmp(argv[i], "--seq") && i + 1 < argc) {
+            seq = strtoul(argv[++i], NULL, 0);
+            fixed_seq = 1;
+        } else if (0 == strcmp(argv[i], "--len") && i + 1 < argc) {
+            len = strtoul(argv[++i], NULL, 0);
+        } else if (0 == strcmp(argv[i], "--seed") && i + 1 < argc) {
+            rng = strtoull(argv[++i], NULL, 0) | 1;
+        } else if (0 == strcmp(argv[i], "--random")) {
+            random = 1;
+        } else {
+            if (0 == rank) fprintf(stderr, "ivm_fbox_hdr: unknown argument %s\n", argv[i]);
+            MPI_Abort(MPI_COMM_WORLD, 2);
+        }
+    }
+    if (2 != size) {
+        if (0 == rank) printf("ivm_fbox_hdr: FAIL needs exactly 2 ranks\n");
+        MPI_Finalize();
+        return 1;
+    }
+    /* layout of common_ivm_layout.h: len 32 bits, tag 8, flags 8 (0x80
+     * VALID), sequence 16; tag 65 is ob1's match tag */
+    uint64_t word = (uint64_t) (len & 0xffffffffu) | (uint64_t) 65 << 32 | (uint64_t) 0x80 << 40
+                    | (uint64_t) (seq & 0xffff) << 48;
+    memset(buf, 0, sizeof(buf));
+    for (int j = 10; j + 8 <= MAXLEN; j += 16) {
+        memcpy(buf + j, &word, 8);
+    }
+
+    double t0 = MPI_Wtime();
+    for (long i = 0; i < iters && !bad; i++) {
+        /* 0..MAXLEN bytes, the same on both ranks */
+        int n = (int) (next_rand() % (MAXLEN + 1));
+        /* both ranks draw the same stream */
+        if (random) {
+            for (int j = 0; j < n; j += 8) {
+                uint64_t x = next_rand();
+                memcpy(buf + j, &x, (size_t) (n - j < 8 ? n - j : 8));
+            }
+        } else if (!fixed_seq) {
+            for (int j = 10; j + 8 <= n; j += 16) {
+                uint64_t w = (word & ~((uint64_t) 0xffff << 48)) | (next_rand() & 0xffff) << 48;
+                memcpy(buf + j, &w, 8);
+            }
+        }
+        /* mark the message so that a stale or repeated one is detected */
+        memcpy(buf, &i, n < 8 ? (size_t) n : 8);
+        memset(rb, 0xee, (size_t) n);
+        if (0 == rank) {
+            MPI_Send(buf, n, MPI_BYTE, 1, 1, MPI_COMM_WORLD);
+            MPI_Recv(rb, n, MPI_BYTE, 1, 1, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+        } else {
+            MPI_Recv(rb, n, MPI_BYTE, 0, 1, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+            MPI_Send(rb, n, MPI_BYTE, 0, 1, MPI_COMM_WORLD);
+        }
+        if (0 != memcmp(rb, buf, (size_t) n)) {
+            printf("ivm_fbox_hdr: rank %d: round trip %ld (%d bytes) arrived corrupted\n", rank,
+                   i, n);
+            bad = 1;
+        }
+    }
+    int any;
+    MPI_Allreduce(&bad, &any, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+    if (0 == rank) {
+        if (any) {
+            printf("ivm_fbox_hdr: FAIL data corrupted\n");
+        } else {
+            printf("ivm_fbox_hdr: PASS %ld round trips of %s payloads (%.1f s)\n", iters,
+                   random ? "random" : "header-like", MPI_Wtime() - t0);
+        }
+    }
+    MPI_Finalize();
+    return any ? 1 : 0;
+}
