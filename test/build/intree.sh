@@ -21,7 +21,7 @@
 #   IVM_INTREE_CLEAN=1   start from an empty scratch directory
 #   IVM_INTREE_JOBS      make -j (default 2)
 #
-# ivm-timeout: 1800
+# ivm-timeout: 2700
 # ivm-deps: dpkg-dev libhwloc-dev libevent-dev libpmix-dev flex autoconf automake libtool perl
 set -eu
 
