@@ -221,8 +221,9 @@ struct ivm_ring {
 
 /** A fast box: a byte ring from one sender to one receiver for small
  * messages.  Each message starts with one 64-bit header word (see
- * IVM_FBOX_HDR_*) published with a release store by the sender and cleared
- * by the receiver after consumption. */
+ * IVM_FBOX_HDR_*) published with a release store by the sender, which first
+ * zeroes the word where the following header will go (stale payload there
+ * must never pass for a header). */
 struct ivm_fbox {
     uint64_t magic;        /* W: sender at creation */
     uint32_t size;         /* data bytes, power of two */
@@ -241,7 +242,7 @@ struct ivm_fbox {
 #define IVM_FBOX_HDR(len, tag, flags, seq)                                                   \
     ((uint64_t) (len) | (uint64_t) (tag) << 32 | (uint64_t) (flags) << 40                   \
      | (uint64_t) (seq) << 48)
-#define IVM_FBOX_F_VALID 0x80u /* never zero: a cleared word is "nothing here" */
+#define IVM_FBOX_F_VALID 0x80u /* never zero: a zeroed word is "nothing here" */
 #define IVM_FBOX_F_WRAP 0x40u  /* skip to the start of the ring */
 
 /** Header of a message sent through a receive ring, at the start of a

@@ -21,8 +21,12 @@
  * processes.
  *
  * Fast box: one sender, one receiver, a byte ring of variable-size
- * messages.  The receiver clears each header word it consumed, so stale
- * bytes from the previous lap never look like a message.
+ * messages, each announced by a header word the receiver polls.  Message
+ * boundaries move from lap to lap, so the word where the next header will
+ * go may hold stale payload of an earlier lap; the sender therefore zeroes
+ * that word *before* it publishes the current header (release), and keeps
+ * one guard word free for it.  The receiver thus only ever sees zero or a
+ * header the sender published at its read position.
  *
  * Handles hold validated local copies of the geometry; nothing read from
  * the shared header after attach is used to compute an address.
@@ -124,8 +128,10 @@ static inline uint64_t ivm_fbox_span(uint32_t len)
     return (sizeof(uint64_t) + len + IVM_FBOX_ALIGN - 1) & ~(uint64_t) (IVM_FBOX_ALIGN - 1);
 }
 
+/* Room for @need bytes plus the guard word behind them? */
 static inline bool ivm_fbox_room(ivm_fbox_tx_t *tx, uint64_t need)
 {
+    need += sizeof(uint64_t);
     if (tx->tail + need - tx->head_cache <= tx->size) {
         return true;
     }
@@ -136,18 +142,26 @@ static inline bool ivm_fbox_room(ivm_fbox_tx_t *tx, uint64_t need)
     return tx->head_cache <= tx->tail && tx->tail + need - tx->head_cache <= tx->size;
 }
 
+static inline _Atomic uint64_t *ivm_fbox_word(ivm_fbox_tx_t *tx, uint64_t pos)
+{
+    return (_Atomic uint64_t *) (tx->fb->data + (pos & (tx->size - 1)));
+}
+
 /** Room for a message of @len payload bytes?  Returns where to write the
  * payload, or NULL when the box is full; commit with ivm_fbox_commit(). */
 static inline void *ivm_fbox_reserve(ivm_fbox_tx_t *tx, uint32_t len)
 {
     uint64_t need = ivm_fbox_span(len), at = tx->tail & (tx->size - 1);
     if (at + need > tx->size) {
-        /* does not fit before the end: a wrap marker, then start over */
+        /* does not fit before the end: a wrap marker, then start over; the
+         * start must read as "nothing yet" before the marker sends the
+         * receiver there */
         uint64_t skip = tx->size - at;
         if (!ivm_fbox_room(tx, skip + need)) {
             return NULL;
         }
-        atomic_store_explicit((_Atomic uint64_t *) (tx->fb->data + at),
+        atomic_store_explicit(ivm_fbox_word(tx, 0), 0, memory_order_relaxed);
+        atomic_store_explicit(ivm_fbox_word(tx, at),
                               IVM_FBOX_HDR(0, 0, IVM_FBOX_F_VALID | IVM_FBOX_F_WRAP, tx->seq++),
                               memory_order_release);
         tx->tail += skip;
@@ -160,12 +174,14 @@ static inline void *ivm_fbox_reserve(ivm_fbox_tx_t *tx, uint32_t len)
 
 static inline void ivm_fbox_commit(ivm_fbox_tx_t *tx, uint32_t len, uint8_t tag, uint8_t flags)
 {
-    uint64_t at = tx->tail & (tx->size - 1);
-    /* release: the payload is visible before the header that announces it */
-    atomic_store_explicit((_Atomic uint64_t *) (tx->fb->data + at),
+    uint64_t span = ivm_fbox_span(len);
+    /* the next header's place must not show stale payload (see above) */
+    atomic_store_explicit(ivm_fbox_word(tx, tx->tail + span), 0, memory_order_relaxed);
+    /* release: payload and that zero are visible before the header */
+    atomic_store_explicit(ivm_fbox_word(tx, tx->tail),
                           IVM_FBOX_HDR(len, tag, IVM_FBOX_F_VALID | flags, tx->seq++),
                           memory_order_release);
-    tx->tail += ivm_fbox_span(len);
+    tx->tail += span;
 }
 
 /** Next message: 1 and its header/payload, 0 if none, IVM_ERR_CORRUPT if
@@ -180,7 +196,6 @@ static inline int ivm_fbox_peek(ivm_fbox_rx_t *rx, uint64_t *hdr, const void **p
             return 0;
         }
         if (IVM_FBOX_HDR_FLAGS(h) & IVM_FBOX_F_WRAP) {
-            atomic_store_explicit(word, 0, memory_order_relaxed);
             rx->head += rx->size - at;
             rx->seq++;
             continue;
@@ -197,8 +212,6 @@ static inline int ivm_fbox_peek(ivm_fbox_rx_t *rx, uint64_t *hdr, const void **p
 /** Done with the message returned by ivm_fbox_peek(). */
 static inline void ivm_fbox_consume(ivm_fbox_rx_t *rx, uint64_t hdr)
 {
-    atomic_store_explicit((_Atomic uint64_t *) (rx->fb->data + (rx->head & (rx->size - 1))), 0,
-                          memory_order_relaxed);
     rx->head += ivm_fbox_span(IVM_FBOX_HDR_LEN(hdr));
     rx->seq++;
     /* hand space back in quarter-box steps: fewer shared-line writes */
