@@ -180,21 +180,35 @@ static void store_result(void *local, uint64_t value, bool is32)
     }
 }
 
+/* aop and fop: the same operation, with or without the old value */
+static int atomic_op(struct mca_btl_base_endpoint_t *ep, void *local_address,
+                     uint64_t remote_address, struct mca_btl_base_registration_handle_t *local_handle,
+                     struct mca_btl_base_registration_handle_t *remote_handle,
+                     mca_btl_base_atomic_op_t op, uint64_t operand, int flags,
+                     mca_btl_base_rdma_completion_fn_t cbfunc, void *cbcontext, void *cbdata)
+{
+    bool is32 = flags & MCA_BTL_ATOMIC_FLAG_32BIT;
+    void *p = atomic_target(ep, remote_address, remote_handle, is32);
+    if (NULL == p) {
+        return OPAL_ERR_BAD_PARAM;
+    }
+    uint64_t old = atomic_apply(p, op, operand, is32);
+    if (NULL != local_address) {
+        store_result(local_address, old, is32);
+    }
+    cbfunc(&mca_btl_ivm.super, ep, local_address, local_handle, cbcontext, cbdata, OPAL_SUCCESS);
+    return OPAL_SUCCESS;
+}
+
 int mca_btl_ivm_aop(struct mca_btl_base_module_t *btl, struct mca_btl_base_endpoint_t *ep,
                     uint64_t remote_address, struct mca_btl_base_registration_handle_t *remote_handle,
                     mca_btl_base_atomic_op_t op, uint64_t operand, int flags, int order,
                     mca_btl_base_rdma_completion_fn_t cbfunc, void *cbcontext, void *cbdata)
 {
-    bool is32 = flags & MCA_BTL_ATOMIC_FLAG_32BIT;
-    void *p = atomic_target(ep, remote_address, remote_handle, is32);
     (void) btl;
     (void) order;
-    if (NULL == p) {
-        return OPAL_ERR_BAD_PARAM;
-    }
-    (void) atomic_apply(p, op, operand, is32);
-    cbfunc(&mca_btl_ivm.super, ep, NULL, NULL, cbcontext, cbdata, OPAL_SUCCESS);
-    return OPAL_SUCCESS;
+    return atomic_op(ep, NULL, remote_address, NULL, remote_handle, op, operand, flags, cbfunc,
+                     cbcontext, cbdata);
 }
 
 int mca_btl_ivm_afop(struct mca_btl_base_module_t *btl, struct mca_btl_base_endpoint_t *ep,
@@ -204,16 +218,10 @@ int mca_btl_ivm_afop(struct mca_btl_base_module_t *btl, struct mca_btl_base_endp
                      mca_btl_base_atomic_op_t op, uint64_t operand, int flags, int order,
                      mca_btl_base_rdma_completion_fn_t cbfunc, void *cbcontext, void *cbdata)
 {
-    bool is32 = flags & MCA_BTL_ATOMIC_FLAG_32BIT;
-    void *p = atomic_target(ep, remote_address, remote_handle, is32);
     (void) btl;
     (void) order;
-    if (NULL == p) {
-        return OPAL_ERR_BAD_PARAM;
-    }
-    store_result(local_address, atomic_apply(p, op, operand, is32), is32);
-    cbfunc(&mca_btl_ivm.super, ep, local_address, local_handle, cbcontext, cbdata, OPAL_SUCCESS);
-    return OPAL_SUCCESS;
+    return atomic_op(ep, local_address, remote_address, local_handle, remote_handle, op, operand,
+                     flags, cbfunc, cbcontext, cbdata);
 }
 
 int mca_btl_ivm_acswap(struct mca_btl_base_module_t *btl, struct mca_btl_base_endpoint_t *ep,
