@@ -279,11 +279,18 @@ static void expected_recv(void *exp, size_t rext, MPI_Datatype rtype, int rcount
     free(sb);
 }
 
+/* bytes a buffer of @count elements of @t spans from its address (the
+ * types here have lb >= 0 and true lb >= 0) */
 static size_t extent_of(MPI_Datatype t, int count)
 {
-    MPI_Aint lb, ext;
+    MPI_Aint lb, ext, tlb, text;
     MPI_Type_get_extent(t, &lb, &ext);
-    return (size_t) ext * (size_t) count;
+    MPI_Type_get_true_extent(t, &tlb, &text);
+    size_t a = (size_t) ext * (size_t) count, b = 0;
+    if (count > 0) {
+        b = (size_t) ext * (size_t) (count - 1) + (size_t) tlb + (size_t) text;
+    }
+    return a > b ? a : b;
 }
 
 /* one typed transfer to the right neighbour, from the left */
@@ -374,6 +381,31 @@ static void phase_datatypes(void)
         typed_xfer(name, tag++, t_rec, rec_n[s], t_rec_packed, rec_n[s]);
         snprintf(name, sizeof(name), "packed struct x%d->struct", rec_n[s]);
         typed_xfer(name, tag++, t_rec_packed, rec_n[s], t_rec, rec_n[s]);
+    }
+    /* contiguous in memory but not at the buffer address: one block at
+     * +24 bytes, and 16-byte elements whose data starts 8 bytes in (the
+     * data of consecutive elements touches); small ones go through the
+     * fast box, which copies contiguous data straight from the buffer */
+    static const int off_n[] = {5, 200, 400, 100000};
+    for (int s = 0; s < 4; s++) {
+        MPI_Datatype hix, elem0, elem;
+        char name[64];
+        int one = off_n[s], four = 4;
+        MPI_Aint d24 = 24, d8 = 8;
+        MPI_Type_create_hindexed(1, &one, &d24, MPI_DOUBLE, &hix);
+        MPI_Type_commit(&hix);
+        snprintf(name, sizeof(name), "hindexed(%d doubles at +24)->same", off_n[s]);
+        typed_xfer(name, tag++, hix, 1, hix, 1);
+        snprintf(name, sizeof(name), "hindexed(%d doubles at +24)->contiguous", off_n[s]);
+        typed_xfer(name, tag++, hix, 1, MPI_DOUBLE, off_n[s]);
+        MPI_Type_free(&hix);
+        MPI_Type_create_hindexed(1, &four, &d8, MPI_INT, &elem0);
+        MPI_Type_create_resized(elem0, 0, 16, &elem);
+        MPI_Type_free(&elem0);
+        MPI_Type_commit(&elem);
+        snprintf(name, sizeof(name), "%d x (4 ints at +8, extent 16)->same", off_n[s] / 4 + 1);
+        typed_xfer(name, tag++, elem, off_n[s] / 4 + 1, elem, off_n[s] / 4 + 1);
+        MPI_Type_free(&elem);
     }
     MPI_Type_free(&t_rec);
     MPI_Type_free(&t_rec_packed);

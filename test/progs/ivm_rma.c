@@ -528,8 +528,12 @@ static void t_flush(MPI_Win win, int64_t *w)
 
 /* ------------------------------------------------------------------- main */
 
+#define NTESTS 6
+static const char *test_names[NTESTS] = {"fence", "pscw", "lock", "fop", "cas", "flush"};
+
 typedef struct {
     const char *name;
+    double secs[NTESTS];
     int created;      /* window exists */
     int create_failed;
     char osc[64];
@@ -684,12 +688,15 @@ int main(int argc, char **argv)
             err("osc component is %s, expected %s", R->osc, expect_osc);
         }
 
-        t_fence(win, w);
-        t_pscw(win, w);
-        t_lock(win, w);
-        t_fop(win, w);
-        t_cas(win, w);
-        t_flush(win, w);
+        {
+            void (*const fn[NTESTS])(MPI_Win, int64_t *) = {t_fence, t_pscw, t_lock,
+                                                             t_fop, t_cas, t_flush};
+            for (int t = 0; t < NTESTS; t++) {
+                double t0 = MPI_Wtime();
+                fn[t](win, w);
+                R->secs[t] = MPI_Wtime() - t0;
+            }
+        }
 
         MPI_Barrier(MPI_COMM_WORLD);
         ivm_pvar_read(&b);
@@ -741,8 +748,12 @@ int main(int argc, char **argv)
                              " %s", kinds[k]);
                 }
             } else {
-                printf("window %-11s: osc=%s, %s\n", kinds[k], R->osc,
+                printf("window %-11s: osc=%s, %s (", kinds[k], R->osc,
                        e ? "FAILED" : "all tests ok");
+                for (int t = 0; t < NTESTS; t++) {
+                    printf("%s%s %.2fs", t ? ", " : "", test_names[t], R->secs[t]);
+                }
+                printf(")\n");
                 for (int r = 0; r < nprocs; r++) {
                     ivm_pv_t d;
                     char line[256];
