@@ -21,9 +21,14 @@
 #   default-4vm 4 VMs, 2 ranks each, btl ivm,vader,self, the installation's
 #               default osc list: reports which osc that picks; the same
 #               known failure is accepted (osc/rdma also wins here).
+#   btl-2vm,    test/progs/ivm_btl_rdma: btl/ivm's put, get and atomics
+#   btl-4vm     (64/32-bit fetch-add, ADD AND OR XOR MIN MAX LAND LOR LXOR,
+#               SWAP, compare-and-swap) called directly through the BTL
+#               interface on MPI_Alloc_mem(ivm) memory, since osc/rdma
+#               cannot reach them; 2 VMs x 1 rank and 4 VMs x 2 ranks
 # Debian's /etc/openmpi/openmpi-mca-params.conf disables osc pt2pt and ucx,
 # so there the default is osc/rdma: the test names the osc explicitly.
-# Runtime: about 45 s on 2 cores.
+# Runtime: about 50 s on 2 cores.
 # Exit 0 pass, 77 skip, anything else fail.
 #
 # ivm-timeout: 300
@@ -41,7 +46,9 @@ unshare --uts --ipc --net --pid --mount --fork true 2>/dev/null || skip "cannot 
 command -v ompi_info >/dev/null || skip "Open MPI is not installed"
 ompi_info 2>/dev/null | grep -q "MCA btl: ivm" || skip "btl/ivm is not installed (contrib/ivm-dev build)"
 make -s -C test/progs BUILDDIR="$build" >/dev/null 2>&1 || fail "building test/progs failed"
-[ -x "$build/ivm_rma" ] || fail "ivm_rma was not built in $build"
+for p in ivm_rma ivm_btl_rdma; do
+    [ -x "$build/$p" ] || fail "$p was not built in $build"
+done
 
 out=$(mktemp -d /tmp/ivm-btl-rma.XXXXXX)
 trap 'rm -rf "$out"' EXIT
@@ -88,6 +95,30 @@ rma_case() {
 }
 export -f rma_case
 
+# btl_case NAME VMSIM-MPIRUN-OPTIONS... -- MPIRUN-ARGS...: ivm_btl_rdma must pass
+btl_case() {
+    set -eu
+    local name=$1 rc=0 t0=$SECONDS
+    shift
+    local -a vopt=()
+    while [ "$1" != -- ]; do vopt+=("$1"); shift; done
+    shift
+    timeout 200 ivm-vmsim mpirun "${vopt[@]}" -- "$@" --mca pml ob1 \
+        "$BUILD/ivm_btl_rdma" >"$OUT/$name.log" 2>&1 || rc=$?
+    echo "== $name ($((SECONDS - t0)) s): $*"
+    grep -E "^(btl_register_mem|ivm_btl_rdma: [0-9]|ivm counters|  rank )" "$OUT/$name.log" || true
+    if [ "$rc" = 0 ] && grep -q "^ivm_btl_rdma: PASS" "$OUT/$name.log"; then
+        grep "^ivm_btl_rdma: PASS" "$OUT/$name.log"
+        return 0
+    fi
+    grep -E "^ERROR" "$OUT/$name.log" | head -20 || true
+    tail -15 "$OUT/$name.log"
+    [ "$rc" != 124 ] || { echo "FAIL: $name: no result within 200 s (hang?)"; return 1; }
+    echo "FAIL: $name: $(grep "^ivm_btl_rdma: FAIL" "$OUT/$name.log" || echo "exit status $rc, no PASS")"
+    return 1
+}
+export -f btl_case
+
 t0=$SECONDS
 ivm-vmsim run --vms 4 --share "$build" --share "$out" -- bash -c '
     rc=0
@@ -99,5 +130,8 @@ ivm-vmsim run --vms 4 --share "$build" --share "$out" -- bash -c '
         --mca osc rdma,pt2pt || rc=1
     rma_case default-4vm 1 --ppn 2 -- -np 8 --mca btl ivm,vader,self \
         --mca mpi_yield_when_idle 1 || rc=1
+    btl_case btl-2vm --vms 0,1 -- -np 2 --map-by node --mca btl ivm,self || rc=1
+    btl_case btl-4vm --ppn 2 -- -np 8 --mca btl ivm,vader,self --mca mpi_yield_when_idle 1 \
+        --mca opal_common_ivm_partition_size 33554432 || rc=1
     exit $rc' || fail "MPI RMA over btl/ivm: a case failed (see above)"
 echo "btl_rma: all cases passed ($((SECONDS - t0)) s)"
