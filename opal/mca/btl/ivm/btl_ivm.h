@@ -88,9 +88,14 @@ typedef struct mca_btl_ivm_module_t {
 } mca_btl_ivm_module_t;
 OPAL_MODULE_DECLSPEC extern mca_btl_ivm_module_t mca_btl_ivm;
 
-/** What remote peers need to address a registered buffer. */
+/** What remote peers need to address a registered buffer: region memory
+ * by its offset, other memory by the registrant's table index (accessed by
+ * active messages, see btl_ivm_emu.c). */
+enum { MCA_BTL_IVM_REG_REGION = 1, MCA_BTL_IVM_REG_EMULATED = 2 };
 struct mca_btl_base_registration_handle_t {
-    uint64_t region_off; /**< region offset of the buffer start */
+    uint32_t kind;       /**< MCA_BTL_IVM_REG_* */
+    uint32_t index;      /**< emulated: the registrant's table index */
+    uint64_t region_off; /**< region: offset of the buffer start */
     uint64_t base;       /**< the registrant's virtual address of it */
     uint64_t len;
 };

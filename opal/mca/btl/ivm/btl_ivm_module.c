@@ -21,6 +21,7 @@
 #include "opal/util/show_help.h"
 
 #include "btl_ivm.h"
+#include "btl_ivm_emu.h"
 #include "btl_ivm_endpoint.h"
 #include "btl_ivm_frag.h"
 
@@ -253,6 +254,7 @@ static int ivm_finalize(struct mca_btl_base_module_t *btl)
         OBJ_DESTRUCT(&c->frags_eager);
         OBJ_DESTRUCT(&c->frags_max);
     }
+    mca_btl_ivm_emu_fini();
     /* the job partition goes away with its last member; our ring and
      * fragments are reclaimed with it */
     ivm_slot_user_set(&c->dev->region, c->dev->member.slot, 0, 0);

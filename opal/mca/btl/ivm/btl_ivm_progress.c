@@ -20,6 +20,7 @@
 
 #include "btl_ivm.h"
 #include "btl_ivm_compat.h"
+#include "btl_ivm_emu.h"
 #include "btl_ivm_endpoint.h"
 #include "btl_ivm_frag.h"
 
@@ -93,6 +94,19 @@ static void retry_returns(void)
     }
 }
 
+/* A message for the upper layer, or one of our own (emulated RMA). */
+static void dispatch(mca_btl_base_tag_t tag, const void *data, size_t len,
+                     mca_btl_ivm_endpoint_t *ep)
+{
+    if (OPAL_UNLIKELY(MCA_BTL_IVM_TAG_EMU_REQ == tag)) {
+        mca_btl_ivm_emu_request(ep, data, len);
+    } else if (OPAL_UNLIKELY(MCA_BTL_IVM_TAG_EMU_REPLY == tag)) {
+        mca_btl_ivm_emu_reply(ep, data, len);
+    } else {
+        mca_btl_ivm_deliver(tag, data, len, ep);
+    }
+}
+
 /* The peer announced a fast box towards us. */
 static void setup_fbox_in(mca_btl_ivm_endpoint_t *ep, uint64_t off)
 {
@@ -136,7 +150,7 @@ static void handle_frag(uint64_t off, mca_btl_ivm_endpoint_t *via)
         mca_btl_ivm_peer_failed(ep, "sent a message longer than its buffer");
         return;
     }
-    mca_btl_ivm_deliver(hdr.tag, shared + 1, hdr.len, ep);
+    dispatch(hdr.tag, shared + 1, hdr.len, ep);
     if (hdr.flags & IVM_MSG_F_SETUP_FBOX) {
         setup_fbox_in(ep, hdr.fbox_off);
     }
@@ -185,7 +199,7 @@ static int poll_fbox(mca_btl_ivm_endpoint_t *ep)
             handle_frag(off, ep);
             continue;
         }
-        mca_btl_ivm_deliver(IVM_FBOX_HDR_TAG(hdr), payload, IVM_FBOX_HDR_LEN(hdr), ep);
+        dispatch(IVM_FBOX_HDR_TAG(hdr), payload, IVM_FBOX_HDR_LEN(hdr), ep);
         ivm_fbox_consume(&ep->fbox_in, hdr);
     }
     if (IVM_ERR_CORRUPT == rc) {

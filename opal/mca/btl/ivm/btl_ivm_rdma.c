@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "btl_ivm.h"
+#include "btl_ivm_emu.h"
 #include "btl_ivm_endpoint.h"
 
 struct mca_btl_base_registration_handle_t *
@@ -29,23 +30,33 @@ mca_btl_ivm_register_mem(struct mca_btl_base_module_t *btl, struct mca_btl_base_
     uint64_t off;
     (void) btl;
     (void) ep;
-    (void) flags;
-    if (OPAL_SUCCESS != mca_common_ivm_find(base, size, &dev, &off) || 0 != dev) {
+    struct mca_btl_base_registration_handle_t *h = calloc(1, sizeof(*h));
+    if (NULL == h) {
         return NULL;
     }
-    struct mca_btl_base_registration_handle_t *h = malloc(sizeof(*h));
-    if (NULL != h) {
+    if (OPAL_SUCCESS == mca_common_ivm_find(base, size, &dev, &off) && 0 == dev) {
+        h->kind = MCA_BTL_IVM_REG_REGION;
         h->region_off = off;
         h->base = (uint64_t) (uintptr_t) base;
         h->len = size;
+        return h;
     }
-    return h;
+    /* Other memory only for users of remote atomics (osc/rdma windows):
+     * ob1 then keeps its send protocols for it instead of emulated gets. */
+    if ((flags & MCA_BTL_REG_FLAG_REMOTE_ATOMIC) && mca_btl_ivm_emu_register(base, size, h)) {
+        return h;
+    }
+    free(h);
+    return NULL;
 }
 
 int mca_btl_ivm_deregister_mem(struct mca_btl_base_module_t *btl,
                                struct mca_btl_base_registration_handle_t *handle)
 {
     (void) btl;
+    if (MCA_BTL_IVM_REG_EMULATED == handle->kind) {
+        mca_btl_ivm_emu_deregister(handle);
+    }
     free(handle);
     return OPAL_SUCCESS;
 }
@@ -55,7 +66,7 @@ int mca_btl_ivm_deregister_mem(struct mca_btl_base_module_t *btl,
 static void *translate(uint64_t remote_address, size_t len,
                        const struct mca_btl_base_registration_handle_t *h)
 {
-    if (NULL == h || remote_address < h->base || remote_address - h->base > h->len
+    if (NULL == h || MCA_BTL_IVM_REG_REGION != h->kind || remote_address < h->base || remote_address - h->base > h->len
         || len > h->len - (remote_address - h->base)) {
         return NULL;
     }
@@ -69,6 +80,11 @@ static int rdma(struct mca_btl_base_endpoint_t *ep, void *local, uint64_t remote
                 bool is_put, mca_btl_base_rdma_completion_fn_t cbfunc, void *cbcontext,
                 void *cbdata)
 {
+    if (NULL != remote_handle && MCA_BTL_IVM_REG_EMULATED == remote_handle->kind) {
+        return mca_btl_ivm_emu_start(ep, mca_btl_ivm_emu_type(is_put), local, remote_address,
+                                     local_handle, remote_handle, size, 0, 0, 0, 0, cbfunc,
+                                     cbcontext, cbdata);
+    }
     void *remote = translate(remote_address, size, remote_handle);
     if (OPAL_UNLIKELY(NULL == remote)) {
         mca_btl_ivm_peer_failed(ep, "named remote memory outside its registration");
@@ -116,7 +132,7 @@ int mca_btl_ivm_get(struct mca_btl_base_module_t *btl, struct mca_btl_base_endpo
 }
 
 /* The new value for @op; for the logical operations "true" is 1. */
-static uint64_t combine(mca_btl_base_atomic_op_t op, uint64_t old, uint64_t operand, bool is32)
+static uint64_t combine(int op, uint64_t old, uint64_t operand, bool is32)
 {
     int64_t so = is32 ? (int64_t) (int32_t) old : (int64_t) old;
     int64_t sv = is32 ? (int64_t) (int32_t) operand : (int64_t) operand;
@@ -137,8 +153,7 @@ static uint64_t combine(mca_btl_base_atomic_op_t op, uint64_t old, uint64_t oper
 
 /* A CAS loop on the region word: real CPU atomics, so they are atomic with
  * respect to every other process in every VM (MCA_BTL_ATOMIC_SUPPORTS_GLOB). */
-static uint64_t atomic_apply(void *addr, mca_btl_base_atomic_op_t op, uint64_t operand,
-                             bool is32)
+uint64_t mca_btl_ivm_atomic_apply(void *addr, int op, uint64_t operand, bool is32)
 {
     if (is32) {
         _Atomic uint32_t *p = addr;
@@ -158,6 +173,19 @@ static uint64_t atomic_apply(void *addr, mca_btl_base_atomic_op_t op, uint64_t o
     return old;
 }
 
+/* Compare-and-swap; returns the old value. */
+uint64_t mca_btl_ivm_atomic_cswap(void *addr, uint64_t compare, uint64_t value, bool is32)
+{
+    if (is32) {
+        uint32_t expect = (uint32_t) compare;
+        atomic_compare_exchange_strong((_Atomic uint32_t *) addr, &expect, (uint32_t) value);
+        return expect;
+    }
+    uint64_t expect = compare;
+    atomic_compare_exchange_strong((_Atomic uint64_t *) addr, &expect, value);
+    return expect;
+}
+
 static void *atomic_target(struct mca_btl_base_endpoint_t *ep, uint64_t remote_address,
                            struct mca_btl_base_registration_handle_t *h, bool is32)
 {
@@ -171,7 +199,7 @@ static void *atomic_target(struct mca_btl_base_endpoint_t *ep, uint64_t remote_a
     return p;
 }
 
-static void store_result(void *local, uint64_t value, bool is32)
+void mca_btl_ivm_store_result(void *local, uint64_t value, bool is32)
 {
     if (is32) {
         *(uint32_t *) local = (uint32_t) value;
@@ -188,13 +216,18 @@ static int atomic_op(struct mca_btl_base_endpoint_t *ep, void *local_address,
                      mca_btl_base_rdma_completion_fn_t cbfunc, void *cbcontext, void *cbdata)
 {
     bool is32 = flags & MCA_BTL_ATOMIC_FLAG_32BIT;
+    if (NULL != remote_handle && MCA_BTL_IVM_REG_EMULATED == remote_handle->kind) {
+        return mca_btl_ivm_emu_start(ep, mca_btl_ivm_emu_atomic_type(false), local_address,
+                                     remote_address, local_handle, remote_handle, is32 ? 4 : 8,
+                                     op, operand, 0, flags, cbfunc, cbcontext, cbdata);
+    }
     void *p = atomic_target(ep, remote_address, remote_handle, is32);
     if (NULL == p) {
         return OPAL_ERR_BAD_PARAM;
     }
-    uint64_t old = atomic_apply(p, op, operand, is32);
+    uint64_t old = mca_btl_ivm_atomic_apply(p, op, operand, is32);
     if (NULL != local_address) {
-        store_result(local_address, old, is32);
+        mca_btl_ivm_store_result(local_address, old, is32);
     }
     cbfunc(&mca_btl_ivm.super, ep, local_address, local_handle, cbcontext, cbdata, OPAL_SUCCESS);
     return OPAL_SUCCESS;
@@ -232,21 +265,19 @@ int mca_btl_ivm_acswap(struct mca_btl_base_module_t *btl, struct mca_btl_base_en
                        mca_btl_base_rdma_completion_fn_t cbfunc, void *cbcontext, void *cbdata)
 {
     bool is32 = flags & MCA_BTL_ATOMIC_FLAG_32BIT;
-    void *p = atomic_target(ep, remote_address, remote_handle, is32);
     (void) btl;
     (void) order;
+    if (NULL != remote_handle && MCA_BTL_IVM_REG_EMULATED == remote_handle->kind) {
+        return mca_btl_ivm_emu_start(ep, mca_btl_ivm_emu_atomic_type(true), local_address,
+                                     remote_address, local_handle, remote_handle, is32 ? 4 : 8,
+                                     0, compare, value, flags, cbfunc, cbcontext, cbdata);
+    }
+    void *p = atomic_target(ep, remote_address, remote_handle, is32);
     if (NULL == p) {
         return OPAL_ERR_BAD_PARAM;
     }
-    if (is32) {
-        uint32_t expect = (uint32_t) compare;
-        atomic_compare_exchange_strong((_Atomic uint32_t *) p, &expect, (uint32_t) value);
-        store_result(local_address, expect, true);
-    } else {
-        uint64_t expect = compare;
-        atomic_compare_exchange_strong((_Atomic uint64_t *) p, &expect, value);
-        store_result(local_address, expect, false);
-    }
+    mca_btl_ivm_store_result(local_address, mca_btl_ivm_atomic_cswap(p, compare, value, is32),
+                             is32);
     cbfunc(&mca_btl_ivm.super, ep, local_address, local_handle, cbcontext, cbdata, OPAL_SUCCESS);
     return OPAL_SUCCESS;
 }

@@ -1,0 +1,301 @@
+/*
+ * Copyright (c) 2026 The ivm authors.  All rights reserved.
+ * $COPYRIGHT$
+ *
+ * Additional copyrights may follow
+ *
+ * $HEADER$
+ */
+
+/* RMA on memory outside the region, by active messages.
+ *
+ * osc/rdma picks btl/ivm for windows across VMs (it reaches every peer with
+ * put, get and atomics) and registers whatever memory the window has --
+ * usually ordinary process memory that no peer can map.  Such memory is
+ * registered as "emulated": the handle names the registrant's table entry,
+ * and a put, get or atomic on it travels as a request message that the
+ * owner executes on its own memory and answers.  ob1 never asks for remote
+ * atomics, so its single-copy path stays limited to region memory.
+ *
+ * Requests and replies are ordinary BTL messages on an internal tag, sent
+ * in the same order as every other message to that peer; the receiver
+ * checks every request against its own registrations before touching its
+ * memory. */
+
+#include "opal_config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "btl_ivm.h"
+#include "btl_ivm_emu.h"
+#include "btl_ivm_endpoint.h"
+#include "btl_ivm_frag.h"
+
+enum { EMU_PUT = 1, EMU_GET, EMU_AOP, EMU_CSWAP };
+
+/* Message bodies (in the fragment payload). */
+typedef struct {
+    uint8_t type, is32;
+    uint16_t op;
+    uint32_t reg;      /* the target's registration index */
+    uint64_t addr, len; /* target address (as it registered it) and bytes */
+    uint64_t operand[2];
+    uint32_t req, gen; /* the initiator's request slot, echoed back */
+    uint64_t offset;   /* of this chunk within the request */
+} emu_req_t;
+
+typedef struct {
+    uint32_t req, gen;
+    int32_t status;
+    uint32_t pad;
+    uint64_t offset, len, result; /* GET: len bytes of data follow */
+} emu_reply_t;
+
+/* Process-local bookkeeping. */
+typedef struct {
+    uint64_t base, len;
+    bool live;
+} emu_reg_t;
+
+typedef struct {
+    bool live;
+    uint32_t gen, chunks_left;
+    bool is32, fetch;
+    int status;
+    struct mca_btl_base_endpoint_t *ep;
+    void *local;
+    struct mca_btl_base_registration_handle_t *local_handle;
+    mca_btl_base_rdma_completion_fn_t cbfunc;
+    void *cbcontext, *cbdata;
+} emu_op_t;
+
+static emu_reg_t *regs;
+static uint32_t nregs;
+static emu_op_t *ops;
+static uint32_t nops;
+
+static uint32_t grow_slot(void **table, uint32_t *n, size_t elem, bool (*is_free)(void *))
+{
+    for (uint32_t i = 0; i < *n; i++) {
+        if (is_free((char *) *table + i * elem)) {
+            return i;
+        }
+    }
+    uint32_t m = *n ? 2 * *n : 16;
+    void *t = realloc(*table, m * elem);
+    if (NULL == t) {
+        return UINT32_MAX;
+    }
+    memset((char *) t + *n * elem, 0, (m - *n) * elem);
+    *table = t;
+    uint32_t slot = *n;
+    *n = m;
+    return slot;
+}
+
+static bool reg_free(void *p) { return !((emu_reg_t *) p)->live; }
+static bool op_free(void *p) { return !((emu_op_t *) p)->live; }
+
+bool mca_btl_ivm_emu_register(void *base, size_t size, struct mca_btl_base_registration_handle_t *h)
+{
+    OPAL_THREAD_LOCK(&mca_btl_ivm_component.lock);
+    uint32_t i = grow_slot((void **) &regs, &nregs, sizeof(*regs), reg_free);
+    if (UINT32_MAX != i) {
+        regs[i] = (emu_reg_t){.base = (uint64_t) (uintptr_t) base, .len = size, .live = true};
+        h->kind = MCA_BTL_IVM_REG_EMULATED;
+        h->index = i;
+        h->region_off = 0;
+        h->base = (uint64_t) (uintptr_t) base;
+        h->len = size;
+    }
+    OPAL_THREAD_UNLOCK(&mca_btl_ivm_component.lock);
+    return UINT32_MAX != i;
+}
+
+void mca_btl_ivm_emu_deregister(struct mca_btl_base_registration_handle_t *h)
+{
+    OPAL_THREAD_LOCK(&mca_btl_ivm_component.lock);
+    if (h->index < nregs) {
+        regs[h->index].live = false;
+    }
+    OPAL_THREAD_UNLOCK(&mca_btl_ivm_component.lock);
+}
+
+static void sent(struct mca_btl_base_module_t *btl, struct mca_btl_base_endpoint_t *ep,
+                 struct mca_btl_base_descriptor_t *des, int status)
+{
+    (void) btl;
+    (void) ep;
+    (void) des;
+    (void) status; /* the fragment is ours (BTL ownership): recycled after this */
+}
+
+static int send_msg(struct mca_btl_base_endpoint_t *ep, const void *head, size_t head_len,
+                    const void *data, size_t data_len, mca_btl_base_tag_t tag)
+{
+    mca_btl_ivm_frag_t *frag = mca_btl_ivm_frag_alloc(ep, head_len + data_len,
+                                                      MCA_BTL_DES_FLAGS_BTL_OWNERSHIP);
+    if (OPAL_UNLIKELY(NULL == frag)) {
+        return OPAL_ERR_OUT_OF_RESOURCE;
+    }
+    frag->base.des_cbfunc = sent;
+    memcpy(frag->segments[0].seg_addr.pval, head, head_len);
+    if (data_len > 0) {
+        memcpy((char *) frag->segments[0].seg_addr.pval + head_len, data, data_len);
+    }
+    return mca_btl_ivm_send(&mca_btl_ivm.super, ep, &frag->base, tag);
+}
+
+/* Largest data chunk one message carries. */
+static size_t chunk_max(void)
+{
+    return mca_btl_ivm.super.btl_max_send_size - sizeof(emu_req_t);
+}
+
+int mca_btl_ivm_emu_start(struct mca_btl_base_endpoint_t *ep, int type, void *local,
+                          uint64_t remote_address,
+                          struct mca_btl_base_registration_handle_t *local_handle,
+                          const struct mca_btl_base_registration_handle_t *remote_handle,
+                          size_t size, int op, uint64_t operand0, uint64_t operand1, int flags,
+                          mca_btl_base_rdma_completion_fn_t cbfunc, void *cbcontext, void *cbdata)
+{
+    size_t chunk = (EMU_PUT == type || EMU_GET == type) ? chunk_max() : size;
+    uint32_t nchunks = (uint32_t) (0 == size ? 1 : (size + chunk - 1) / chunk);
+
+    OPAL_THREAD_LOCK(&mca_btl_ivm_component.lock);
+    uint32_t i = grow_slot((void **) &ops, &nops, sizeof(*ops), op_free);
+    if (UINT32_MAX == i) {
+        OPAL_THREAD_UNLOCK(&mca_btl_ivm_component.lock);
+        return OPAL_ERR_OUT_OF_RESOURCE;
+    }
+    emu_op_t *o = &ops[i];
+    *o = (emu_op_t){.live = true, .gen = o->gen + 1, .chunks_left = nchunks,
+                    .is32 = flags & MCA_BTL_ATOMIC_FLAG_32BIT,
+                    .fetch = (EMU_GET == type || NULL != local), .ep = ep, .local = local,
+                    .local_handle = local_handle, .cbfunc = cbfunc, .cbcontext = cbcontext,
+                    .cbdata = cbdata};
+    uint32_t gen = o->gen;
+    OPAL_THREAD_UNLOCK(&mca_btl_ivm_component.lock);
+
+    for (uint32_t k = 0; k < nchunks; k++) {
+        size_t off = (size_t) k * chunk, len = size - off < chunk ? size - off : chunk;
+        emu_req_t r = {.type = (uint8_t) type, .is32 = (uint8_t) (flags & MCA_BTL_ATOMIC_FLAG_32BIT),
+                       .op = (uint16_t) op, .reg = remote_handle->index,
+                       .addr = remote_address + off, .len = len,
+                       .operand = {operand0, operand1}, .req = i, .gen = gen, .offset = off};
+        int rc = send_msg(ep, &r, sizeof(r), EMU_PUT == type ? (char *) local + off : NULL,
+                          EMU_PUT == type ? len : 0, MCA_BTL_IVM_TAG_EMU_REQ);
+        if (OPAL_SUCCESS != rc) {
+            /* chunks already sent complete later; this one never will */
+            return rc;
+        }
+    }
+    return OPAL_SUCCESS;
+}
+
+/* Does [addr, addr+len) lie in live registration @reg of ours? */
+static void *owned(uint32_t reg, uint64_t addr, uint64_t len)
+{
+    if (reg >= nregs || !regs[reg].live || addr < regs[reg].base
+        || addr - regs[reg].base > regs[reg].len || len > regs[reg].len - (addr - regs[reg].base)) {
+        return NULL;
+    }
+    return (void *) (uintptr_t) addr;
+}
+
+/* A peer asks us to work on our memory. */
+void mca_btl_ivm_emu_request(struct mca_btl_base_endpoint_t *ep, const void *payload, size_t len)
+{
+    emu_req_t r;
+    emu_reply_t a = {.status = OPAL_SUCCESS};
+    const void *data = NULL;
+    size_t data_len = 0;
+
+    if (len < sizeof(r)) {
+        mca_btl_ivm_peer_failed(ep, "sent a truncated RMA request");
+        return;
+    }
+    memcpy(&r, payload, sizeof(r));
+    a.req = r.req;
+    a.gen = r.gen;
+    a.offset = r.offset;
+    size_t width = r.is32 ? 4 : 8;
+    void *p = owned(r.reg, r.addr, EMU_PUT == r.type || EMU_GET == r.type ? r.len : width);
+    if (NULL == p || (EMU_PUT == r.type && len - sizeof(r) < r.len) || r.len > chunk_max()
+        || ((EMU_AOP == r.type || EMU_CSWAP == r.type) && 0 != (uintptr_t) p % width)) {
+        mca_btl_ivm_peer_failed(ep, "asked for RMA outside what this process registered");
+        return;
+    }
+    switch (r.type) {
+    case EMU_PUT:
+        memcpy(p, (const char *) payload + sizeof(r), r.len);
+        break;
+    case EMU_GET:
+        data = p;
+        data_len = r.len;
+        a.len = r.len;
+        break;
+    case EMU_AOP:
+        a.result = mca_btl_ivm_atomic_apply(p, r.op, r.operand[0], r.is32);
+        break;
+    case EMU_CSWAP:
+        a.result = mca_btl_ivm_atomic_cswap(p, r.operand[0], r.operand[1], r.is32);
+        break;
+    default:
+        mca_btl_ivm_peer_failed(ep, "sent an RMA request of unknown type");
+        return;
+    }
+    if (OPAL_SUCCESS != send_msg(ep, &a, sizeof(a), data, data_len, MCA_BTL_IVM_TAG_EMU_REPLY)) {
+        mca_btl_ivm_peer_failed(ep, "could not be answered: no fragment for the RMA reply");
+    }
+}
+
+/* The answer to one of our requests. */
+void mca_btl_ivm_emu_reply(struct mca_btl_base_endpoint_t *ep, const void *payload, size_t len)
+{
+    emu_reply_t a;
+    if (len < sizeof(a)) {
+        mca_btl_ivm_peer_failed(ep, "sent a truncated RMA reply");
+        return;
+    }
+    memcpy(&a, payload, sizeof(a));
+    if (a.req >= nops || !ops[a.req].live || ops[a.req].gen != a.gen || ops[a.req].ep != ep
+        || len - sizeof(a) < a.len) {
+        mca_btl_ivm_peer_failed(ep, "answered an RMA request it was not sent");
+        return;
+    }
+    emu_op_t *o = &ops[a.req];
+    if (OPAL_SUCCESS != a.status) {
+        o->status = a.status;
+    } else if (a.len > 0) {
+        memcpy((char *) o->local + a.offset, (const char *) payload + sizeof(a), a.len);
+    } else if (o->fetch && NULL != o->local) {
+        mca_btl_ivm_store_result(o->local, a.result, o->is32);
+    }
+    if (0 == --o->chunks_left) {
+        emu_op_t done = *o;
+        o->live = false; /* free before the callback, which may start more */
+        done.cbfunc(&mca_btl_ivm.super, done.ep, done.local, done.local_handle, done.cbcontext,
+                    done.cbdata, done.status);
+    }
+}
+
+int mca_btl_ivm_emu_type(bool is_put)
+{
+    return is_put ? EMU_PUT : EMU_GET;
+}
+
+int mca_btl_ivm_emu_atomic_type(bool cswap)
+{
+    return cswap ? EMU_CSWAP : EMU_AOP;
+}
+
+void mca_btl_ivm_emu_fini(void)
+{
+    free(regs);
+    free(ops);
+    regs = NULL;
+    ops = NULL;
+    nregs = nops = 0;
+}
