@@ -153,6 +153,74 @@ static size_t chunk_max(void)
     return mca_btl_ivm.super.btl_max_send_size - sizeof(emu_req_t);
 }
 
+/* Does [addr, addr+len) lie in live registration @reg of ours? */
+static void *owned(uint32_t reg, uint64_t addr, uint64_t len)
+{
+    if (reg >= nregs || !regs[reg].live || addr < regs[reg].base
+        || addr - regs[reg].base > regs[reg].len || len > regs[reg].len - (addr - regs[reg].base)) {
+        return NULL;
+    }
+    return (void *) (uintptr_t) addr;
+}
+
+/* Carry out request @r (with @in: PUT data) on our own memory; fills the
+ * reply and, for GET, where its data is.  False if @r is not acceptable. */
+static bool execute(const emu_req_t *r, const void *in, size_t in_len, emu_reply_t *a,
+                    const void **data)
+{
+    size_t width = r->is32 ? 4 : 8;
+    bool bulk = EMU_PUT == r->type || EMU_GET == r->type;
+    void *p = owned(r->reg, r->addr, bulk ? r->len : width);
+
+    memset(a, 0, sizeof(*a));
+    a->req = r->req;
+    a->gen = r->gen;
+    a->offset = r->offset;
+    *data = NULL;
+    if (NULL == p || (EMU_PUT == r->type && in_len < r->len) || r->len > chunk_max()
+        || (!bulk && 0 != (uintptr_t) p % width)) {
+        return false;
+    }
+    switch (r->type) {
+    case EMU_PUT:
+        memcpy(p, in, r->len);
+        return true;
+    case EMU_GET:
+        *data = p;
+        a->len = r->len;
+        return true;
+    case EMU_AOP:
+        a->result = mca_btl_ivm_atomic_apply(p, r->op, r->operand[0], r->is32);
+        return true;
+    case EMU_CSWAP:
+        a->result = mca_btl_ivm_atomic_cswap(p, r->operand[0], r->operand[1], r->is32);
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* One chunk of request a->req is answered (@data: GET data). */
+static void complete_chunk(struct mca_btl_base_endpoint_t *ep, const emu_reply_t *a,
+                           const void *data)
+{
+    emu_op_t *o = &ops[a->req];
+    (void) ep;
+    if (OPAL_SUCCESS != a->status) {
+        o->status = a->status;
+    } else if (a->len > 0) {
+        memcpy((char *) o->local + a->offset, data, a->len);
+    } else if (o->fetch && NULL != o->local) {
+        mca_btl_ivm_store_result(o->local, a->result, o->is32);
+    }
+    if (0 == --o->chunks_left) {
+        emu_op_t done = *o;
+        o->live = false; /* free before the callback, which may start more */
+        done.cbfunc(&mca_btl_ivm.super, done.ep, done.local, done.local_handle, done.cbcontext,
+                    done.cbdata, done.status);
+    }
+}
+
 int mca_btl_ivm_emu_start(struct mca_btl_base_endpoint_t *ep, int type, void *local,
                           uint64_t remote_address,
                           struct mca_btl_base_registration_handle_t *local_handle,
@@ -172,11 +240,13 @@ int mca_btl_ivm_emu_start(struct mca_btl_base_endpoint_t *ep, int type, void *lo
     emu_op_t *o = &ops[i];
     *o = (emu_op_t){.live = true, .gen = o->gen + 1, .chunks_left = nchunks,
                     .is32 = flags & MCA_BTL_ATOMIC_FLAG_32BIT,
-                    .fetch = (EMU_GET == type || NULL != local), .ep = ep, .local = local,
+                    .fetch = (EMU_AOP == type || EMU_CSWAP == type) && NULL != local,
+                    .ep = ep, .local = local,
                     .local_handle = local_handle, .cbfunc = cbfunc, .cbcontext = cbcontext,
                     .cbdata = cbdata};
     uint32_t gen = o->gen;
     OPAL_THREAD_UNLOCK(&mca_btl_ivm_component.lock);
+    mca_common_ivm_counters.emulated_ops++;
 
     for (uint32_t k = 0; k < nchunks; k++) {
         size_t off = (size_t) k * chunk, len = size - off < chunk ? size - off : chunk;
@@ -184,8 +254,19 @@ int mca_btl_ivm_emu_start(struct mca_btl_base_endpoint_t *ep, int type, void *lo
                        .op = (uint16_t) op, .reg = remote_handle->index,
                        .addr = remote_address + off, .len = len,
                        .operand = {operand0, operand1}, .req = i, .gen = gen, .offset = off};
-        int rc = send_msg(ep, &r, sizeof(r), EMU_PUT == type ? (char *) local + off : NULL,
-                          EMU_PUT == type ? len : 0, MCA_BTL_IVM_TAG_EMU_REQ);
+        const void *put = EMU_PUT == type ? (char *) local + off : NULL;
+        if (NULL == ep) {
+            /* the target is this process (osc/rdma's own rank): no message */
+            emu_reply_t a;
+            const void *data;
+            if (!execute(&r, put, len, &a, &data)) {
+                a.status = OPAL_ERR_BAD_PARAM;
+            }
+            complete_chunk(NULL, &a, data);
+            continue;
+        }
+        int rc = send_msg(ep, &r, sizeof(r), put, EMU_PUT == type ? len : 0,
+                          MCA_BTL_IVM_TAG_EMU_REQ);
         if (OPAL_SUCCESS != rc) {
             /* chunks already sent complete later; this one never will */
             return rc;
@@ -194,59 +275,23 @@ int mca_btl_ivm_emu_start(struct mca_btl_base_endpoint_t *ep, int type, void *lo
     return OPAL_SUCCESS;
 }
 
-/* Does [addr, addr+len) lie in live registration @reg of ours? */
-static void *owned(uint32_t reg, uint64_t addr, uint64_t len)
-{
-    if (reg >= nregs || !regs[reg].live || addr < regs[reg].base
-        || addr - regs[reg].base > regs[reg].len || len > regs[reg].len - (addr - regs[reg].base)) {
-        return NULL;
-    }
-    return (void *) (uintptr_t) addr;
-}
-
 /* A peer asks us to work on our memory. */
 void mca_btl_ivm_emu_request(struct mca_btl_base_endpoint_t *ep, const void *payload, size_t len)
 {
     emu_req_t r;
-    emu_reply_t a = {.status = OPAL_SUCCESS};
-    const void *data = NULL;
-    size_t data_len = 0;
+    emu_reply_t a;
+    const void *data;
 
     if (len < sizeof(r)) {
         mca_btl_ivm_peer_failed(ep, "sent a truncated RMA request");
         return;
     }
     memcpy(&r, payload, sizeof(r));
-    a.req = r.req;
-    a.gen = r.gen;
-    a.offset = r.offset;
-    size_t width = r.is32 ? 4 : 8;
-    void *p = owned(r.reg, r.addr, EMU_PUT == r.type || EMU_GET == r.type ? r.len : width);
-    if (NULL == p || (EMU_PUT == r.type && len - sizeof(r) < r.len) || r.len > chunk_max()
-        || ((EMU_AOP == r.type || EMU_CSWAP == r.type) && 0 != (uintptr_t) p % width)) {
+    if (!execute(&r, (const char *) payload + sizeof(r), len - sizeof(r), &a, &data)) {
         mca_btl_ivm_peer_failed(ep, "asked for RMA outside what this process registered");
         return;
     }
-    switch (r.type) {
-    case EMU_PUT:
-        memcpy(p, (const char *) payload + sizeof(r), r.len);
-        break;
-    case EMU_GET:
-        data = p;
-        data_len = r.len;
-        a.len = r.len;
-        break;
-    case EMU_AOP:
-        a.result = mca_btl_ivm_atomic_apply(p, r.op, r.operand[0], r.is32);
-        break;
-    case EMU_CSWAP:
-        a.result = mca_btl_ivm_atomic_cswap(p, r.operand[0], r.operand[1], r.is32);
-        break;
-    default:
-        mca_btl_ivm_peer_failed(ep, "sent an RMA request of unknown type");
-        return;
-    }
-    if (OPAL_SUCCESS != send_msg(ep, &a, sizeof(a), data, data_len, MCA_BTL_IVM_TAG_EMU_REPLY)) {
+    if (OPAL_SUCCESS != send_msg(ep, &a, sizeof(a), data, a.len, MCA_BTL_IVM_TAG_EMU_REPLY)) {
         mca_btl_ivm_peer_failed(ep, "could not be answered: no fragment for the RMA reply");
     }
 }
@@ -265,20 +310,7 @@ void mca_btl_ivm_emu_reply(struct mca_btl_base_endpoint_t *ep, const void *paylo
         mca_btl_ivm_peer_failed(ep, "answered an RMA request it was not sent");
         return;
     }
-    emu_op_t *o = &ops[a.req];
-    if (OPAL_SUCCESS != a.status) {
-        o->status = a.status;
-    } else if (a.len > 0) {
-        memcpy((char *) o->local + a.offset, (const char *) payload + sizeof(a), a.len);
-    } else if (o->fetch && NULL != o->local) {
-        mca_btl_ivm_store_result(o->local, a.result, o->is32);
-    }
-    if (0 == --o->chunks_left) {
-        emu_op_t done = *o;
-        o->live = false; /* free before the callback, which may start more */
-        done.cbfunc(&mca_btl_ivm.super, done.ep, done.local, done.local_handle, done.cbcontext,
-                    done.cbdata, done.status);
-    }
+    complete_chunk(ep, &a, (const char *) payload + sizeof(a));
 }
 
 int mca_btl_ivm_emu_type(bool is_put)

@@ -132,6 +132,9 @@ void mca_common_ivm_register_pvars(const mca_base_component_t *component)
          &mca_common_ivm_counters.rdma_bytes},
         {"atomic_operations", "Atomic operations executed on the region",
          &mca_common_ivm_counters.atomic_ops},
+        {"emulated_operations",
+         "RMA operations (put, get, atomics) on memory outside the region, carried out by the "
+         "target process on request", &mca_common_ivm_counters.emulated_ops},
     };
     for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
         (void) mca_base_component_pvar_register(

@@ -69,6 +69,8 @@ typedef struct mca_common_ivm_counters {
     unsigned long long ring_msgs, ring_bytes; /**< sent as fragments through rings */
     unsigned long long rdma_ops, rdma_bytes;  /**< single-copy put/get */
     unsigned long long atomic_ops;            /**< atomics on the region */
+    unsigned long long emulated_ops;          /**< RMA on memory outside the region,
+                                                   by active messages */
 } mca_common_ivm_counters_t;
 
 OPAL_DECLSPEC extern mca_common_ivm_counters_t mca_common_ivm_counters;
