@@ -24,8 +24,12 @@
  *            compare must leave the word alone and return its value
  * and checks that btl_ivm_single_copy_operations and
  * btl_ivm_atomic_operations moved on every rank with a peer in another VM.
- * It also reports whether heap memory can be registered (btl/ivm refuses
- * it: only memory in the ivm region is addressable by peers).
+ * With --heap the target buffers are ordinary process memory, registered
+ * with MCA_BTL_REG_FLAG_ACCESS_ANY (which includes REMOTE_ATOMIC): btl/ivm
+ * then emulates the operations with request messages that the owner
+ * executes (since 391cdc7); the same tests apply, and the counter check
+ * asks for ivm messages instead of single copies.  Every put also checks
+ * that its local (source) buffer is unchanged.
  *
  * Output: "ivm_btl_rdma: PASS ..." or "ivm_btl_rdma: FAIL ...".
  */
@@ -75,6 +79,7 @@
 
 static ivm_place_t P;
 static int rank, nprocs;
+static int heap_mode; /* --heap: the target buffers are ordinary process memory */
 static long errors;
 static const char *test = "";
 
@@ -174,6 +179,7 @@ static int reachable(int p)
     return p != rank && NULL != peers[p].btl;
 }
 
+/* Usage: ivm_btl_rdma [--heap] */
 int main(int argc, char **argv)
 {
     static const size_t sizes[] = {1, 7, 4097, 65539};
@@ -184,6 +190,14 @@ int main(int argc, char **argv)
     char failed[256] = "";
 
     MPI_Init(&argc, &argv);
+    for (int i = 1; i < argc; i++) {
+        if (0 == strcmp(argv[i], "--heap")) {
+            heap_mode = 1;
+        } else {
+            fprintf(stderr, "ivm_btl_rdma: unknown argument %s\n", argv[i]);
+            MPI_Abort(MPI_COMM_WORLD, 2);
+        }
+    }
     ivm_place_init(&P);
     rank = P.rank;
     nprocs = P.size;
@@ -218,12 +232,20 @@ int main(int argc, char **argv)
         btl = peers[p].btl;
     }
     len = PUT_OFF + (size_t) nprocs * SLOT;
-    MPI_Info_create(&info);
-    MPI_Info_set(info, "mpool_hints", "ivm");
-    if (MPI_SUCCESS != MPI_Alloc_mem((MPI_Aint) len, info, &buf)) {
-        err("MPI_Alloc_mem(%zu, mpool_hints=ivm) failed", len);
+    if (heap_mode) {
+        void *m = NULL;
+        if (0 != posix_memalign(&m, 4096, len)) {
+            err("out of memory");
+        }
+        buf = m;
+    } else {
+        MPI_Info_create(&info);
+        MPI_Info_set(info, "mpool_hints", "ivm");
+        if (MPI_SUCCESS != MPI_Alloc_mem((MPI_Aint) len, info, &buf)) {
+            err("MPI_Alloc_mem(%zu, mpool_hints=ivm) failed", len);
+        }
+        MPI_Info_free(&info);
     }
-    MPI_Info_free(&info);
     size_t hsize = NULL != btl ? btl->btl_registration_handle_size : 0, hmax;
     MPI_Allreduce(&hsize, &hmax, 1, MPI_UNSIGNED_LONG, MPI_MAX, MPI_COMM_WORLD);
     struct {
@@ -250,7 +272,10 @@ int main(int argc, char **argv)
         ((uint32_t *) buf)[A_CAS32 / 4 + 1] = 0xfeedface;
         w[A_CASF / 8] = 777;
         h = btl->btl_register_mem(btl, MCA_BTL_ENDPOINT_ANY, buf, len, MCA_BTL_REG_FLAG_ACCESS_ANY);
-        if (NULL == h) {
+        if (NULL == h && heap_mode) {
+            err("btl_register_mem refused heap memory for remote access (flags ACCESS_ANY): "
+                "this btl/ivm has no emulated RMA");
+        } else if (NULL == h) {
             err("btl_register_mem refused MPI_Alloc_mem(mpool_hints=ivm) memory (a job "
                 "partition too small for %zu bytes per rank makes MPI_Alloc_mem fall back to "
                 "the heap silently)", len);
@@ -263,7 +288,8 @@ int main(int argc, char **argv)
         hheap = btl->btl_register_mem(btl, MCA_BTL_ENDPOINT_ANY, heap, 4096,
                                       MCA_BTL_REG_FLAG_ACCESS_ANY);
         if (0 == rank) {
-            printf("btl_register_mem: MPI_Alloc_mem(ivm) memory %s, heap memory %s\n",
+            printf("btl_register_mem(ACCESS_ANY): %s memory %s, other heap memory %s\n",
+                   heap_mode ? "target (heap)" : "MPI_Alloc_mem(ivm)",
                    NULL != h ? "accepted" : "REFUSED", NULL != hheap ? "accepted" : "refused");
         }
         if (NULL != hheap) {
@@ -328,6 +354,15 @@ int main(int argc, char **argv)
                                         peers[p].handle, sizes[s], 0, MCA_BTL_NO_ORDER, done_cb,
                                         NULL, NULL));
             wait_all();
+            /* a put only reads its local buffer */
+            for (size_t i = 0; i < sizes[s]; i++) {
+                if (src[i] != pat(rank, 100 + p, at + i)) {
+                    err("put of %zu bytes to rank %d changed its local (source) buffer at byte "
+                        "%zu: 0x%02x, was 0x%02x", sizes[s], p, i, src[i],
+                        pat(rank, 100 + p, at + i));
+                    break;
+                }
+            }
             free(src);
             at += sizes[s];
         }
@@ -645,9 +680,13 @@ int main(int argc, char **argv)
     for (int p = 0; p < nprocs; p++) {
         has_cross |= reachable(p) && ivm_cross(&P, rank, p);
     }
-    if (has_cross && (0 == d.v[IVM_PV_SC_OPS] || 0 == d.v[IVM_PV_ATOMIC_OPS])) {
+    if (has_cross && !heap_mode && (0 == d.v[IVM_PV_SC_OPS] || 0 == d.v[IVM_PV_ATOMIC_OPS])) {
         err("single-copy operations %llu, atomic operations %llu: expected both > 0",
             d.v[IVM_PV_SC_OPS], d.v[IVM_PV_ATOMIC_OPS]);
+    }
+    /* on heap memory every operation is a request message through ivm */
+    if (has_cross && heap_mode && 0 == ivm_pv_sends(&d)) {
+        err("operations on heap memory of other VMs sent no messages through ivm");
     }
     unsigned long long *allc = 0 == rank ? malloc(sizeof(d.v) * (size_t) nprocs) : NULL;
     MPI_Gather(d.v, IVM_PV_COUNT, MPI_UNSIGNED_LONG_LONG, allc, IVM_PV_COUNT,
@@ -667,10 +706,11 @@ int main(int argc, char **argv)
     MPI_Allreduce(&errors, &total_errors, 1, MPI_LONG, MPI_SUM, MPI_COMM_WORLD);
     if (0 == rank) {
         if (total_errors) {
-            printf("ivm_btl_rdma: FAIL np=%d vms=%d errors=%ld%s\n", nprocs, P.nvms,
-                   total_errors, failed);
+            printf("ivm_btl_rdma: FAIL np=%d vms=%d%s errors=%ld%s\n", nprocs, P.nvms,
+                   heap_mode ? " heap" : "", total_errors, failed);
         } else {
-            printf("ivm_btl_rdma: PASS np=%d vms=%d\n", nprocs, P.nvms);
+            printf("ivm_btl_rdma: PASS np=%d vms=%d%s\n", nprocs, P.nvms,
+                   heap_mode ? " heap (emulated RMA)" : "");
         }
         fflush(stdout);
     }
@@ -684,7 +724,11 @@ int main(int argc, char **argv)
     free(fetched);
     free(who);
     free(all);
-    MPI_Free_mem(buf);
+    if (heap_mode) {
+        free(buf);
+    } else {
+        MPI_Free_mem(buf);
+    }
     ivm_pvar_fini();
     MPI_Finalize();
     return total_errors ? 1 : 0;
