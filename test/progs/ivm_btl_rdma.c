@@ -688,6 +688,10 @@ int main(int argc, char **argv)
     if (has_cross && heap_mode && 0 == ivm_pv_sends(&d)) {
         err("operations on heap memory of other VMs sent no messages through ivm");
     }
+    if (has_cross && heap_mode && ivm_pv_have[IVM_PV_EMU_OPS] && 0 == d.v[IVM_PV_EMU_OPS]) {
+        err("operations on heap memory of other VMs, but btl_ivm_emulated_operations did not "
+            "move");
+    }
     unsigned long long *allc = 0 == rank ? malloc(sizeof(d.v) * (size_t) nprocs) : NULL;
     MPI_Gather(d.v, IVM_PV_COUNT, MPI_UNSIGNED_LONG_LONG, allc, IVM_PV_COUNT,
                MPI_UNSIGNED_LONG_LONG, 0, MPI_COMM_WORLD);

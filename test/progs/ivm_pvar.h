@@ -4,7 +4,9 @@
  * programs (where every rank runs, which peers are in another VM).
  *
  * Header only; include it from one .c file.  Call ivm_pvar_init() after
- * MPI_Init; ivm_pvar_read() then fills a snapshot.  The counters are
+ * MPI_Init; ivm_pvar_read() then fills a snapshot.  btl_ivm_emulated_operations
+ * is optional (newer btl/ivm): without it ivm_pv_have[IVM_PV_EMU_OPS] is 0
+ * and it reads as 0.  The counters are
  * "continuous": they count from process start and need no start/stop, so
  * a phase's traffic is the difference of two snapshots.
  */
@@ -24,14 +26,16 @@ enum {
     IVM_PV_SC_OPS,
     IVM_PV_SC_BYTES,
     IVM_PV_ATOMIC_OPS,
+    IVM_PV_EMU_OPS, /* optional: btl/ivm since 62da411 */
     IVM_PV_COUNT
 };
+#define IVM_PV_FIRST_OPTIONAL IVM_PV_EMU_OPS
 
 static const char *const ivm_pvar_names[IVM_PV_COUNT] = {
     "btl_ivm_fbox_messages",          "btl_ivm_fbox_bytes",
     "btl_ivm_queue_messages",         "btl_ivm_queue_bytes",
     "btl_ivm_single_copy_operations", "btl_ivm_single_copy_bytes",
-    "btl_ivm_atomic_operations",
+    "btl_ivm_atomic_operations",      "btl_ivm_emulated_operations",
 };
 
 typedef struct {
@@ -40,6 +44,7 @@ typedef struct {
 
 static MPI_T_pvar_session ivm_pv_session;
 static MPI_T_pvar_handle ivm_pv_handle[IVM_PV_COUNT];
+static int ivm_pv_have[IVM_PV_COUNT];
 static int ivm_pv_ok;
 
 /* 0 when every counter could be bound; else prints why and returns -1. */
@@ -57,6 +62,9 @@ static int ivm_pvar_init(void)
     for (int i = 0; i < IVM_PV_COUNT; i++) {
         int idx;
         rc = MPI_T_pvar_get_index(ivm_pvar_names[i], MPI_T_PVAR_CLASS_COUNTER, &idx);
+        if (MPI_SUCCESS != rc && i >= IVM_PV_FIRST_OPTIONAL) {
+            continue; /* an older btl/ivm: reads as 0, ivm_pv_have[i] == 0 */
+        }
         if (MPI_SUCCESS != rc) {
             fprintf(stderr, "ivm_pvar: no performance variable %s (rc %d): is btl/ivm loaded?\n",
                     ivm_pvar_names[i], rc);
@@ -68,6 +76,7 @@ static int ivm_pvar_init(void)
                     n);
             return -1;
         }
+        ivm_pv_have[i] = 1;
     }
     ivm_pv_ok = 1;
     return 0;
@@ -77,7 +86,8 @@ static void ivm_pvar_read(ivm_pv_t *out)
 {
     memset(out, 0, sizeof(*out));
     for (int i = 0; ivm_pv_ok && i < IVM_PV_COUNT; i++) {
-        if (MPI_SUCCESS != MPI_T_pvar_read(ivm_pv_session, ivm_pv_handle[i], &out->v[i])) {
+        if (ivm_pv_have[i]
+            && MPI_SUCCESS != MPI_T_pvar_read(ivm_pv_session, ivm_pv_handle[i], &out->v[i])) {
             fprintf(stderr, "ivm_pvar: MPI_T_pvar_read(%s) failed\n", ivm_pvar_names[i]);
         }
     }
@@ -87,7 +97,9 @@ static void ivm_pvar_fini(void)
 {
     if (ivm_pv_ok) {
         for (int i = 0; i < IVM_PV_COUNT; i++) {
-            MPI_T_pvar_handle_free(ivm_pv_session, &ivm_pv_handle[i]);
+            if (ivm_pv_have[i]) {
+                MPI_T_pvar_handle_free(ivm_pv_session, &ivm_pv_handle[i]);
+            }
         }
         MPI_T_pvar_session_free(&ivm_pv_session);
         ivm_pv_ok = 0;
@@ -113,10 +125,11 @@ static inline unsigned long long ivm_pv_sends(const ivm_pv_t *d)
 
 static inline void ivm_pv_format(const ivm_pv_t *d, char *buf, size_t len)
 {
-    snprintf(buf, len, "fbox=%llu/%lluB queue=%llu/%lluB single_copy=%llu/%lluB atomic=%llu",
+    snprintf(buf, len,
+             "fbox=%llu/%lluB queue=%llu/%lluB single_copy=%llu/%lluB atomic=%llu emulated=%llu",
              d->v[IVM_PV_FBOX_MSGS], d->v[IVM_PV_FBOX_BYTES], d->v[IVM_PV_QUEUE_MSGS],
              d->v[IVM_PV_QUEUE_BYTES], d->v[IVM_PV_SC_OPS], d->v[IVM_PV_SC_BYTES],
-             d->v[IVM_PV_ATOMIC_OPS]);
+             d->v[IVM_PV_ATOMIC_OPS], d->v[IVM_PV_EMU_OPS]);
 }
 
 /* ---- placement: which VM (host name) every rank runs in ---- */

@@ -714,6 +714,10 @@ int main(int argc, char **argv)
                 /* osc/pt2pt: ob1 messages; osc/rdma on other memory: btl/ivm's
                  * emulated RMA requests (messages) */
                 err("osc/%s talked to other VMs but nothing went through ivm", R->osc);
+            } else if (0 == strcmp(R->osc, "rdma") && ivm_pv_have[IVM_PV_EMU_OPS]
+                       && 0 == R->delta.v[IVM_PV_EMU_OPS]) {
+                err("osc/rdma on memory outside the region, but btl_ivm_emulated_operations "
+                    "did not move");
             }
         }
         MPI_Win_free(&win);
