@@ -70,6 +70,25 @@ typedef struct {
     void *cbcontext, *cbdata;
 } emu_op_t;
 
+/* A request or reply that found no free fragment: sent from progress
+ * later, in order.  Its data stays valid until then: a put's source until
+ * the put completes, a get's source is registered memory. */
+typedef struct {
+    opal_list_item_t super;
+    struct mca_btl_base_endpoint_t *ep;
+    mca_btl_base_tag_t tag;
+    union {
+        emu_req_t r;
+        emu_reply_t a;
+    } head;
+    size_t head_len;
+    const void *data;
+    size_t data_len;
+} emu_pending_t;
+static OBJ_CLASS_INSTANCE(emu_pending_t, opal_list_item_t, NULL, NULL);
+static opal_list_t pending_replies; /* requests and replies */
+static bool pending_init;
+
 static emu_reg_t *regs;
 static uint32_t nregs;
 static emu_op_t *ops;
@@ -145,6 +164,33 @@ static int send_msg(struct mca_btl_base_endpoint_t *ep, const void *head, size_t
         memcpy((char *) frag->segments[0].seg_addr.pval + head_len, data, data_len);
     }
     return mca_btl_ivm_send(&mca_btl_ivm.super, ep, &frag->base, tag);
+}
+
+/* Send now, or (no free fragment, or older messages still waiting) queue
+ * for mca_btl_ivm_emu_progress(): an RMA message is never dropped. */
+static int send_or_queue(struct mca_btl_base_endpoint_t *ep, const void *head, size_t head_len,
+                         const void *data, size_t data_len, mca_btl_base_tag_t tag)
+{
+    if (!pending_init) {
+        OBJ_CONSTRUCT(&pending_replies, opal_list_t);
+        pending_init = true;
+    }
+    if (opal_list_is_empty(&pending_replies)
+        && OPAL_SUCCESS == send_msg(ep, head, head_len, data, data_len, tag)) {
+        return OPAL_SUCCESS;
+    }
+    emu_pending_t *p = OBJ_NEW(emu_pending_t);
+    if (NULL == p) {
+        return OPAL_ERR_OUT_OF_RESOURCE;
+    }
+    p->ep = ep;
+    p->tag = tag;
+    memcpy(&p->head, head, head_len);
+    p->head_len = head_len;
+    p->data = data;
+    p->data_len = data_len;
+    opal_list_append(&pending_replies, &p->super);
+    return OPAL_SUCCESS;
 }
 
 /* Largest data chunk one message carries. */
@@ -265,10 +311,11 @@ int mca_btl_ivm_emu_start(struct mca_btl_base_endpoint_t *ep, int type, void *lo
             complete_chunk(NULL, &a, data);
             continue;
         }
-        int rc = send_msg(ep, &r, sizeof(r), put, EMU_PUT == type ? len : 0,
-                          MCA_BTL_IVM_TAG_EMU_REQ);
+        int rc = send_or_queue(ep, &r, sizeof(r), put, EMU_PUT == type ? len : 0,
+                               MCA_BTL_IVM_TAG_EMU_REQ);
         if (OPAL_SUCCESS != rc) {
-            /* chunks already sent complete later; this one never will */
+            /* out of memory: the request can neither go nor wait */
+            mca_btl_ivm_peer_failed(ep, "could not be sent an RMA request: out of memory");
             return rc;
         }
     }
@@ -291,26 +338,26 @@ void mca_btl_ivm_emu_request(struct mca_btl_base_endpoint_t *ep, const void *pay
         mca_btl_ivm_peer_failed(ep, "asked for RMA outside what this process registered");
         return;
     }
-    if (OPAL_SUCCESS != send_msg(ep, &a, sizeof(a), data, a.len, MCA_BTL_IVM_TAG_EMU_REPLY)) {
-        mca_btl_ivm_peer_failed(ep, "could not be answered: no fragment for the RMA reply");
+    if (OPAL_SUCCESS != send_or_queue(ep, &a, sizeof(a), data, a.len,
+                                      MCA_BTL_IVM_TAG_EMU_REPLY)) {
+        mca_btl_ivm_peer_failed(ep, "could not be answered: out of memory for the RMA reply");
     }
 }
 
-/* The answer to one of our requests. */
-void mca_btl_ivm_emu_reply(struct mca_btl_base_endpoint_t *ep, const void *payload, size_t len)
+int mca_btl_ivm_emu_progress(void)
 {
-    emu_reply_t a;
-    if (len < sizeof(a)) {
-        mca_btl_ivm_peer_failed(ep, "sent a truncated RMA reply");
-        return;
+    int n = 0;
+    while (pending_init && !opal_list_is_empty(&pending_replies)) {
+        emu_pending_t *p = (emu_pending_t *) opal_list_get_first(&pending_replies);
+        if (OPAL_SUCCESS != send_msg(p->ep, &p->head, p->head_len, p->data, p->data_len,
+                                     p->tag)) {
+            break;
+        }
+        opal_list_remove_first(&pending_replies);
+        OBJ_RELEASE(p);
+        n++;
     }
-    memcpy(&a, payload, sizeof(a));
-    if (a.req >= nops || !ops[a.req].live || ops[a.req].gen != a.gen || ops[a.req].ep != ep
-        || len - sizeof(a) < a.len) {
-        mca_btl_ivm_peer_failed(ep, "answered an RMA request it was not sent");
-        return;
-    }
-    complete_chunk(ep, &a, (const char *) payload + sizeof(a));
+    return n;
 }
 
 int mca_btl_ivm_emu_type(bool is_put)
@@ -325,6 +372,10 @@ int mca_btl_ivm_emu_atomic_type(bool cswap)
 
 void mca_btl_ivm_emu_fini(void)
 {
+    if (pending_init) {
+        OPAL_LIST_DESTRUCT(&pending_replies);
+        pending_init = false;
+    }
     free(regs);
     free(ops);
     regs = NULL;

@@ -36,6 +36,7 @@ int mca_btl_ivm_emu_start(struct mca_btl_base_endpoint_t *ep, int type, void *lo
                           mca_btl_base_rdma_completion_fn_t cbfunc, void *cbcontext, void *cbdata);
 void mca_btl_ivm_emu_request(struct mca_btl_base_endpoint_t *ep, const void *payload, size_t len);
 void mca_btl_ivm_emu_reply(struct mca_btl_base_endpoint_t *ep, const void *payload, size_t len);
+int mca_btl_ivm_emu_progress(void);
 void mca_btl_ivm_emu_fini(void);
 
 /* btl_ivm_rdma.c */

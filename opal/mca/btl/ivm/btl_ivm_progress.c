@@ -238,6 +238,7 @@ int mca_btl_ivm_component_progress(void)
         mca_btl_ivm_progress_pending();
     }
     count += poll_ring();
+    count += mca_btl_ivm_emu_progress();
     if (opal_using_threads()) {
         atomic_store(&busy, 0);
     }
