@@ -360,6 +360,23 @@ int mca_btl_ivm_emu_progress(void)
     return n;
 }
 
+/* The answer to one of our requests. */
+void mca_btl_ivm_emu_reply(struct mca_btl_base_endpoint_t *ep, const void *payload, size_t len)
+{
+    emu_reply_t a;
+    if (len < sizeof(a)) {
+        mca_btl_ivm_peer_failed(ep, "sent a truncated RMA reply");
+        return;
+    }
+    memcpy(&a, payload, sizeof(a));
+    if (a.req >= nops || !ops[a.req].live || ops[a.req].gen != a.gen || ops[a.req].ep != ep
+        || len - sizeof(a) < a.len) {
+        mca_btl_ivm_peer_failed(ep, "answered an RMA request it was not sent");
+        return;
+    }
+    complete_chunk(ep, &a, (const char *) payload + sizeof(a));
+}
+
 int mca_btl_ivm_emu_type(bool is_put)
 {
     return is_put ? EMU_PUT : EMU_GET;
