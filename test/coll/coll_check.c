@@ -13,7 +13,7 @@
  * rank, index and a per-test salt).
  *
  *   coll_check [--max-bytes N] [--expect flat|hier|any|none] [--quick]
- *              [--leak N] [--many N] [--only NAME]
+ *              [--leak N] [--many N] [--only NAME] [--intercomm]
  *
  * --expect   what coll/ivm must have done on MPI_COMM_WORLD, checked with
  *            its MPI_T counters (coll_ivm_*): flat/hier = every collective
@@ -23,6 +23,7 @@
  *            bytes (coll_ivm_heap_in_use) must come back to where they were.
  * --many N   N communicators alive at once, each used; coll/ivm may run out
  *            of region memory and fall back, results must stay right.
+ * --intercomm  also an intercommunicator (which coll/ivm must decline).
  *
  * Prints "coll_check: PASS ..." on rank 0 or FAIL lines; exit status 0
  * only when every rank passed. */
@@ -782,6 +783,36 @@ static void t_many(int ncomm)
     free(c);
 }
 
+/* ---- an intercommunicator (coll/ivm declines those) ---- */
+
+static void t_intercomm(void)
+{
+    MPI_Comm local, inter;
+    int color = wrank % 2, lr, rsize;
+    MPI_Comm_split(MPI_COMM_WORLD, color, wrank, &local);
+    MPI_Comm_rank(local, &lr);
+    MPI_Intercomm_create(local, 0, MPI_COMM_WORLD, 1 - color, 5, &inter);
+    MPI_Comm_remote_size(inter, &rsize);
+    /* allreduce: each side gets the sum over the other side */
+    int v = ival(wrank, 0, 3), got = -1;
+    long expect = 0;
+    MPI_Allreduce(&v, &got, 1, MPI_INT, MPI_SUM, inter);
+    for (int p = 1 - color; p < wsize; p += 2) expect += ival(p, 0, 3);
+    if (got != (int) expect) FAILF("intercommunicator allreduce: %d, expected %ld", got, expect);
+    /* bcast from rank 0 of the even side */
+    int b = 0 == wrank ? 777 : -1;
+    if (0 == color) {
+        MPI_Bcast(&b, 1, MPI_INT, 0 == lr ? MPI_ROOT : MPI_PROC_NULL, inter);
+    } else {
+        MPI_Bcast(&b, 1, MPI_INT, 0, inter);
+        if (777 != b) FAILF("intercommunicator bcast: %d", b);
+    }
+    MPI_Barrier(inter);
+    MPI_Comm_free(&inter);
+    MPI_Comm_free(&local);
+    if (0 == wrank) printf("coll_check: intercommunicator (remote size %d) checked\n", rsize);
+}
+
 /* ---- driver ---- */
 
 static void run_all(MPI_Comm c, const char *label)
@@ -811,7 +842,7 @@ static void run_all(MPI_Comm c, const char *label)
 int main(int argc, char **argv)
 {
     const char *expect = "any";
-    int leak = 0, many = 0;
+    int leak = 0, many = 0, intercomm = 0;
 
     MPI_Init(&argc, &argv);
     MPI_Comm_rank(MPI_COMM_WORLD, &wrank);
@@ -823,6 +854,7 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--leak") && i + 1 < argc) leak = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--many") && i + 1 < argc) many = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--only") && i + 1 < argc) only = argv[++i];
+        else if (!strcmp(argv[i], "--intercomm")) intercomm = 1;
     }
     pvars_init();
     MPI_Op_create(compose_op, 0, &op_compose);
@@ -846,8 +878,15 @@ int main(int argc, char **argv)
             MPI_Comm_split(MPI_COMM_WORLD, wrank % 2, wrank, &half);
             run_all(half, "odd/even split");
             MPI_Comm_free(&half);
+            /* even ranks first, then odd ones: with several regions, a
+             * region's ranks are not a block of consecutive ranks */
+            MPI_Comm inter;
+            MPI_Comm_split(MPI_COMM_WORLD, 0, (wrank % 2) * wsize + wrank, &inter);
+            run_all(inter, "interleaved MPI_COMM_WORLD");
+            MPI_Comm_free(&inter);
         }
     }
+    if (intercomm && wsize >= 2) t_intercomm();
     if (leak > 0) t_leak(leak);
     if (many > 0) t_many(many);
 

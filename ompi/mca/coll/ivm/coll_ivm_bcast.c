@@ -32,7 +32,8 @@ static int bcast_hier(mca_coll_ivm_module_t *m, uint8_t *buf, size_t len, int ro
         rc = lc->c_coll->coll_bcast(buf, (int) len, MPI_BYTE, rg, lc,
                                     lc->c_coll->coll_bcast_module);
     }
-    if (OMPI_SUCCESS == rc && m->my_group != rg && g->n > 1) {
+    /* every group whose leader got the data from the leaders' bcast */
+    if (OMPI_SUCCESS == rc && g->n > 1 && (m->my_group != rg || 0 == m->index_of[root])) {
         rc = coll_ivm_bcast_group(g, buf, len, 0);
     }
     return rc;

@@ -34,7 +34,7 @@
 #include "coll_ivm.h"
 
 /* The defaults, in one place. */
-#define COLL_IVM_DEFAULT_PRIORITY -1 /* DEV: 40 (above tuned, 30) once finished */
+#define COLL_IVM_DEFAULT_PRIORITY 40 /* above tuned (30) */
 #define COLL_IVM_DEFAULT_CHUNK (16u * 1024u)
 #define COLL_IVM_DEFAULT_NBUF 2u
 #define COLL_IVM_DEFAULT_DEGREE 4u
@@ -82,6 +82,24 @@ static const char *const op_names[COLL_IVM_NOPS] = {
     [COLL_IVM_REDUCE_SCATTER_BLOCK] = "reduce_scatter_block",
 };
 
+/* as in the MPI standard, for messages */
+static const char *const op_titles[COLL_IVM_NOPS] = {
+    [COLL_IVM_BARRIER] = "MPI_Barrier",
+    [COLL_IVM_BCAST] = "MPI_Bcast",
+    [COLL_IVM_REDUCE] = "MPI_Reduce",
+    [COLL_IVM_ALLREDUCE] = "MPI_Allreduce",
+    [COLL_IVM_ALLGATHER] = "MPI_Allgather",
+    [COLL_IVM_ALLGATHERV] = "MPI_Allgatherv",
+    [COLL_IVM_GATHER] = "MPI_Gather",
+    [COLL_IVM_GATHERV] = "MPI_Gatherv",
+    [COLL_IVM_SCATTER] = "MPI_Scatter",
+    [COLL_IVM_SCATTERV] = "MPI_Scatterv",
+    [COLL_IVM_ALLTOALL] = "MPI_Alltoall",
+    [COLL_IVM_ALLTOALLV] = "MPI_Alltoallv",
+    [COLL_IVM_REDUCE_SCATTER] = "MPI_Reduce_scatter",
+    [COLL_IVM_REDUCE_SCATTER_BLOCK] = "MPI_Reduce_scatter_block",
+};
+
 static void reg(const char *name, const char *help, mca_base_var_type_t type, int level,
                 void *storage)
 {
@@ -115,13 +133,13 @@ static void register_pvars(void)
     mca_coll_ivm_component.counters = storage;
     for (int i = 0; i < COLL_IVM_NOPS; i++) {
         snprintf(name, sizeof(name), "%s_calls", op_names[i]);
-        snprintf(desc, sizeof(desc), "MPI_%s calls run by coll/ivm in shared memory",
-                 op_names[i]);
+        snprintf(desc, sizeof(desc), "%s calls run by coll/ivm (in the region, or "
+                 "hierarchically with the region inside each group)", op_titles[i]);
         reg_counter(name, desc, &storage->calls[i], MCA_BASE_PVAR_CLASS_COUNTER);
         snprintf(name, sizeof(name), "%s_fallbacks", op_names[i]);
         snprintf(desc, sizeof(desc),
-                 "MPI_%s calls on coll/ivm communicators handed to the next component",
-                 op_names[i]);
+                 "%s calls on coll/ivm communicators handed to the next component",
+                 op_titles[i]);
         reg_counter(name, desc, &storage->fallback[i], MCA_BASE_PVAR_CLASS_COUNTER);
     }
     reg_counter("comms_flat", "Communicators served flat (all ranks in one region)",
@@ -187,8 +205,8 @@ static int ivm_register(void)
     for (int i = 0; i < COLL_IVM_NOPS; i++) {
         c->enable[i] = true;
         snprintf(name, sizeof(name), "%s_enable", op_names[i]);
-        snprintf(help, sizeof(help), "Run MPI_%s in the region (false: next component)",
-                 op_names[i]);
+        snprintf(help, sizeof(help), "Run %s in coll/ivm (false: the next component)",
+                 op_titles[i]);
         reg(name, help, MCA_BASE_VAR_TYPE_BOOL, OPAL_INFO_LVL_6, &c->enable[i]);
     }
 

@@ -241,7 +241,7 @@ out_unlock:
 
 /* ---- enable: keep the previous component's functions ---- */
 
-#define COLL_IVM_SAVE_PREV(_m, _comm, _name, _op)                                            \
+#define COLL_IVM_SAVE_PREV(_m, _comm, _name)                                            \
     do {                                                                                     \
         (_m)->prev._name = (_comm)->c_coll->coll_##_name;                                    \
         (_m)->prev._name##_module = (_comm)->c_coll->coll_##_name##_module;                  \
@@ -257,20 +257,20 @@ static int module_enable(mca_coll_base_module_t *module, struct ompi_communicato
 {
     mca_coll_ivm_module_t *m = (mca_coll_ivm_module_t *) module;
 
-    COLL_IVM_SAVE_PREV(m, comm, barrier, COLL_IVM_BARRIER);
-    COLL_IVM_SAVE_PREV(m, comm, bcast, COLL_IVM_BCAST);
-    COLL_IVM_SAVE_PREV(m, comm, reduce, COLL_IVM_REDUCE);
-    COLL_IVM_SAVE_PREV(m, comm, allreduce, COLL_IVM_ALLREDUCE);
-    COLL_IVM_SAVE_PREV(m, comm, allgather, COLL_IVM_ALLGATHER);
-    COLL_IVM_SAVE_PREV(m, comm, allgatherv, COLL_IVM_ALLGATHERV);
-    COLL_IVM_SAVE_PREV(m, comm, gather, COLL_IVM_GATHER);
-    COLL_IVM_SAVE_PREV(m, comm, gatherv, COLL_IVM_GATHERV);
-    COLL_IVM_SAVE_PREV(m, comm, scatter, COLL_IVM_SCATTER);
-    COLL_IVM_SAVE_PREV(m, comm, scatterv, COLL_IVM_SCATTERV);
-    COLL_IVM_SAVE_PREV(m, comm, alltoall, COLL_IVM_ALLTOALL);
-    COLL_IVM_SAVE_PREV(m, comm, alltoallv, COLL_IVM_ALLTOALLV);
-    COLL_IVM_SAVE_PREV(m, comm, reduce_scatter, COLL_IVM_REDUCE_SCATTER);
-    COLL_IVM_SAVE_PREV(m, comm, reduce_scatter_block, COLL_IVM_REDUCE_SCATTER_BLOCK);
+    COLL_IVM_SAVE_PREV(m, comm, barrier);
+    COLL_IVM_SAVE_PREV(m, comm, bcast);
+    COLL_IVM_SAVE_PREV(m, comm, reduce);
+    COLL_IVM_SAVE_PREV(m, comm, allreduce);
+    COLL_IVM_SAVE_PREV(m, comm, allgather);
+    COLL_IVM_SAVE_PREV(m, comm, allgatherv);
+    COLL_IVM_SAVE_PREV(m, comm, gather);
+    COLL_IVM_SAVE_PREV(m, comm, gatherv);
+    COLL_IVM_SAVE_PREV(m, comm, scatter);
+    COLL_IVM_SAVE_PREV(m, comm, scatterv);
+    COLL_IVM_SAVE_PREV(m, comm, alltoall);
+    COLL_IVM_SAVE_PREV(m, comm, alltoallv);
+    COLL_IVM_SAVE_PREV(m, comm, reduce_scatter);
+    COLL_IVM_SAVE_PREV(m, comm, reduce_scatter_block);
     /* the setup agreement runs on the previous allreduce */
     if (NULL == m->prev.allreduce) {
         return OMPI_ERR_NOT_SUPPORTED;

@@ -137,8 +137,8 @@ static int reduce_round(coll_ivm_group_t *g, uint64_t seq, uint64_t c, uint64_t 
     return OMPI_SUCCESS;
 }
 
-int coll_ivm_reduce_group(coll_ivm_group_t *g, const void *src, void *dst, size_t count,
-                          struct ompi_datatype_t *dtype, struct ompi_op_t *op, int root)
+static int reduce_group(coll_ivm_group_t *g, const void *src, void *dst, size_t count,
+                        struct ompi_datatype_t *dtype, struct ompi_op_t *op, int root)
 {
     size_t dsz;
     ompi_datatype_type_size(dtype, &dsz);
@@ -168,9 +168,9 @@ int coll_ivm_reduce_group(coll_ivm_group_t *g, const void *src, void *dst, size_
     return rc;
 }
 
-int coll_ivm_reduce_scatter_group(coll_ivm_group_t *g, const void *src, void *dst,
-                                  const size_t *counts, const size_t *displ,
-                                  struct ompi_datatype_t *dtype, struct ompi_op_t *op)
+static int reduce_scatter_group(coll_ivm_group_t *g, const void *src, void *dst,
+                                const size_t *counts, const size_t *displ,
+                                struct ompi_datatype_t *dtype, struct ompi_op_t *op)
 {
     size_t dsz, total = 0;
     ompi_datatype_type_size(dtype, &dsz);
@@ -208,5 +208,23 @@ int coll_ivm_reduce_scatter_group(coll_ivm_group_t *g, const void *src, void *ds
         }
     }
     coll_ivm_chan_done(g, 0, coll_ivm_tok(seq, COLL_IVM_TOK_ALL));
+    return rc;
+}
+
+/* A failed step leaves the members out of step: the group is unusable. */
+int coll_ivm_reduce_group(coll_ivm_group_t *g, const void *src, void *dst, size_t count,
+                          struct ompi_datatype_t *dtype, struct ompi_op_t *op, int root)
+{
+    int rc = reduce_group(g, src, dst, count, dtype, op, root);
+    g->broken = g->broken || OMPI_SUCCESS != rc;
+    return rc;
+}
+
+int coll_ivm_reduce_scatter_group(coll_ivm_group_t *g, const void *src, void *dst,
+                                  const size_t *counts, const size_t *displ,
+                                  struct ompi_datatype_t *dtype, struct ompi_op_t *op)
+{
+    int rc = reduce_scatter_group(g, src, dst, counts, displ, dtype, op);
+    g->broken = g->broken || OMPI_SUCCESS != rc;
     return rc;
 }

@@ -74,8 +74,8 @@ static int read_round(coll_ivm_group_t *g, uint64_t seq, uint64_t c,
     return OMPI_SUCCESS;
 }
 
-int coll_ivm_xfer(coll_ivm_group_t *g, const coll_ivm_seg_t *seg, int nseg,
-                  const coll_ivm_range_t *range, int nrange)
+static int xfer(coll_ivm_group_t *g, const coll_ivm_seg_t *seg, int nseg,
+                const coll_ivm_range_t *range, int nrange)
 {
     const uint64_t C = g->geom.chunk;
     const uint64_t seq = ++g->seq;
@@ -132,6 +132,16 @@ int coll_ivm_xfer(coll_ivm_group_t *g, const coll_ivm_seg_t *seg, int nseg,
     }
     coll_ivm_chan_done(g, 0, coll_ivm_tok(seq, COLL_IVM_TOK_ALL));
     return OMPI_SUCCESS;
+}
+
+int coll_ivm_xfer(coll_ivm_group_t *g, const coll_ivm_seg_t *seg, int nseg,
+                  const coll_ivm_range_t *range, int nrange)
+{
+    int rc = xfer(g, seg, nseg, range, nrange);
+    if (OMPI_SUCCESS != rc) {
+        g->broken = true; /* the members' steps no longer match */
+    }
+    return rc;
 }
 
 int coll_ivm_bcast_group(coll_ivm_group_t *g, uint8_t *buf, size_t len, int root)

@@ -1,0 +1,178 @@
+/*
+ * Copyright (c) 2026 The ivm authors.  All rights reserved.
+ * $COPYRIGHT$
+ *
+ * Additional copyrights may follow
+ *
+ * $HEADER$
+ */
+
+/* ivm_collbench: latency of MPI collectives on MPI_COMM_WORLD.
+ *
+ *   ivm_collbench [-l LABEL] [-o ops] [-s sizes] [-T target_ms] [-w warmup]
+ *
+ * ops: comma-separated subset of barrier,bcast,reduce,allreduce,allgather,
+ * alltoall (default all).  sizes: comma-separated byte counts with K/M
+ * suffixes, or A:B for powers of two from A to B (default 8:1M).  Sizes are
+ * per rank (allgather, alltoall: bytes each rank sends to each rank).
+ *
+ * Method (as the OSU micro-benchmarks): bcast and reduce time each call
+ * and separate calls by a barrier that is not timed (the root would
+ * otherwise run ahead); barrier, allreduce, allgather and alltoall time a
+ * loop of back-to-back calls.  The number of iterations is chosen so that
+ * a loop lasts about target_ms.  The reported latency is the average over
+ * iterations of each rank, averaged over the ranks.
+ *
+ * Output: "RESULT,<label>,<op>,<bytes>,<iters>,<usec>" lines on rank 0, and
+ * "COLL,<component>" naming which coll component ran MPI_Allreduce
+ * (from coll/ivm's MPI_T counter: ivm or other). */
+
+#include <mpi.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int rank, size;
+
+enum { OP_BARRIER, OP_BCAST, OP_REDUCE, OP_ALLREDUCE, OP_ALLGATHER, OP_ALLTOALL, NOPS };
+static const char *names[NOPS] = {"barrier", "bcast", "reduce", "allreduce", "allgather",
+                                  "alltoall"};
+
+static char *sbuf, *rbuf;
+
+static void once(int op, size_t bytes)
+{
+    int n = (int) (bytes / sizeof(double)), b = (int) bytes;
+    switch (op) {
+    case OP_BARRIER: MPI_Barrier(MPI_COMM_WORLD); break;
+    case OP_BCAST: MPI_Bcast(sbuf, b, MPI_BYTE, 0, MPI_COMM_WORLD); break;
+    case OP_REDUCE: MPI_Reduce(sbuf, rbuf, n, MPI_DOUBLE, MPI_SUM, 0, MPI_COMM_WORLD); break;
+    case OP_ALLREDUCE: MPI_Allreduce(sbuf, rbuf, n, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD); break;
+    case OP_ALLGATHER: MPI_Allgather(sbuf, b, MPI_BYTE, rbuf, b, MPI_BYTE, MPI_COMM_WORLD); break;
+    case OP_ALLTOALL: MPI_Alltoall(sbuf, b, MPI_BYTE, rbuf, b, MPI_BYTE, MPI_COMM_WORLD); break;
+    }
+}
+
+/* seconds per call over @iters calls, on this rank */
+static double measure(int op, size_t bytes, long iters)
+{
+    double total = 0;
+    MPI_Barrier(MPI_COMM_WORLD);
+    if (OP_BCAST == op || OP_REDUCE == op) {
+        for (long i = 0; i < iters; i++) {
+            double t0 = MPI_Wtime();
+            once(op, bytes);
+            total += MPI_Wtime() - t0;
+            MPI_Barrier(MPI_COMM_WORLD);
+        }
+    } else {
+        double t0 = MPI_Wtime();
+        for (long i = 0; i < iters; i++) {
+            once(op, bytes);
+        }
+        total = MPI_Wtime() - t0;
+    }
+    return total / (double) iters;
+}
+
+static size_t parse_size(const char *s)
+{
+    char *end;
+    double v = strtod(s, &end);
+    if ('K' == *end || 'k' == *end) v *= 1024;
+    if ('M' == *end || 'm' == *end) v *= 1024 * 1024;
+    return (size_t) v;
+}
+
+int main(int argc, char **argv)
+{
+    const char *label = "run", *opl = NULL, *sizes = "8:1M";
+    double target_ms = 100;
+    int warmup = 20;
+    size_t list[64];
+    int nsizes = 0, want[NOPS];
+
+    MPI_Init(&argc, &argv);
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    for (int i = 1; i + 1 < argc; i += 2) {
+        if (!strcmp(argv[i], "-l")) label = argv[i + 1];
+        else if (!strcmp(argv[i], "-o")) opl = argv[i + 1];
+        else if (!strcmp(argv[i], "-s")) sizes = argv[i + 1];
+        else if (!strcmp(argv[i], "-T")) target_ms = atof(argv[i + 1]);
+        else if (!strcmp(argv[i], "-w")) warmup = atoi(argv[i + 1]);
+    }
+    for (int k = 0; k < NOPS; k++) {
+        want[k] = NULL == opl || NULL != strstr(opl, names[k]);
+    }
+    char *copy = strdup(sizes), *save = NULL;
+    for (char *t = strtok_r(copy, ",", &save); t && nsizes < 64; t = strtok_r(NULL, ",", &save)) {
+        char *colon = strchr(t, ':');
+        if (colon) {
+            *colon = '\0';
+            size_t s = parse_size(t), hi = parse_size(colon + 1);
+            if (0 == s) {
+                list[nsizes++] = 0;
+                s = 1;
+            }
+            for (; s <= hi && nsizes < 64; s *= 2) {
+                list[nsizes++] = s;
+            }
+        } else {
+            list[nsizes++] = parse_size(t);
+        }
+    }
+    free(copy);
+    size_t maxb = 8;
+    for (int i = 0; i < nsizes; i++) maxb = list[i] > maxb ? list[i] : maxb;
+    sbuf = calloc((size_t) size, maxb);
+    rbuf = calloc((size_t) size, maxb);
+
+    for (int op = 0; op < NOPS; op++) {
+        if (!want[op]) continue;
+        for (int i = 0; i < nsizes; i++) {
+            size_t bytes = OP_BARRIER == op ? 0 : list[i];
+            if (OP_BARRIER == op && i > 0) break;
+            for (int w = 0; w < warmup; w++) once(op, bytes);
+            /* calibrate: iterations for about target_ms (agreed on rank 0) */
+            long iters = 10;
+            double t = measure(op, bytes, iters);
+            MPI_Bcast(&t, 1, MPI_DOUBLE, 0, MPI_COMM_WORLD);
+            iters = (long) (target_ms * 1e-3 / (t > 1e-7 ? t : 1e-7));
+            iters = iters < 10 ? 10 : iters > 1000000 ? 1000000 : iters;
+            double mine = measure(op, bytes, iters), sum = 0;
+            MPI_Reduce(&mine, &sum, 1, MPI_DOUBLE, MPI_SUM, 0, MPI_COMM_WORLD);
+            if (0 == rank) {
+                printf("RESULT,%s,%s,%zu,%ld,%.4f\n", label, names[op], bytes, iters,
+                       sum / size * 1e6);
+                fflush(stdout);
+            }
+        }
+    }
+
+    /* which component served MPI_Allreduce on MPI_COMM_WORLD? */
+    int provided, idx, count;
+    unsigned long long calls = 0;
+    MPI_T_pvar_session ses;
+    MPI_T_pvar_handle h;
+    MPI_T_init_thread(MPI_THREAD_SINGLE, &provided);
+    MPI_T_pvar_session_create(&ses);
+    int have = MPI_SUCCESS == MPI_T_pvar_get_index("coll_ivm_allreduce_calls",
+                                                    MPI_T_PVAR_CLASS_COUNTER, &idx)
+               && MPI_SUCCESS == MPI_T_pvar_handle_alloc(ses, idx, NULL, &h, &count);
+    if (have) {
+        double x = 1, y;
+        MPI_Allreduce(&x, &y, 1, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
+        MPI_T_pvar_read(ses, h, &calls);
+        MPI_T_pvar_handle_free(ses, &h);
+    }
+    MPI_T_pvar_session_free(&ses);
+    MPI_T_finalize();
+    if (0 == rank) {
+        printf("COLL,%s,%s\n", label, calls > 0 ? "ivm" : "other");
+    }
+    free(sbuf);
+    free(rbuf);
+    MPI_Finalize();
+    return 0;
+}
