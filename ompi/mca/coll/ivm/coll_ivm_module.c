@@ -14,9 +14,10 @@
  * is not a collective step).  So the grouping is computed only from data
  * every rank sees identically: the device layer's modex blob each process
  * published (its own included, read back the same way).  A rank's "home"
- * is the region of its first device (the one btl/ivm and coll/ivm use);
- * ranks with the same home form a group, ranks without a blob or alone in
- * their region are groups of one.  Whether the shared memory is real (the
+ * is the region of its first device (the one btl/ivm and coll/ivm use) and
+ * its job's entry there (processes of different MPI jobs, e.g. spawned
+ * ones, have separate heaps); ranks with the same home form a group, ranks
+ * without a blob or alone in their region are groups of one.  Whether the shared memory is real (the
  * nonce proof) is checked at setup, where the ranks can agree on it. */
 
 #include "ompi_config.h"
@@ -30,10 +31,13 @@
 
 #include "coll_ivm.h"
 
+/* A home: region id, job index and generation in that region. */
+#define COLL_IVM_HOME_LEN (IVM_ID_LEN + 8)
+
 struct coll_ivm_peer_cache {
     opal_hash_table_t home; /* process name -> home index + 1 */
     int nids, cap;
-    uint8_t (*ids)[IVM_ID_LEN];
+    uint8_t (*ids)[COLL_IVM_HOME_LEN];
 };
 
 static void module_construct(mca_coll_ivm_module_t *m)
@@ -116,23 +120,27 @@ void mca_coll_ivm_peer_cache_free(void)
     }
 }
 
-static int intern_id(struct coll_ivm_peer_cache *p, const uint8_t id[IVM_ID_LEN])
+static int intern_home(struct coll_ivm_peer_cache *p, const mca_common_ivm_modex_entry_t *e)
 {
+    uint8_t key[COLL_IVM_HOME_LEN];
+    memcpy(key, e->region_id, IVM_ID_LEN);
+    memcpy(key + IVM_ID_LEN, &e->job, 4);
+    memcpy(key + IVM_ID_LEN + 4, &e->job_gen, 4);
     for (int i = 0; i < p->nids; i++) {
-        if (0 == memcmp(p->ids[i], id, IVM_ID_LEN)) {
+        if (0 == memcmp(p->ids[i], key, COLL_IVM_HOME_LEN)) {
             return i;
         }
     }
     if (p->nids == p->cap) {
         int cap = p->cap ? 2 * p->cap : 8;
-        void *ids = realloc(p->ids, (size_t) cap * IVM_ID_LEN);
+        void *ids = realloc(p->ids, (size_t) cap * COLL_IVM_HOME_LEN);
         if (NULL == ids) {
             return -1;
         }
         p->ids = ids;
         p->cap = cap;
     }
-    memcpy(p->ids[p->nids], id, IVM_ID_LEN);
+    memcpy(p->ids[p->nids], key, COLL_IVM_HOME_LEN);
     return p->nids++;
 }
 
@@ -155,7 +163,7 @@ static int published_home(struct coll_ivm_peer_cache *p, const opal_process_name
         if (MCA_COMMON_IVM_MODEX_MAGIC == blob.magic
             && MCA_COMMON_IVM_MODEX_VERSION == blob.version && blob.count >= 1
             && blob.count <= IVM_MAX_DEVICES && size >= head + blob.count * sizeof(blob.entry[0])) {
-            home = intern_id(p, blob.entry[0].region_id);
+            home = intern_home(p, &blob.entry[0]);
         }
     }
     free(data);

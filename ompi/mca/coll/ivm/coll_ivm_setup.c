@@ -99,6 +99,10 @@ static const char *prove_members(mca_coll_ivm_module_t *m, coll_ivm_group_t *g)
                      "rank %d names the same region but the shared-memory proof fails", r);
             return why;
         }
+        if (e.job != g->dev->member.job || e.job_gen != g->dev->member.job_gen) {
+            snprintf(why, sizeof(why), "rank %d belongs to another job's partition", r);
+            return why;
+        }
         mb->slot = e.slot;
         mb->slot_gen = e.slot_gen;
         mb->nonce = e.nonce;
