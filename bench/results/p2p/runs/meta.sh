@@ -1,0 +1,11 @@
+QUICK=0
+REPS=5
+TARGET_MS=100
+CONFIGS='vader-cma vader-none ivm ivm-allocmem tcp'
+IVM_MCA=''
+EXTRA_MCA=''
+t_start=1795313538
+t_end=1795314227
+load_start='12.08 18.05 20.90'
+load_end='9.59 10.69 15.68'
+git_rev='8008ba4-dirty'
