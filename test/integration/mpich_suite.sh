@@ -1,0 +1,85 @@
+#!/bin/bash
+# mpich_suite: MPICH's own test suite (curated pt2pt, rma, datatype and comm
+# lists of test/mpich/testlists) across 2 emulated VMs with
+# --mca pml ob1 --mca btl ivm,self, ranks round robin over the VMs.
+# Passes only if every listed test passes (the lists hold only tests that
+# pass over vader; test/mpich/skipped.txt says why the others are left out).
+# Also checks that the traffic must have used ivm: the same kind of run with
+# --mca btl self alone fails across the VMs (test/mpich/run-mpich
+# --verify-transport).  Prints one line per directory with its ok / not ok
+# counts.  The suite's source and build are cached in /var/cache/ivm-mpich
+# (IVM_MPICH_CACHE); a first run fetches and builds it (about 4 minutes).
+# Running is bounded by IVM_MPICH_MAX_TIME seconds (default 1080).
+# Exit 0 pass, 77 skip, anything else fail.
+#
+# ivm-timeout: 1500
+# ivm-deps: dpkg-dev perl make gcc libopenmpi-dev openmpi-bin iproute2 util-linux openssh-server openssh-client
+set -eu
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+TOP=$(cd "$HERE/../.." && pwd)
+RUNNER=$TOP/test/mpich/run-mpich
+# rma last: it has the most tests, so a slow or hanging rma cannot keep the
+# others from running within the time budget.
+DIRS=(pt2pt datatype comm rma)
+# Budget for running them (not building): about 7 minutes on an idle 2-core
+# machine when all pass; a run that hangs in many tests is cut here.
+MAX_TIME=${IVM_MPICH_MAX_TIME:-1080}
+
+skip() { echo "SKIP: $*"; exit 77; }
+fail() { echo "FAIL: $*"; exit 1; }
+
+[ "$(id -u)" = 0 ] || skip "needs root (namespaces for the emulated VMs, apt)"
+unshare --uts --ipc --net --pid --mount --fork true 2>/dev/null || skip "cannot create namespaces here"
+command -v ompi_info >/dev/null || skip "Open MPI is not installed"
+ompi_info 2>/dev/null | grep -q 'MCA btl: ivm' || skip "btl ivm is not installed (contrib/ivm-dev build)"
+
+cache=${IVM_MPICH_CACHE:-/var/cache/ivm-mpich}
+results=$(mktemp -d /tmp/ivm-mpich-results.XXXXXX)
+log=$results/run-mpich.out
+cleanup() { rm -rf "$results"; }
+trap cleanup EXIT
+
+t0=$(date +%s)
+"$RUNNER" --build-only --cache "$cache" "${DIRS[@]}" >"$log" 2>&1 || {
+	tail -n 40 "$log"
+	fail "fetching/building MPICH's test suite failed"
+}
+t1=$(date +%s)
+echo "suite fetched/built in $((t1 - t0))s"
+
+rc=0
+"$RUNNER" --no-build --cache "$cache" --results "$results/out" --mode vms --btl ivm,self \
+	--timeout 60 --max-time "$MAX_TIME" --verify-transport "${DIRS[@]}" >>"$log" 2>&1 || rc=$?
+t2=$(date +%s)
+summary=$results/out/summary.txt
+[ -f "$summary" ] || {
+	tail -n 40 "$log"
+	fail "run-mpich wrote no summary (rc $rc)"
+}
+
+# One line per directory (and the not-ok tests under it).
+grep -E '^(verify-transport|[a-z0-9]+:|    not (ok|run))' "$summary" || true
+echo "suite ran in $((t2 - t1))s"
+
+grep -q '^verify-transport: ok' "$summary" || {
+	for f in verify-self verify-btl; do
+		[ -f "$results/out/$f.log" ] && { echo "--- $f.log"; tail -n 20 "$results/out/$f.log"; }
+	done
+	fail "transport check failed: btl self alone must fail and ivm,self must pass across VMs"
+}
+for d in "${DIRS[@]}"; do
+	grep -q "^$d:" "$summary" || fail "no result for $d"
+done
+if [ $rc -ne 0 ] || grep -qE '^    not (ok|run)' "$summary"; then
+	# Show the failure details runtests printed, for the log.
+	for d in "${DIRS[@]}"; do
+		grep -qE '^not ok' "$results/out/$d.tap" 2>/dev/null || continue
+		echo "--- $d: failure details (runtests)"
+		grep -E 'Unexpected output|exited|Failed to build|Terminating' "$results/out/$d.log" | head -n 20 || true
+	done
+	n=$(grep -c '^    not ok' "$summary" || true)
+	nr=$(awk '/^    not run: /{s += $3} END {if (s) print s}' "$summary")
+	fail "$n MPICH tests failed${nr:+ and $nr were not run (time budget)} over btl ivm,self across 2 VMs: $(grep '^    not ok' "$summary" | sed 's/^ *not ok: //' | paste -sd, | cut -c1-300)"
+fi
+echo "PASS: MPICH suite (${DIRS[*]}) over btl ivm,self across 2 emulated VMs"
