@@ -10,19 +10,27 @@
 /* Synchronisation inside a group's area: bounded waits on tokens, the
  * channel protocol (coll_ivm_layout.h) and the tree barrier.
  *
- * Peers run other kernels, so a wait can only poll memory.  It spins
- * briefly (a peer on another core answers within a few hundred
- * nanoseconds), then keeps MPI progressing (opal_progress) and yields the
- * CPU, since ranks often outnumber cores.  While it waits it checks, every
- * coll_ivm_liveness_interval ms, that the awaited process still holds its
- * slot in the region (and, when it is in our VM, that it is alive), and it
- * gives up after coll_ivm_timeout seconds if that is set.  A wait that
- * fails leaves the group's tokens out of step, so the group is marked
- * broken and every later call on it fails. */
+ * Peers run other kernels, so a wait can only poll memory.  It spins,
+ * keeping MPI progressing (opal_progress), for up to coll_ivm_spin_time
+ * microseconds: a peer on another CPU answers within a few hundred
+ * nanoseconds.  Past that the awaited peer is probably not running (ranks
+ * outnumber CPUs, or it is still computing), and the wait sleeps between
+ * polls (coll_ivm_sleep_time), which hands the CPU to whatever else is
+ * runnable.  sched_yield() would not do: it yields only within the
+ * caller's scheduling group, and processes of different VMs (different
+ * sessions, hence autogroups, in the emulated VMs) would then get the CPU
+ * only when the time slice ends, milliseconds later.
+ *
+ * While it waits it checks, every coll_ivm_liveness_interval ms, that the
+ * awaited process still holds its slot in the region (and, when it is in
+ * our VM, that it is alive), and it gives up after coll_ivm_timeout
+ * seconds if that is set.  A wait that fails leaves the group's tokens out
+ * of step, so the group is marked broken and every later call on it
+ * fails. */
 
 #include "ompi_config.h"
 
-#include <sched.h>
+#include <time.h>
 
 #include "opal/runtime/opal_progress.h"
 #include "opal/util/show_help.h"
@@ -31,7 +39,6 @@
 #include "coll_ivm.h"
 
 #define SPIN_PER_ROUND 64
-#define ROUNDS_BEFORE_YIELD 16
 
 static inline void cpu_relax(void)
 {
@@ -66,9 +73,20 @@ static int wait_failed(coll_ivm_group_t *g, int member, const char *why)
     return OMPI_ERR_TIMEOUT;
 }
 
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t) ts.tv_sec * 1000000000u + (uint64_t) ts.tv_nsec;
+}
+
 int coll_ivm_wait(coll_ivm_group_t *g, _Atomic uint64_t *word, uint64_t target, int member)
 {
     const mca_coll_ivm_component_t *c = &mca_coll_ivm_component;
+    const uint64_t spin_ns = (uint64_t) c->spin_time_us * 1000u;
+    const uint64_t check_ns = (uint64_t) c->liveness_interval_ms * 1000000u;
+    const uint64_t limit_ns = (uint64_t) c->timeout * 1000000000u;
+    const struct timespec nap = {0, (long) c->sleep_time_us * 1000L};
     uint64_t start = 0, next_check = 0;
 
     if (OPAL_UNLIKELY(g->broken)) {
@@ -82,28 +100,24 @@ int coll_ivm_wait(coll_ivm_group_t *g, _Atomic uint64_t *word, uint64_t target, 
             cpu_relax();
         }
         opal_progress();
-        if (round < ROUNDS_BEFORE_YIELD) {
-            continue;
-        }
-        sched_yield();
-        if (0 != (round & 15)) {
-            continue;
-        }
-        uint64_t now = ivm_now_ms();
-        if (0 == start) {
+        uint64_t now = now_ns();
+        if (0 == round) {
             start = now;
-            next_check = now + (uint64_t) c->liveness_interval_ms;
+            next_check = now + check_ns;
             continue;
+        }
+        if (now - start > spin_ns) {
+            nanosleep(&nap, NULL);
         }
         if (now >= next_check) {
-            next_check = now + (uint64_t) c->liveness_interval_ms;
+            next_check = now + check_ns;
             if (!member_alive(g, member)) {
                 return wait_failed(g, member, "its process left the ivm region (it exited "
                                               "or crashed)");
             }
-        }
-        if (c->timeout > 0 && now - start > (uint64_t) c->timeout * 1000u) {
-            return wait_failed(g, member, "coll_ivm_timeout expired");
+            if (0 != limit_ns && now - start > limit_ns) {
+                return wait_failed(g, member, "coll_ivm_timeout expired");
+            }
         }
     }
 }
