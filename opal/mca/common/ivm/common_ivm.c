@@ -68,6 +68,11 @@ void mca_common_ivm_register(const mca_base_component_t *component)
     if (NULL == device_storage) {
         device_storage = strdup("");
         key_storage = strdup("");
+#ifdef MCA_COMMON_IVM_HELPDIR
+        /* standalone installs outside Open MPI's prefix keep help files
+         * here; register it before any component can show a message */
+        opal_show_help_add_dir(MCA_COMMON_IVM_HELPDIR);
+#endif
     }
     mca_common_ivm_params.device = device_storage;
     mca_common_ivm_params.job_key = key_storage;
@@ -319,10 +324,6 @@ int mca_common_ivm_init(bool explicit_request)
         mca_common_ivm_params.output = opal_output_open(NULL);
         opal_output_set_verbosity(mca_common_ivm_params.output, mca_common_ivm_params.verbose);
     }
-#ifdef MCA_COMMON_IVM_HELPDIR
-    /* standalone installs outside Open MPI's prefix keep help files here */
-    opal_show_help_add_dir(MCA_COMMON_IVM_HELPDIR);
-#endif
     init_status = device_specs(explicit_request, specs, &count);
     for (int i = 0; OPAL_SUCCESS == init_status && i < count; i++) {
         if (OPAL_SUCCESS == attach_one(specs[i], explicit_request, &devices[ndevices])) {
