@@ -20,7 +20,7 @@
  * and separate calls by a barrier that is not timed (the root would
  * otherwise run ahead); barrier, allreduce, allgather and alltoall time a
  * loop of back-to-back calls.  The number of iterations is chosen so that
- * a loop lasts about target_ms.  The reported latency is the average over
+ * a loop (barriers included) lasts about target_ms.  The reported latency is the average over
  * iterations of each rank, averaged over the ranks.
  *
  * Output: "RESULT,<label>,<op>,<bytes>,<iters>,<usec>" lines on rank 0, and
@@ -53,11 +53,13 @@ static void once(int op, size_t bytes)
     }
 }
 
-/* seconds per call over @iters calls, on this rank */
-static double measure(int op, size_t bytes, long iters)
+/* Seconds per call over @iters calls on this rank (*wall: per iteration
+ * including the untimed barriers, for sizing the loops). */
+static double measure(int op, size_t bytes, long iters, double *wall)
 {
-    double total = 0;
+    double total = 0, w0;
     MPI_Barrier(MPI_COMM_WORLD);
+    w0 = MPI_Wtime();
     if (OP_BCAST == op || OP_REDUCE == op) {
         for (long i = 0; i < iters; i++) {
             double t0 = MPI_Wtime();
@@ -66,12 +68,12 @@ static double measure(int op, size_t bytes, long iters)
             MPI_Barrier(MPI_COMM_WORLD);
         }
     } else {
-        double t0 = MPI_Wtime();
         for (long i = 0; i < iters; i++) {
             once(op, bytes);
         }
-        total = MPI_Wtime() - t0;
+        total = MPI_Wtime() - w0;
     }
+    *wall = (MPI_Wtime() - w0) / (double) iters;
     return total / (double) iters;
 }
 
@@ -134,13 +136,17 @@ int main(int argc, char **argv)
             size_t bytes = OP_BARRIER == op ? 0 : list[i];
             if (OP_BARRIER == op && i > 0) break;
             for (int w = 0; w < warmup; w++) once(op, bytes);
-            /* calibrate: iterations for about target_ms (agreed on rank 0) */
+            /* calibrate: iterations for about target_ms of wall time
+             * (rank 0's estimate, from the last of a few short loops) */
             long iters = 10;
-            double t = measure(op, bytes, iters);
-            MPI_Bcast(&t, 1, MPI_DOUBLE, 0, MPI_COMM_WORLD);
-            iters = (long) (target_ms * 1e-3 / (t > 1e-7 ? t : 1e-7));
+            double wall = 0;
+            for (int k = 0; k < 3; k++) {
+                (void) measure(op, bytes, iters, &wall);
+            }
+            MPI_Bcast(&wall, 1, MPI_DOUBLE, 0, MPI_COMM_WORLD);
+            iters = (long) (target_ms * 1e-3 / (wall > 1e-7 ? wall : 1e-7));
             iters = iters < 10 ? 10 : iters > 1000000 ? 1000000 : iters;
-            double mine = measure(op, bytes, iters), sum = 0;
+            double mine = measure(op, bytes, iters, &wall), sum = 0;
             MPI_Reduce(&mine, &sum, 1, MPI_DOUBLE, MPI_SUM, 0, MPI_COMM_WORLD);
             if (0 == rank) {
                 printf("RESULT,%s,%s,%zu,%ld,%.4f\n", label, names[op], bytes, iters,

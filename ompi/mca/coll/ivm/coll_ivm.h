@@ -284,6 +284,11 @@ typedef struct coll_ivm_range {
 int coll_ivm_xfer(coll_ivm_group_t *g, const coll_ivm_seg_t *seg, int nseg,
                   const coll_ivm_range_t *range, int nrange);
 
+/** Member 0 gets every member's @blk bytes at @mine, in member order, in
+ * @dst (n * blk bytes; ignored elsewhere). */
+int coll_ivm_gather_group(coll_ivm_group_t *g, const uint8_t *mine, size_t blk, uint8_t *dst);
+/** Member i gets block i of member 0's @src (n * blk bytes) in @mine. */
+int coll_ivm_scatter_group(coll_ivm_group_t *g, const uint8_t *src, size_t blk, uint8_t *mine);
 /** Broadcast @len bytes from member @root's @buf to every member's @buf. */
 int coll_ivm_bcast_group(coll_ivm_group_t *g, uint8_t *buf, size_t len, int root);
 
@@ -350,6 +355,25 @@ int coll_ivm_blocks_add(coll_ivm_blocks_t *b, int i, void *rbuf, int cnt, ptrdif
 int coll_ivm_blocks_finish(coll_ivm_blocks_t *b, bool commit, void *rbuf,
                            const int *rcounts, int rcount, const int *displs,
                            struct ompi_datatype_t *rdtype);
+
+/* ---- hierarchical helpers (coll_ivm_hier.c) ---- */
+/** Byte counts and offsets of every group's blocks, group-major order. */
+typedef struct coll_ivm_glayout {
+    int *cnt;       /**< bytes of group k (int, for the leaders' v-collectives) */
+    int *dsp;       /**< offset of group k */
+    size_t total;
+} coll_ivm_glayout_t;
+
+/** Group-major layout of @blk bytes per rank; fails (error) if it does not
+ * fit int counts. */
+int coll_ivm_glayout(mca_coll_ivm_module_t *m, size_t blk, coll_ivm_glayout_t *l);
+void coll_ivm_glayout_free(coll_ivm_glayout_t *l);
+/** Offset of rank @r's block in the group-major layout. */
+static inline size_t coll_ivm_gpos(const mca_coll_ivm_module_t *m, const coll_ivm_glayout_t *l,
+                                   int r, size_t blk)
+{
+    return (size_t) l->dsp[m->group_of[r]] + (size_t) m->index_of[r] * blk;
+}
 
 /* ---- MPI entry points ---- */
 int mca_coll_ivm_barrier(struct ompi_communicator_t *comm, mca_coll_base_module_t *module);

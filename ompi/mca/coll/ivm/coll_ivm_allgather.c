@@ -71,56 +71,35 @@ static int allgather_hier(mca_coll_ivm_module_t *m, const uint8_t *mine, size_t 
                           uint8_t *all)
 {
     coll_ivm_group_t *g = &m->grp;
-    const int G = m->ngroups;
-    const size_t total = (size_t) m->size * blk;
-    uint8_t *vec = malloc(total ? total : 1); /* group-major order */
-    int *cnt = malloc(2 * G * sizeof(int)), *dsp = cnt + G;
-    size_t *gofs = malloc(G * sizeof(size_t));
-    int rc = (NULL == vec || NULL == cnt || NULL == gofs) ? OMPI_ERR_OUT_OF_RESOURCE
-                                                          : OMPI_SUCCESS;
-
-    for (int k = 0, off = 0; OMPI_SUCCESS == rc && k < G; k++) {
-        cnt[k] = (int) (m->group_size[k] * blk);
-        dsp[k] = off;
-        gofs[k] = (size_t) off;
-        off += cnt[k];
+    coll_ivm_glayout_t l;
+    int rc = coll_ivm_glayout(m, blk, &l);
+    if (OMPI_SUCCESS != rc) {
+        return rc;
     }
-    uint8_t *mygroup = OMPI_SUCCESS == rc ? vec + gofs[m->my_group] : NULL;
-    if (OMPI_SUCCESS == rc && g->n > 1) {
-        /* gather the group's blocks, in member order, at the leader */
-        if (0 == g->me) {
-            coll_ivm_range_t *r = malloc((g->n - 1) * sizeof(*r));
-            if (NULL == r) {
-                rc = OMPI_ERR_OUT_OF_RESOURCE;
-            } else {
-                for (int i = 1; i < g->n; i++) {
-                    r[i - 1] = (coll_ivm_range_t){i, 0, blk, mygroup + i * blk};
-                }
-                memcpy(mygroup, mine, blk);
-                rc = coll_ivm_xfer(g, NULL, 0, r, g->n - 1);
-                free(r);
-            }
-        } else {
-            coll_ivm_seg_t seg = {mine, blk};
-            rc = coll_ivm_xfer(g, &seg, 1, NULL, 0);
-        }
-    } else if (OMPI_SUCCESS == rc) {
+    uint8_t *vec = malloc(l.total); /* group-major order */
+    if (NULL == vec) {
+        coll_ivm_glayout_free(&l);
+        return OMPI_ERR_OUT_OF_RESOURCE;
+    }
+    uint8_t *mygroup = vec + l.dsp[m->my_group];
+    if (g->n > 1) {
+        rc = coll_ivm_gather_group(g, mine, blk, mygroup);
+    } else {
         memcpy(mygroup, mine, blk);
     }
     if (OMPI_SUCCESS == rc && NULL != m->leader_comm) {
         ompi_communicator_t *lc = m->leader_comm;
-        rc = lc->c_coll->coll_allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, vec, cnt, dsp,
+        rc = lc->c_coll->coll_allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, vec, l.cnt, l.dsp,
                                          MPI_BYTE, lc, lc->c_coll->coll_allgatherv_module);
     }
     if (OMPI_SUCCESS == rc && g->n > 1) {
-        rc = coll_ivm_bcast_group(g, vec, total, 0);
+        rc = coll_ivm_bcast_group(g, vec, l.total, 0);
     }
     for (int r = 0; OMPI_SUCCESS == rc && r < m->size; r++) {
-        memcpy(all + r * blk, vec + gofs[m->group_of[r]] + (size_t) m->index_of[r] * blk, blk);
+        memcpy(all + r * blk, vec + coll_ivm_gpos(m, &l, r, blk), blk);
     }
     free(vec);
-    free(cnt);
-    free(gofs);
+    coll_ivm_glayout_free(&l);
     return rc;
 }
 

@@ -12,10 +12,17 @@
  * own range, pipelined.  For scatterv the ranks cannot know where their
  * block starts, so the root first publishes the offsets (one step of its
  * own); a rank validates the offset it reads like any value from the
- * region.  In the hierarchical mode they go to the previous component. */
+ * region.
+ *
+ * Hierarchical (scatter): the root orders the blocks by group and hands
+ * them to its group's leader if that is another rank; the leaders scatterv
+ * (previous component) the groups' parts; every leader scatters its part
+ * inside its group.  Scatterv in the hierarchical mode goes to the previous
+ * component. */
 
 #include "ompi_config.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -97,6 +104,93 @@ static int scatter_flat(mca_coll_ivm_module_t *m, const void *sbuf, const int *s
     return rc;
 }
 
+/* The hierarchical steps, on contiguous bytes: block r of @all (size *
+ * blk bytes, rank order, at @root) to rank r's @mine. */
+static int scatter_hier_bytes(mca_coll_ivm_module_t *m, const uint8_t *all, size_t blk,
+                              uint8_t *mine, int root)
+{
+    coll_ivm_group_t *g = &m->grp;
+    const int me = ompi_comm_rank(m->comm), rg = m->group_of[root];
+    const bool leader = 0 == g->me, root_group = m->my_group == rg;
+    uint8_t *vec = NULL, *part = NULL;
+    coll_ivm_glayout_t l;
+    int rc = coll_ivm_glayout(m, blk, &l);
+    if (OMPI_SUCCESS != rc) {
+        return rc;
+    }
+    if (root_group && (leader || me == root)) {
+        vec = malloc(l.total); /* group-major order */
+        part = NULL == vec ? NULL : vec + l.dsp[rg];
+    } else if (leader) {
+        part = malloc((size_t) g->n * blk);
+    }
+    if ((root_group && (leader || me == root) && NULL == vec) || (leader && NULL == part)) {
+        rc = OMPI_ERR_OUT_OF_RESOURCE;
+    }
+    for (int r = 0; OMPI_SUCCESS == rc && me == root && r < m->size; r++) {
+        memcpy(vec + coll_ivm_gpos(m, &l, r, blk), all + (size_t) r * blk, blk);
+    }
+    if (OMPI_SUCCESS == rc && root_group && m->group_first[rg] != root) {
+        /* the root hands the vector to its group's leader */
+        if (me == root) {
+            coll_ivm_seg_t seg = {vec, l.total};
+            rc = coll_ivm_xfer(g, &seg, 1, NULL, 0);
+        } else if (leader) {
+            coll_ivm_range_t r = {m->index_of[root], 0, l.total, vec};
+            rc = coll_ivm_xfer(g, NULL, 0, &r, 1);
+        } else {
+            rc = coll_ivm_xfer(g, NULL, 0, NULL, 0);
+        }
+    }
+    if (OMPI_SUCCESS == rc && leader) {
+        ompi_communicator_t *lc = m->leader_comm;
+        rc = lc->c_coll->coll_scatterv(vec, l.cnt, l.dsp, MPI_BYTE,
+                                       root_group ? MPI_IN_PLACE : part, l.cnt[m->my_group],
+                                       MPI_BYTE, rg, lc, lc->c_coll->coll_scatterv_module);
+    }
+    if (OMPI_SUCCESS == rc && g->n > 1) {
+        rc = coll_ivm_scatter_group(g, part, blk, mine);
+    } else if (OMPI_SUCCESS == rc) {
+        memcpy(mine, part, blk);
+    }
+    if (NULL != vec) {
+        free(vec);
+    } else {
+        free(part);
+    }
+    coll_ivm_glayout_free(&l);
+    return rc;
+}
+
+static int scatter_hier(mca_coll_ivm_module_t *m, const void *sbuf, int scount,
+                        struct ompi_datatype_t *sdtype, void *rbuf, int rcount,
+                        struct ompi_datatype_t *rdtype, int root, size_t blk)
+{
+    const int me = ompi_comm_rank(m->comm);
+    coll_ivm_span_t in = {0}, out = {0};
+    uint8_t *discard = NULL;
+    int rc = OMPI_SUCCESS;
+
+    if (me == root) {
+        rc = coll_ivm_span_in(sbuf, (size_t) scount * (size_t) m->size, sdtype, &in);
+    }
+    if (OMPI_SUCCESS == rc && MPI_IN_PLACE == rbuf) {
+        rc = NULL == (discard = malloc(blk)) ? OMPI_ERR_OUT_OF_RESOURCE : OMPI_SUCCESS;
+    } else if (OMPI_SUCCESS == rc) {
+        rc = coll_ivm_span_out(rbuf, (size_t) rcount, rdtype, &out);
+    }
+    if (OMPI_SUCCESS == rc) {
+        rc = scatter_hier_bytes(m, in.ptr, blk, NULL != discard ? discard : out.ptr, root);
+    }
+    if (MPI_IN_PLACE != rbuf) {
+        rc = OMPI_SUCCESS == rc ? coll_ivm_span_commit(&out, rbuf, (size_t) rcount, rdtype)
+                                : (coll_ivm_span_free(&out), rc);
+    }
+    free(discard);
+    coll_ivm_span_free(&in);
+    return rc;
+}
+
 int mca_coll_ivm_scatter(const void *sbuf, int scount, struct ompi_datatype_t *sdtype,
                          void *rbuf, int rcount, struct ompi_datatype_t *rdtype, int root,
                          struct ompi_communicator_t *comm, mca_coll_base_module_t *module)
@@ -106,6 +200,15 @@ int mca_coll_ivm_scatter(const void *sbuf, int scount, struct ompi_datatype_t *s
         if (COLL_IVM_MODE_FLAT == m->mode) {
             return scatter_flat(m, sbuf, NULL, scount, NULL, sdtype, rbuf, rcount, rdtype, root,
                                 false);
+        }
+        /* the same block size on every rank (type signatures match) */
+        size_t blk;
+        int rc = ompi_comm_rank(comm) == root ? coll_ivm_bytes((size_t) scount, sdtype, &blk)
+                                             : coll_ivm_bytes((size_t) rcount, rdtype, &blk);
+        if (OMPI_SUCCESS == rc && blk <= (size_t) INT_MAX / (size_t) m->size) {
+            return 0 == blk ? OMPI_SUCCESS
+                            : scatter_hier(m, sbuf, scount, sdtype, rbuf, rcount, rdtype, root,
+                                           blk);
         }
         coll_ivm_count_fallback(COLL_IVM_SCATTER);
     }

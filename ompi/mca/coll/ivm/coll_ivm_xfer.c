@@ -30,6 +30,7 @@
 
 #include "ompi_config.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "coll_ivm.h"
@@ -152,4 +153,34 @@ int coll_ivm_bcast_group(coll_ivm_group_t *g, uint8_t *buf, size_t len, int root
     }
     coll_ivm_range_t range = {root, 0, len, buf};
     return coll_ivm_xfer(g, NULL, 0, &range, 1);
+}
+
+int coll_ivm_gather_group(coll_ivm_group_t *g, const uint8_t *mine, size_t blk, uint8_t *dst)
+{
+    if (0 != g->me) {
+        coll_ivm_seg_t seg = {mine, blk};
+        return coll_ivm_xfer(g, &seg, 1, NULL, 0);
+    }
+    coll_ivm_range_t *r = malloc((g->n - 1) * sizeof(*r));
+    if (NULL == r) {
+        return OMPI_ERR_OUT_OF_RESOURCE;
+    }
+    for (int i = 1; i < g->n; i++) {
+        r[i - 1] = (coll_ivm_range_t){i, 0, blk, dst + i * blk};
+    }
+    memmove(dst, mine, blk);
+    int rc = coll_ivm_xfer(g, NULL, 0, r, g->n - 1);
+    free(r);
+    return rc;
+}
+
+int coll_ivm_scatter_group(coll_ivm_group_t *g, const uint8_t *src, size_t blk, uint8_t *mine)
+{
+    if (0 == g->me) {
+        coll_ivm_seg_t seg = {src, (size_t) g->n * blk};
+        memmove(mine, src, blk);
+        return coll_ivm_xfer(g, &seg, 1, NULL, 0);
+    }
+    coll_ivm_range_t r = {0, (uint64_t) g->me * blk, blk, mine};
+    return coll_ivm_xfer(g, NULL, 0, &r, 1);
 }
