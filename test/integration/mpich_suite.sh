@@ -51,11 +51,9 @@ echo "suite fetched/built in $((t1 - t0))s"
 rc=0
 # osc pt2pt: MPI RMA over ob1 over btl/ivm.  osc/rdma (Debian's default,
 # which disables pt2pt) over btl/ivm's emulated RMA still fails MPICH's rma
-# tests with 3 and more ranks (open bug, see the issue note).  A 48 MiB job
-# partition: the 72-rank darray_pack does not fit the automatic 16 MiB of
-# vmsim's 64 MiB device (ivm says so and steps aside).
+# tests with 3 and more ranks (open bug, see the issue note).
 "$RUNNER" --no-build --cache "$cache" --results "$results/out" --mode vms --btl ivm,self \
-	--mca osc pt2pt --mca opal_common_ivm_partition_size 50331648 \
+	--mca osc pt2pt \
 	--timeout 60 --max-time "$MAX_TIME" --verify-transport "${DIRS[@]}" >>"$log" 2>&1 || rc=$?
 t2=$(date +%s)
 summary=$results/out/summary.txt
