@@ -21,7 +21,11 @@ TOP=$(cd "$HERE/../.." && pwd)
 RUNNER=$TOP/test/mpich/run-mpich
 # rma last: it has the most tests, so a slow or hanging rma cannot keep the
 # others from running within the time budget.
-DIRS=(pt2pt datatype comm rma)
+# rma is not part of CI yet: over osc/rdma it fails with 3+ ranks (open
+# btl/ivm bug, test/mpich/repro/lock_remote.c), over osc/pt2pt several
+# 8-rank tests exceed the 60 s limit on 2 oversubscribed cores.  Run it with
+# test/mpich/run-mpich rma.  ivm's own RMA tests (btl_rma.sh) run in CI.
+DIRS=(pt2pt datatype comm)
 # Budget for running them (not building): about 7 minutes on an idle 2-core
 # machine when all pass; a run that hangs in many tests is cut here.
 MAX_TIME=${IVM_MPICH_MAX_TIME:-1080}
