@@ -1,5 +1,5 @@
 #!/bin/bash
-# mpich_suite: MPICH's own test suite (curated pt2pt, rma, datatype and comm
+# mpich_suite: MPICH's own test suite (curated pt2pt, datatype and comm
 # lists of test/mpich/testlists) across 2 emulated VMs with
 # --mca pml ob1 --mca btl ivm,self, ranks round robin over the VMs.
 # Passes only if every listed test passes (the lists hold only tests that
