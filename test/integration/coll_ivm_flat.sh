@@ -11,6 +11,9 @@
 #    and everything is returned.
 #  - 2 VMs, two ranks each, btl self,tcp: coll/ivm works without btl/ivm
 #    (it publishes its co-location data itself).
+#  - coll/ivm's MPI_T counter is read after MPI_Finalize, when the
+#    component is closed and unloaded, and with coll/ivm unloaded during
+#    MPI_Init (coll_ivm_priority -1): no crash either way.
 #  - 4 VMs, one and two ranks each (np 4 and 8).
 # Exit 0 pass, 77 skip, anything else fail.
 #
@@ -42,6 +45,21 @@ log=$COLL_TMP/tcp.log
 rc=0
 coll_mpirun "$N2" "$log" --ppn 2 -- -np 4 --mca btl self,tcp "$CHECK" --quick --expect flat || rc=$?
 coll_expect_pass "$log" "np 4 over btl tcp" "$rc"
+
+for prio in 40 -1; do
+	log=$COLL_TMP/pvar$prio.log
+	rc=0
+	coll_mpirun "$N2" "$log" -- -np 2 --mca btl self,vader,ivm,tcp --mca coll_ivm_priority "$prio" \
+		"$BUILDDIR/coll_pvar_after" || rc=$?
+	line=$(grep '^PVAR,' "$log" || true)
+	[ "$rc" = 0 ] && [ -n "$line" ] || { cat "$log"; fail "reading coll/ivm's counter after MPI_Finalize (priority $prio): exit $rc"; }
+	case "$prio,$line" in
+	40,PVAR,handle,[1-9]*) ;; # counted the barrier, then read again without crashing
+	-1,PVAR,no-handle,*) ;;   # unloaded at MPI_Init: no usable variable
+	*) fail "unexpected MPI_T result with coll_ivm_priority $prio: $line" ;;
+	esac
+	echo "MPI_T after MPI_Finalize, coll_ivm_priority $prio: $line"
+done
 
 "$VMSIM" down --name "$N2" >/dev/null 2>&1 || true
 coll_up "$N4" --vms 4

@@ -2,8 +2,10 @@
 # coll/ivm, hierarchical mode: communicators whose ranks sit on several
 # devices (emulated hosts), or have no device at all.
 #  - 4 VMs on 2 devices (--devices 2 --map 0,0,1,1), one and two ranks per
-#    VM: every collective checked (ivm inside each device, the next
-#    component between the leaders; the rest handed to the next component),
+#    VM: every collective checked (barrier, bcast, reduce, allreduce,
+#    allgather, gather and scatter with ivm inside each device and the next
+#    component between the leaders, proved by coll/ivm's counters; the rest
+#    handed to the next component),
 #    including communicators whose ranks of one device are not consecutive
 #    (non-commutative operations then go to the next component);
 #  - VMs 0-2 only: vm2 is alone on its device (a group of one);
