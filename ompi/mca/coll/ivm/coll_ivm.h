@@ -338,12 +338,18 @@ static inline uint8_t *coll_ivm_block(const void *buf, struct ompi_datatype_t *d
     return (uint8_t *) buf + disp * extent;
 }
 
+/** Communicators up to this size keep per-rank scratch arrays on the
+ * stack (no malloc in the small-message path). */
+#define COLL_IVM_SMALL_N 16
+
 /** Per-block receive spans of a root or all-to-all operation. */
 typedef struct coll_ivm_blocks {
     int n;
     coll_ivm_span_t *span;
     coll_ivm_range_t *range;
     int nrange;
+    coll_ivm_span_t span_small[COLL_IVM_SMALL_N];
+    coll_ivm_range_t range_small[COLL_IVM_SMALL_N];
 } coll_ivm_blocks_t;
 
 int coll_ivm_blocks_init(coll_ivm_blocks_t *b, int n);

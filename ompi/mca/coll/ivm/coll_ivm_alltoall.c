@@ -90,9 +90,11 @@ static int alltoall_run(mca_coll_ivm_module_t *m, const a2a_args_t *a, bool v,
 {
     coll_ivm_group_t *g = &m->grp;
     const int n = m->size, me = g->me;
-    uint64_t *theirs = calloc(n, sizeof(uint64_t));
-    coll_ivm_blocks_t b = {0};
+    uint64_t theirs_small[COLL_IVM_SMALL_N];
+    uint64_t *theirs = n <= COLL_IVM_SMALL_N ? theirs_small : calloc(n, sizeof(uint64_t));
+    coll_ivm_blocks_t b;
     int rc = NULL == theirs ? OMPI_ERR_OUT_OF_RESOURCE : OMPI_SUCCESS;
+    b.span = NULL;
 
     if (OMPI_SUCCESS == rc && v) {
         rc = exchange_offsets(g, n, seg, theirs);
@@ -127,16 +129,25 @@ static int alltoall_run(mca_coll_ivm_module_t *m, const a2a_args_t *a, bool v,
                                                       a->rcounts, a->rcount, a->rdispls,
                                                       a->rdtype)
                              : OMPI_SUCCESS;
-    free(theirs);
+    if (theirs != theirs_small) {
+        free(theirs);
+    }
     return OMPI_SUCCESS != rc ? rc : rc2;
 }
 
 static int alltoall_flat(mca_coll_ivm_module_t *m, const a2a_args_t *a, bool v)
 {
     const int n = m->size;
-    coll_ivm_span_t *span = calloc(n, sizeof(*span));
-    coll_ivm_seg_t *seg = calloc(n, sizeof(*seg));
+    const bool small = n <= COLL_IVM_SMALL_N;
+    coll_ivm_span_t span_small[COLL_IVM_SMALL_N];
+    coll_ivm_seg_t seg_small[COLL_IVM_SMALL_N];
+    coll_ivm_span_t *span = small ? span_small : calloc(n, sizeof(*span));
+    coll_ivm_seg_t *seg = small ? seg_small : calloc(n, sizeof(*seg));
     int rc = (NULL == span || NULL == seg) ? OMPI_ERR_OUT_OF_RESOURCE : OMPI_SUCCESS;
+
+    if (small) {
+        memset(span, 0, n * sizeof(*span));
+    }
 
     if (OMPI_SUCCESS == rc) {
         rc = build_stream(a, n, span, seg);
@@ -147,8 +158,10 @@ static int alltoall_flat(mca_coll_ivm_module_t *m, const a2a_args_t *a, bool v)
     for (int j = 0; NULL != span && j < n; j++) {
         coll_ivm_span_free(&span[j]);
     }
-    free(span);
-    free(seg);
+    if (!small) {
+        free(span);
+        free(seg);
+    }
     return rc;
 }
 

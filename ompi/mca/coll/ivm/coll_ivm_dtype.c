@@ -167,6 +167,12 @@ int coll_ivm_blocks_init(coll_ivm_blocks_t *b, int n)
 {
     b->n = n;
     b->nrange = 0;
+    if (n <= COLL_IVM_SMALL_N) {
+        b->span = b->span_small;
+        b->range = b->range_small;
+        memset(b->span, 0, n * sizeof(*b->span));
+        return OMPI_SUCCESS;
+    }
     b->span = calloc(n, sizeof(*b->span));
     b->range = calloc(n, sizeof(*b->range));
     if (NULL == b->span || NULL == b->range) {
@@ -197,8 +203,10 @@ int coll_ivm_blocks_finish(coll_ivm_blocks_t *b, bool commit, void *rbuf,
             coll_ivm_span_free(&b->span[i]);
         }
     }
-    free(b->span);
-    free(b->range);
+    if (b->span != b->span_small) {
+        free(b->span);
+        free(b->range);
+    }
     b->span = NULL;
     b->range = NULL;
     return rc;

@@ -34,11 +34,19 @@ static int root_side(mca_coll_ivm_module_t *m, const void *sbuf, const int *scou
 {
     coll_ivm_group_t *g = &m->grp;
     const int n = m->size, me = ompi_comm_rank(m->comm);
-    coll_ivm_span_t *span = calloc(n, sizeof(*span));
-    coll_ivm_seg_t *seg = calloc(n, sizeof(*seg));
-    uint64_t *offset = calloc(n, sizeof(*offset)), off = 0;
+    const bool small = n <= COLL_IVM_SMALL_N;
+    coll_ivm_span_t span_small[COLL_IVM_SMALL_N];
+    coll_ivm_seg_t seg_small[COLL_IVM_SMALL_N];
+    uint64_t offset_small[COLL_IVM_SMALL_N], off = 0;
+    coll_ivm_span_t *span = small ? span_small : calloc(n, sizeof(*span));
+    coll_ivm_seg_t *seg = small ? seg_small : calloc(n, sizeof(*seg));
+    uint64_t *offset = small ? offset_small : calloc(n, sizeof(*offset));
     int rc = (NULL == span || NULL == seg || NULL == offset) ? OMPI_ERR_OUT_OF_RESOURCE
                                                              : OMPI_SUCCESS;
+
+    if (small) {
+        memset(span, 0, n * sizeof(*span));
+    }
 
     for (int j = 0; j < n && OMPI_SUCCESS == rc; j++) {
         int cnt = NULL != scounts ? scounts[j] : scount;
@@ -62,9 +70,11 @@ static int root_side(mca_coll_ivm_module_t *m, const void *sbuf, const int *scou
     for (int j = 0; NULL != span && j < n; j++) {
         coll_ivm_span_free(&span[j]);
     }
-    free(span);
-    free(seg);
-    free(offset);
+    if (!small) {
+        free(span);
+        free(seg);
+        free(offset);
+    }
     return rc;
 }
 
