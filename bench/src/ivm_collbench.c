@@ -19,11 +19,14 @@
  * Method (as the OSU micro-benchmarks): bcast and reduce time each call
  * and separate calls by a barrier that is not timed (the root would
  * otherwise run ahead); barrier, allreduce, allgather and alltoall time a
- * loop of back-to-back calls.  The number of iterations is chosen so that
- * a loop (barriers included) lasts about target_ms.  The reported latency is the average over
- * iterations of each rank, averaged over the ranks.
+ * loop of back-to-back calls.  A loop's latency is the average over its
+ * iterations on each rank, averaged over the ranks.  Five loops, together
+ * lasting about target_ms (barriers included), are run per measurement and
+ * the median loop is reported: a burst of outside load that hits one loop
+ * does not move the result.
  *
- * Output: "RESULT,<label>,<op>,<bytes>,<iters>,<usec>" lines on rank 0, and
+ * Output: "RESULT,<label>,<op>,<bytes>,<iters per loop>,<usec>" lines on
+ * rank 0, and
  * "COLL,<component>" naming which coll component ran MPI_Allreduce
  * (from coll/ivm's MPI_T counter: ivm or other). */
 
@@ -31,6 +34,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#define LOOPS 5
 
 static int rank, size;
 
@@ -146,11 +151,27 @@ int main(int argc, char **argv)
             MPI_Bcast(&wall, 1, MPI_DOUBLE, 0, MPI_COMM_WORLD);
             iters = (long) (target_ms * 1e-3 / (wall > 1e-7 ? wall : 1e-7));
             iters = iters < 10 ? 10 : iters > 1000000 ? 1000000 : iters;
-            double mine = measure(op, bytes, iters, &wall), sum = 0;
-            MPI_Reduce(&mine, &sum, 1, MPI_DOUBLE, MPI_SUM, 0, MPI_COMM_WORLD);
+            /* LOOPS loops of a fifth of target_ms each; the median loop is
+             * reported, so that a burst of outside load hitting one loop
+             * does not move the result */
+            double loop[LOOPS];
+            iters = (iters + LOOPS - 1) / LOOPS;
+            iters = iters < 10 ? 10 : iters;
+            for (int k = 0; k < LOOPS; k++) {
+                double mine = measure(op, bytes, iters, &wall), sum = 0;
+                MPI_Reduce(&mine, &sum, 1, MPI_DOUBLE, MPI_SUM, 0, MPI_COMM_WORLD);
+                loop[k] = sum / size;
+            }
             if (0 == rank) {
+                for (int a = 1; a < LOOPS; a++) {
+                    for (int b = a; b > 0 && loop[b - 1] > loop[b]; b--) {
+                        double t = loop[b];
+                        loop[b] = loop[b - 1];
+                        loop[b - 1] = t;
+                    }
+                }
                 printf("RESULT,%s,%s,%zu,%ld,%.4f\n", label, names[op], bytes, iters,
-                       sum / size * 1e6);
+                       loop[LOOPS / 2] * 1e6);
                 fflush(stdout);
             }
         }

@@ -14,7 +14,8 @@
 #  - coll/ivm's MPI_T counter is read after MPI_Finalize, when the
 #    component is closed and unloaded, and with coll/ivm unloaded during
 #    MPI_Init (coll_ivm_priority -1): no crash either way.
-#  - 4 VMs, one and two ranks each (np 4 and 8).
+#  - 4 VMs, one and two ranks each (np 4: one-step barrier; np 8 with
+#    coll_ivm_barrier_all_max 4: the fan-in tree).
 # Exit 0 pass, 77 skip, anything else fail.
 #
 # ivm-timeout: 420
@@ -63,13 +64,14 @@ done
 
 "$VMSIM" down --name "$N2" >/dev/null 2>&1 || true
 coll_up "$N4" --vms 4
+# np 4 takes the one-step barrier, np 8 (barrier_all_max 4) the fan-in tree
 for ppn in 1 2; do
 	log=$COLL_TMP/np4x$ppn.log
 	rc=0
 	coll_mpirun "$N4" "$log" --ppn "$ppn" -- -np $((4 * ppn)) --mca btl self,vader,ivm,tcp \
-		"$CHECK" --quick --expect flat || rc=$?
+		--mca coll_ivm_barrier_all_max 4 "$CHECK" --quick --expect flat || rc=$?
 	coll_expect_pass "$log" "np $((4 * ppn)), 4 VMs" "$rc"
 	grep -q "MPI_COMM_WORLD (cid 0, size $((4 * ppn))): served flat" "$log" ||
 		fail "np $((4 * ppn)): no 'served flat' verbose line"
 done
-echo "PASS: coll/ivm flat: np 2 (16 MiB, leak, exhaustion), np 4 over tcp, np 4 and 8 on 4 VMs"
+echo "PASS: coll/ivm flat: np 2 (16 MiB, leak, exhaustion), np 4 over tcp, np 4 and 8 on 4 VMs (both barriers)"

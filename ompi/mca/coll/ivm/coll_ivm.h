@@ -97,6 +97,7 @@ typedef struct mca_coll_ivm_component_t {
     unsigned int chunk_size;     /**< bytes per pipeline chunk */
     unsigned int nbuf;           /**< chunks in flight per member and channel */
     unsigned int tree_degree;    /**< barrier fan-in tree degree */
+    unsigned int barrier_all_max; /**< groups up to this size: one-step barrier */
     unsigned int reduce_small;   /**< bytes: one-phase reductions up to this size */
     double heap_fraction;        /**< share of the job heap coll/ivm may fill */
     int timeout;                 /**< seconds a wait may last (0: unbounded) */
@@ -142,6 +143,7 @@ typedef struct coll_ivm_group {
     uint8_t *base;                /**< local address of the area, NULL if none */
     bool attached;                /**< we hold a reference on the area */
     uint64_t seq;                 /**< steps taken (same on every member) */
+    uint64_t small_seq;           /**< small steps taken (coll_ivm_layout.h) */
     uint64_t *last_tok;           /**< [channel][nbuf]: token last written into a buffer */
     unsigned int degree;          /**< barrier tree degree */
     bool broken;                  /**< a wait failed: the tokens are out of step */
@@ -264,6 +266,18 @@ void coll_ivm_chan_done(coll_ivm_group_t *g, unsigned ch, uint64_t tok);
 
 int coll_ivm_fanin(coll_ivm_group_t *g, uint64_t seq);
 int coll_ivm_fanout(coll_ivm_group_t *g, uint64_t seq);
+
+static inline struct coll_ivm_small *coll_ivm_small(const coll_ivm_group_t *g, int member,
+                                                    uint64_t step)
+{
+    return (struct coll_ivm_small *) (g->base + g->geom.small_off)
+           + (uint64_t) member * COLL_IVM_SMALL_SLOTS + step % COLL_IVM_SMALL_SLOTS;
+}
+
+/** One small step (coll_ivm_layout.h): publish @len (<= COLL_IVM_SMALL_BYTES)
+ * bytes and wait until every member has published its own; then the
+ * members' payloads are at coll_ivm_small(g, member, *step). */
+int coll_ivm_small_exchange(coll_ivm_group_t *g, const void *data, size_t len, uint64_t *step);
 
 /* ---- data movement engine (coll_ivm_xfer.c) ---- */
 typedef struct coll_ivm_seg {

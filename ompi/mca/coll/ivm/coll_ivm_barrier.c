@@ -7,9 +7,12 @@
  * $HEADER$
  */
 
-/* MPI_Barrier: fan-in over a tree in the group's area, fan-out by one
- * release word.  Hierarchical: fan-in in every group, a barrier among the
- * leaders (previous component, over the network), then fan-out. */
+/* MPI_Barrier.  Flat, up to coll_ivm_barrier_all_max members: one small
+ * step, every member polls every other member's slot (one cache line
+ * crossing on the critical path).  Larger groups: fan-in over a tree in
+ * the group's area, fan-out by one release word.  Hierarchical: fan-in in
+ * every group, a barrier among the leaders (previous component, over the
+ * network), then fan-out. */
 
 #include "ompi_config.h"
 
@@ -30,6 +33,11 @@ int mca_coll_ivm_barrier(struct ompi_communicator_t *comm, mca_coll_base_module_
     if (g->n < 2) { /* a group of one: only the leaders' barrier */
         return m->leader_comm->c_coll->coll_barrier(m->leader_comm,
                                                     m->leader_comm->c_coll->coll_barrier_module);
+    }
+    if (COLL_IVM_MODE_FLAT == m->mode
+        && (unsigned) g->n <= mca_coll_ivm_component.barrier_all_max) {
+        uint64_t step;
+        return coll_ivm_small_exchange(g, NULL, 0, &step);
     }
     const uint64_t seq = ++g->seq;
     rc = coll_ivm_fanin(g, seq);

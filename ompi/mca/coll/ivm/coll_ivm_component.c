@@ -38,6 +38,7 @@
 #define COLL_IVM_DEFAULT_CHUNK (16u * 1024u)
 #define COLL_IVM_DEFAULT_NBUF 2u
 #define COLL_IVM_DEFAULT_DEGREE 4u
+#define COLL_IVM_DEFAULT_BARRIER_ALL_MAX 8u
 #define COLL_IVM_DEFAULT_REDUCE_SMALL 2048u
 #define COLL_IVM_DEFAULT_HEAP_FRACTION 0.5
 #define COLL_IVM_DEFAULT_TIMEOUT 0
@@ -170,6 +171,7 @@ static int ivm_register(void)
     c->chunk_size = COLL_IVM_DEFAULT_CHUNK;
     c->nbuf = COLL_IVM_DEFAULT_NBUF;
     c->tree_degree = COLL_IVM_DEFAULT_DEGREE;
+    c->barrier_all_max = COLL_IVM_DEFAULT_BARRIER_ALL_MAX;
     c->reduce_small = COLL_IVM_DEFAULT_REDUCE_SMALL;
     c->heap_fraction = COLL_IVM_DEFAULT_HEAP_FRACTION;
     c->timeout = COLL_IVM_DEFAULT_TIMEOUT;
@@ -192,6 +194,11 @@ static int ivm_register(void)
         MCA_BASE_VAR_TYPE_UNSIGNED_INT, OPAL_INFO_LVL_5, &c->nbuf);
     reg("tree_degree", "Fan-in degree of the barrier tree (2 to 64)",
         MCA_BASE_VAR_TYPE_UNSIGNED_INT, OPAL_INFO_LVL_6, &c->tree_degree);
+    reg("barrier_all_max",
+        "Largest group (ranks of a communicator in one region, all of it in one region) "
+        "whose MPI_Barrier is one step in which every rank polls every other rank; larger "
+        "groups use the fan-in tree (coll_ivm_tree_degree).  0: always the tree",
+        MCA_BASE_VAR_TYPE_UNSIGNED_INT, OPAL_INFO_LVL_6, &c->barrier_all_max);
     reg("reduce_small",
         "Reductions up to this many bytes are computed by every member from all "
         "contributions in one step; larger ones are split in slices, one per member",

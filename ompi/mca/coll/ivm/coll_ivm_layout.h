@@ -25,6 +25,7 @@
  *
  *   0             struct coll_ivm_area_hdr
  *   ctl_off       members x struct coll_ivm_ctl (one cache line each)
+ *   small_off     members x 2 struct coll_ivm_small (one cache line each)
  *   data_off      channel 0: members x nbuf x chunk bytes
  *                 channel 1: members x nbuf x chunk bytes
  *   size          end
@@ -44,6 +45,16 @@
  * line is written by that member only (single writer, no read-modify-write
  * between members), which is all that processes on different kernels can
  * rely on.
+ *
+ * Small slots.  Steps where every member waits for every other member
+ * (barrier, allreduce of up to COLL_IVM_SMALL_BYTES) use their own step
+ * counter and two slots per member, each one cache line holding a token
+ * and the payload: a reader takes token and data with one cache miss.
+ * Member i writes slot (t mod 2) at small step t.  It cannot overwrite a
+ * slot someone still reads: the slot was last written at step t-2, and i
+ * finished step t-1 only after every member had published t-1, which each
+ * did only after it had read everything of step t-2.  So no done tokens
+ * are needed.
  */
 
 #ifndef MCA_COLL_IVM_LAYOUT_H
@@ -61,6 +72,8 @@
 #define COLL_IVM_TOK_ALL 0xffffffffu
 #define COLL_IVM_MAX_MEMBERS 65536u
 #define COLL_IVM_MAX_CHUNKS 0xfffffffeu /* chunk indexes of one step */
+#define COLL_IVM_SMALL_SLOTS 2u
+#define COLL_IVM_SMALL_BYTES 56u
 
 /** Area header.  W: leader at creation (before the offset is handed out),
  * then every member once, with an atomic decrement of attached when it
@@ -83,7 +96,14 @@ struct coll_ivm_ctl {
     uint64_t pad[2];
 };
 
+/** One small slot.  W: its member only.  R: every member. */
+struct coll_ivm_small {
+    _Atomic uint64_t tok;                /* small step whose payload this holds */
+    uint8_t data[COLL_IVM_SMALL_BYTES];  /* payload, valid once tok is seen */
+};
+
 _Static_assert(sizeof(struct coll_ivm_area_hdr) == COLL_IVM_CACHELINE, "area header is one line");
+_Static_assert(sizeof(struct coll_ivm_small) == COLL_IVM_CACHELINE, "small slot is one line");
 _Static_assert(offsetof(struct coll_ivm_area_hdr, attached) == 24, "attach count offset");
 _Static_assert(sizeof(struct coll_ivm_ctl) == COLL_IVM_CACHELINE, "control block is one line");
 _Static_assert(sizeof(_Atomic uint64_t) == 8 && sizeof(_Atomic int64_t) == 8,
@@ -96,6 +116,7 @@ struct coll_ivm_geom {
     uint32_t nbuf;
     uint64_t chunk;
     uint64_t ctl_off;
+    uint64_t small_off;
     uint64_t data_off;
     uint64_t member_stride; /* nbuf * chunk */
     uint64_t chan_stride;   /* members * member_stride */
@@ -115,8 +136,10 @@ static inline bool coll_ivm_area_geometry(uint32_t members, uint64_t chunk, uint
     g->nbuf = nbuf;
     g->chunk = chunk;
     g->ctl_off = sizeof(struct coll_ivm_area_hdr);
-    uint64_t ctl_end = g->ctl_off + (uint64_t) members * sizeof(struct coll_ivm_ctl);
-    g->data_off = (ctl_end + COLL_IVM_CACHELINE - 1) / COLL_IVM_CACHELINE * COLL_IVM_CACHELINE;
+    g->small_off = g->ctl_off + (uint64_t) members * sizeof(struct coll_ivm_ctl);
+    uint64_t small_end = g->small_off
+                         + (uint64_t) members * COLL_IVM_SMALL_SLOTS * sizeof(struct coll_ivm_small);
+    g->data_off = (small_end + COLL_IVM_CACHELINE - 1) / COLL_IVM_CACHELINE * COLL_IVM_CACHELINE;
     g->member_stride = (uint64_t) nbuf * chunk;          /* <= 2^30 */
     g->chan_stride = (uint64_t) members * g->member_stride; /* <= 2^46 */
     g->size = g->data_off + COLL_IVM_CHANNELS * g->chan_stride;

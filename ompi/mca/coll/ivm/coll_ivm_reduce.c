@@ -15,6 +15,8 @@
  * which is what MPI requires of non-commutative operations and makes the
  * result bitwise identical on every member and from run to run.
  *
+ *  - allreduce of tiny vectors (<= COLL_IVM_SMALL_BYTES): one small step
+ *    (coll_ivm_layout.h), every member reduces the payloads of all slots;
  *  - small vectors (<= coll_ivm_reduce_small bytes): one step; every member
  *    publishes its vector and each member that needs the result reduces
  *    all of them itself (one synchronisation, no slices);
@@ -91,6 +93,21 @@ static int reduce_small(coll_ivm_group_t *g, const void *src, void *dst, size_t 
     return rc;
 }
 
+/* Allreduce of at most COLL_IVM_SMALL_BYTES through the small slots. */
+static int allreduce_tiny(coll_ivm_group_t *g, const void *src, void *dst, size_t count,
+                          size_t dsz, struct ompi_datatype_t *dtype, struct ompi_op_t *op)
+{
+    uint64_t step;
+    int rc = coll_ivm_small_exchange(g, src, count * dsz, &step);
+    if (OMPI_SUCCESS == rc) {
+        memcpy(dst, coll_ivm_small(g, g->n - 1, step)->data, count * dsz);
+        for (int i = g->n - 2; i >= 0; i--) {
+            ompi_op_reduce(op, coll_ivm_small(g, i, step)->data, dst, count, dtype);
+        }
+    }
+    return rc;
+}
+
 static inline void slice(uint64_t elems, int n, int j, uint64_t *s, uint64_t *e)
 {
     *s = elems * (uint64_t) j / (uint64_t) n;
@@ -146,6 +163,9 @@ static int reduce_group(coll_ivm_group_t *g, const void *src, void *dst, size_t 
         return OMPI_SUCCESS;
     }
     const uint64_t C = g->geom.chunk, per_chunk = C / dsz;
+    if (root < 0 && count * dsz <= COLL_IVM_SMALL_BYTES) {
+        return allreduce_tiny(g, src, dst, count, dsz, dtype, op);
+    }
     if (count * dsz <= mca_coll_ivm_component.reduce_small && count * dsz <= C) {
         return reduce_small(g, src, dst, count, dsz, dtype, op, root);
     }

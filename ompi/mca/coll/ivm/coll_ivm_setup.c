@@ -43,11 +43,12 @@
 static uint64_t params_hash(void)
 {
     const mca_coll_ivm_component_t *c = &mca_coll_ivm_component;
-    uint64_t v[5 + COLL_IVM_NOPS], h = 1469598103934665603ULL; /* FNV-1a */
+    uint64_t v[6 + COLL_IVM_NOPS], h = 1469598103934665603ULL; /* FNV-1a */
     int k = 0;
     v[k++] = c->chunk_size;
     v[k++] = c->nbuf;
     v[k++] = c->tree_degree;
+    v[k++] = c->barrier_all_max;
     v[k++] = c->reduce_small;
     v[k++] = COLL_IVM_CHANNELS;
     for (int i = 0; i < COLL_IVM_NOPS; i++) {

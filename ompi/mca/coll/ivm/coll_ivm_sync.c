@@ -30,6 +30,7 @@
 
 #include "ompi_config.h"
 
+#include <string.h>
 #include <time.h>
 
 #include "opal/runtime/opal_progress.h"
@@ -194,4 +195,27 @@ int coll_ivm_fanout(coll_ivm_group_t *g, uint64_t seq)
         return OMPI_SUCCESS;
     }
     return coll_ivm_wait(g, &coll_ivm_ctl(g, 0)->release, seq, 0);
+}
+
+int coll_ivm_small_exchange(coll_ivm_group_t *g, const void *data, size_t len, uint64_t *step)
+{
+    const uint64_t t = ++g->small_seq;
+    struct coll_ivm_small *mine = coll_ivm_small(g, g->me, t);
+
+    if (len > 0) {
+        memcpy(mine->data, data, len);
+    }
+    /* release: the payload is visible before the token, and everything we
+     * did before a barrier before the members that see it go on */
+    atomic_store_explicit(&mine->tok, t, memory_order_release);
+    for (int j = 0; j < g->n; j++) {
+        if (j != g->me) {
+            int rc = coll_ivm_wait(g, &coll_ivm_small(g, j, t)->tok, t, j);
+            if (OMPI_SUCCESS != rc) {
+                return rc;
+            }
+        }
+    }
+    *step = t;
+    return OMPI_SUCCESS;
 }
