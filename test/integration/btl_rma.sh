@@ -11,6 +11,12 @@
 #   pt2pt-4vm     4 VMs x 2 ranks, btl ivm,vader,self, osc pt2pt
 #   rdma-2vm      osc rdma: btl/ivm's single copies and atomics on region
 #                 windows, its emulated RMA (request messages) on others
+#   rdma-mixed    osc rdma, 3 ranks on 2 VMs (ranks 0 and 2 share vm0):
+#                 osc/rdma reaches its own state, and the rank-to-node table
+#                 kept by a node leader that may be itself, through the BTL
+#                 endpoint of its own rank.  Regression test: before btl/ivm
+#                 gave a process an endpoint to itself, MPI_Win_lock crashed
+#                 (NULL peer in ompi_osc_rdma_lock_atomic).
 #   default-4vm   4 VMs x 2 ranks, the installation's default osc list
 #                 (Debian disables osc pt2pt and ucx in
 #                 /etc/openmpi/openmpi-mca-params.conf: osc/rdma), with a
@@ -110,6 +116,8 @@ ivm-vmsim run --vms 4 --device-size 1G --share "$build" --share "$out" -- bash -
         --mca osc rdma -- --expect-osc rdma || rc=1
     run_case default-4vm ivm_rma - --ppn 2 -- -np 8 --mca btl ivm,vader,self \
         --mca mpi_yield_when_idle 1 --mca opal_common_ivm_partition_size 33554432 || rc=1
+    run_case rdma-mixed ivm_rma - --vms 0,1 --ppn 2 -- -np 3 --map-by node --mca btl ivm,self \
+        --mca osc rdma --mca mpi_yield_when_idle 1 -- --expect-osc rdma || rc=1
     run_case rdma-tight ivm_rma - --vms 0,1 -- -np 2 --map-by node --mca btl ivm,self \
         --mca osc rdma --mca btl_ivm_free_list_max 16 -- --expect-osc rdma || rc=1
     run_case btl-2vm ivm_btl_rdma - --vms 0,1 -- -np 2 --map-by node --mca btl ivm,self || rc=1

@@ -301,7 +301,7 @@ int mca_btl_ivm_emu_start(struct mca_btl_base_endpoint_t *ep, int type, void *lo
                        .addr = remote_address + off, .len = len,
                        .operand = {operand0, operand1}, .req = i, .gen = gen, .offset = off};
         const void *put = EMU_PUT == type ? (char *) local + off : NULL;
-        if (NULL == ep) {
+        if (NULL == ep || ep->self) {
             /* the target is this process (osc/rdma's own rank): no message */
             emu_reply_t a;
             const void *data;

@@ -38,6 +38,7 @@ struct mca_btl_base_endpoint_t {
                                   fast box has a single producer) */
     bool on_pending_list;
     bool failed;             /**< the peer broke the protocol: ignore it */
+    bool self;               /**< this process (one-sided users only, see add_procs) */
 };
 typedef struct mca_btl_base_endpoint_t mca_btl_base_endpoint_t;
 typedef mca_btl_base_endpoint_t mca_btl_ivm_endpoint_t;

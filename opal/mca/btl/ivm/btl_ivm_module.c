@@ -105,6 +105,7 @@ static mca_btl_ivm_endpoint_t *endpoint_create(uint32_t slot)
         return NULL;
     }
     ep->slot = slot;
+    ep->self = slot == d->member.slot;
     return ep;
 }
 
@@ -194,6 +195,15 @@ static mca_btl_ivm_endpoint_t *reach(struct opal_proc_t *proc)
     return ep;
 }
 
+static mca_btl_ivm_endpoint_t *reach_self(struct opal_proc_t *proc)
+{
+    mca_btl_ivm_endpoint_t *ep = mca_btl_ivm_endpoint_get(mca_btl_ivm_component.dev->member.slot);
+    if (NULL != ep) {
+        ep->proc = proc;
+    }
+    return ep;
+}
+
 int mca_btl_ivm_add_procs(struct mca_btl_base_module_t *btl, size_t nprocs,
                           struct opal_proc_t **procs, struct mca_btl_base_endpoint_t **peers,
                           struct opal_bitmap_t *reachable)
@@ -206,10 +216,11 @@ int mca_btl_ivm_add_procs(struct mca_btl_base_module_t *btl, size_t nprocs,
     }
     for (size_t i = 0; i < nprocs; i++) {
         peers[i] = NULL;
-        if (procs[i] == me) {
-            continue; /* btl/self's job */
-        }
-        peers[i] = reach(procs[i]);
+        /* Ourselves too: sends to self go to btl/self (higher exclusivity),
+         * but one-sided users such as osc/rdma reach their own memory, and
+         * the rank-to-node tables it keeps on other ranks, through the BTL
+         * endpoint of every rank, their own included. */
+        peers[i] = procs[i] == me ? reach_self(procs[i]) : reach(procs[i]);
         if (NULL != peers[i] && NULL != reachable) {
             rc = opal_bitmap_set_bit(reachable, (int) i);
             if (OPAL_SUCCESS != rc) {
