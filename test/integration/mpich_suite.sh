@@ -1,6 +1,6 @@
 #!/bin/bash
-# mpich_suite: MPICH's own test suite (curated pt2pt, datatype and comm
-# lists of test/mpich/testlists) across 2 emulated VMs with
+# mpich_suite: MPICH's own test suite (curated pt2pt, datatype, comm and
+# rma lists of test/mpich/testlists) across 2 emulated VMs with
 # --mca pml ob1 --mca btl ivm,self, ranks round robin over the VMs.
 # Passes only if every listed test passes (the lists hold only tests that
 # pass over vader; test/mpich/skipped.txt says why the others are left out).
@@ -20,14 +20,12 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 TOP=$(cd "$HERE/../.." && pwd)
 RUNNER=$TOP/test/mpich/run-mpich
 # rma last: it has the most tests, so a slow or hanging rma cannot keep the
-# others from running within the time budget.
-# rma is not part of CI yet: over osc/rdma it fails with 3+ ranks (open
-# btl/ivm bug, test/mpich/repro/lock_remote.c), over osc/pt2pt several
-# 8-rank tests exceed the 60 s limit on 2 oversubscribed cores.  Run it with
-# test/mpich/run-mpich rma.  ivm's own RMA tests (btl_rma.sh) run in CI.
-DIRS=(pt2pt datatype comm)
-# Budget for running them (not building): about 7 minutes on an idle 2-core
-# machine when all pass; a run that hangs in many tests is cut here.
+# others from running within the time budget.  It runs over the default osc
+# (Debian's: osc/rdma), i.e. over btl/ivm's single copies, atomics and
+# emulated RMA.
+DIRS=(pt2pt datatype comm rma)
+# Budget for running them (not building): about 4-5 minutes on an idle
+# 2-core machine when all pass; a run that hangs in many tests is cut here.
 MAX_TIME=${IVM_MPICH_MAX_TIME:-1080}
 
 skip() { echo "SKIP: $*"; exit 77; }
@@ -53,11 +51,7 @@ t1=$(date +%s)
 echo "suite fetched/built in $((t1 - t0))s"
 
 rc=0
-# osc pt2pt: MPI RMA over ob1 over btl/ivm.  osc/rdma (Debian's default,
-# which disables pt2pt) over btl/ivm's emulated RMA still fails MPICH's rma
-# tests with 3 and more ranks (open bug, see the issue note).
 "$RUNNER" --no-build --cache "$cache" --results "$results/out" --mode vms --btl ivm,self \
-	--mca osc pt2pt \
 	--timeout 60 --max-time "$MAX_TIME" --verify-transport "${DIRS[@]}" >>"$log" 2>&1 || rc=$?
 t2=$(date +%s)
 summary=$results/out/summary.txt
