@@ -68,7 +68,7 @@ static void module_defaults(mca_btl_base_module_t *m)
     m->btl_exclusivity = MCA_BTL_EXCLUSIVITY_HIGH - 2;
     m->btl_eager_limit = 4 * 1024;
     m->btl_rndv_eager_limit = 32 * 1024;
-    m->btl_max_send_size = 32 * 1024;
+    m->btl_max_send_size = 128 * 1024; /* measured: 1-4 MiB streaming 1.4x of 32 KiB */
     m->btl_rdma_pipeline_send_length = 32 * 1024;
     m->btl_rdma_pipeline_frag_size = 32 * 1024;
     m->btl_min_rdma_pipeline_size = INT_MAX; /* registered buffers: one get, no pipeline */
@@ -105,12 +105,14 @@ static int ivm_register(void)
     c->fbox_max = 64;
     c->poll_limit = 32;
     c->verbose = 0;
-    reg_int("free_list_num", "Initial number of fragments of each size", OPAL_INFO_LVL_5,
-            &c->free_list_num);
+    reg_int("free_list_num", "Initial number of eager-size fragments (the list of "
+            "max_send_size fragments starts with as many bytes, at least 4 fragments)",
+            OPAL_INFO_LVL_5, &c->free_list_num);
     reg_int("free_list_max", "Maximum number of fragments of each size (-1: no limit)",
             OPAL_INFO_LVL_5, &c->free_list_max);
-    reg_int("free_list_inc", "Fragments added to a list when it runs empty", OPAL_INFO_LVL_5,
-            &c->free_list_inc);
+    reg_int("free_list_inc", "Eager-size fragments added to their list when it runs empty "
+            "(the list of max_send_size fragments grows by as many bytes, at least 4 "
+            "fragments)", OPAL_INFO_LVL_5, &c->free_list_inc);
     reg_uint("ring_size",
              "Cells of each process's receive ring (power of two); a sender whose receiver's "
              "ring is full queues its message locally until room appears",

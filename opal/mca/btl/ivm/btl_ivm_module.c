@@ -130,14 +130,28 @@ mca_btl_ivm_endpoint_t *mca_btl_ivm_endpoint_get(uint32_t slot)
     return ep;
 }
 
+/* free_list_num and free_list_inc count eager-sized fragments; a list of
+ * larger ones starts and grows by as many bytes, at least 4 fragments at a
+ * time, so that big max_send_size values do not eat the job partition. */
+static int scaled(int count, size_t payload)
+{
+    size_t eager = mca_btl_ivm.super.btl_eager_limit, n;
+    if (payload <= eager || 0 == eager || count <= 0) {
+        return count;
+    }
+    n = (size_t) count * eager / payload;
+    return n < 4 ? 4 : (int) n;
+}
+
 static int init_list(opal_free_list_t *list, size_t payload)
 {
     mca_btl_ivm_component_t *c = &mca_btl_ivm_component;
     return opal_free_list_init(list, sizeof(mca_btl_ivm_frag_t), opal_cache_line_size,
                                OBJ_CLASS(mca_btl_ivm_frag_t),
                                sizeof(struct ivm_msg_hdr) + payload, IVM_CACHELINE,
-                               c->free_list_num, c->free_list_max, c->free_list_inc,
-                               mca_common_ivm_mpool(0), 0, NULL, mca_btl_ivm_frag_init, list);
+                               scaled(c->free_list_num, payload), c->free_list_max,
+                               scaled(c->free_list_inc, payload), mca_common_ivm_mpool(0), 0,
+                               NULL, mca_btl_ivm_frag_init, list);
 }
 
 /* Free lists and the peer table, once, on the first add_procs. */
