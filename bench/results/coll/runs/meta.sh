@@ -1,0 +1,10 @@
+QUICK_FLAG=''
+REPS=5
+TARGET_MS=50
+NPS='2 4'
+CONFIGS='ivm tcp vader'
+t_start=1795324782
+t_end=1795325451
+load_start='1.87 1.80 1.81'
+load_end='3.41 3.55 2.85'
+git_rev='d3c4b04-dirty'
