@@ -106,7 +106,7 @@ static int ivm_register(void)
     c->poll_limit = 32;
     c->verbose = 0;
     reg_int("free_list_num", "Initial number of eager-size fragments (the list of "
-            "max_send_size fragments starts with as many bytes, at least 4 fragments)",
+            "max_send_size fragments starts with as many bytes, rounded down)",
             OPAL_INFO_LVL_5, &c->free_list_num);
     reg_int("free_list_max", "Maximum number of fragments of each size (-1: no limit)",
             OPAL_INFO_LVL_5, &c->free_list_max);

@@ -131,16 +131,17 @@ mca_btl_ivm_endpoint_t *mca_btl_ivm_endpoint_get(uint32_t slot)
 }
 
 /* free_list_num and free_list_inc count eager-sized fragments; a list of
- * larger ones starts and grows by as many bytes, at least 4 fragments at a
- * time, so that big max_send_size values do not eat the job partition. */
-static int scaled(int count, size_t payload)
+ * larger ones starts with as many bytes (maybe none: many ranks share one
+ * job partition, and most never send a large message) and grows by as
+ * many bytes, at least @min fragments at a time. */
+static int scaled(int count, size_t payload, int min)
 {
     size_t eager = mca_btl_ivm.super.btl_eager_limit, n;
     if (payload <= eager || 0 == eager || count <= 0) {
         return count;
     }
     n = (size_t) count * eager / payload;
-    return n < 4 ? 4 : (int) n;
+    return n < (size_t) min ? min : (int) n;
 }
 
 static int init_list(opal_free_list_t *list, size_t payload)
@@ -149,8 +150,8 @@ static int init_list(opal_free_list_t *list, size_t payload)
     return opal_free_list_init(list, sizeof(mca_btl_ivm_frag_t), opal_cache_line_size,
                                OBJ_CLASS(mca_btl_ivm_frag_t),
                                sizeof(struct ivm_msg_hdr) + payload, IVM_CACHELINE,
-                               scaled(c->free_list_num, payload), c->free_list_max,
-                               scaled(c->free_list_inc, payload), mca_common_ivm_mpool(0), 0,
+                               scaled(c->free_list_num, payload, 0), c->free_list_max,
+                               scaled(c->free_list_inc, payload, 4), mca_common_ivm_mpool(0), 0,
                                NULL, mca_btl_ivm_frag_init, list);
 }
 
