@@ -1,6 +1,6 @@
 #!/bin/bash
-# mpich_suite: MPICH's own test suite (curated pt2pt, datatype, comm and
-# rma lists of test/mpich/testlists) across 2 emulated VMs with
+# mpich_suite: MPICH's own test suite (curated pt2pt, datatype, comm, rma
+# and coll lists of test/mpich/testlists) across 2 emulated VMs with
 # --mca pml ob1 --mca btl ivm,self, ranks round robin over the VMs.
 # Passes only if every listed test passes (the lists hold only tests that
 # pass over vader; test/mpich/skipped.txt says why the others are left out).
@@ -19,13 +19,16 @@ set -eu
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 TOP=$(cd "$HERE/../.." && pwd)
 RUNNER=$TOP/test/mpich/run-mpich
-# rma last: it has the most tests, so a slow or hanging rma cannot keep the
-# others from running within the time budget.  It runs over the default osc
+# rma and coll last: they have the most tests, so a slow or hanging one
+# cannot keep the others from running within the time budget.  coll runs
+# with Open MPI's normal selection, where coll/ivm (priority 40) comes first
+# (--verify-transport checks it served a sample test).  rma runs over the default osc
 # (Debian's: osc/rdma), i.e. over btl/ivm's single copies, atomics and
 # emulated RMA.
-DIRS=(pt2pt datatype comm rma)
+DIRS=(pt2pt datatype comm rma coll)
 # Budget for running them (not building): about 4-5 minutes on an idle
-# 2-core machine when all pass; a run that hangs in many tests is cut here.
+# 2-core machine when all pass (coll about 2 more); a run that hangs in
+# many tests is cut here.
 MAX_TIME=${IVM_MPICH_MAX_TIME:-1080}
 
 skip() { echo "SKIP: $*"; exit 77; }
@@ -61,9 +64,13 @@ summary=$results/out/summary.txt
 }
 
 # One line per directory (and the not-ok tests under it).
-grep -E '^(verify-transport|[a-z0-9]+:|    not (ok|run))' "$summary" || true
+grep -E '^(verify-transport|verify-coll|[a-z0-9]+:|    not (ok|run))' "$summary" || true
 echo "suite ran in $((t2 - t1))s"
 
+grep -q '^verify-coll: ok' "$summary" || {
+	[ -f "$results/out/verify-coll.log" ] && { echo "--- verify-coll.log"; tail -n 20 "$results/out/verify-coll.log"; }
+	fail "coll/ivm check failed: it must serve MPI_COMM_WORLD of MPICH's coll/allred across VMs"
+}
 grep -q '^verify-transport: ok' "$summary" || {
 	for f in verify-self verify-btl; do
 		[ -f "$results/out/$f.log" ] && { echo "--- $f.log"; tail -n 20 "$results/out/$f.log"; }
