@@ -265,6 +265,8 @@ int coll_ivm_chan_wait(coll_ivm_group_t *g, unsigned ch, int member, uint64_t se
 void coll_ivm_chan_done(coll_ivm_group_t *g, unsigned ch, uint64_t tok);
 
 int coll_ivm_fanin(coll_ivm_group_t *g, uint64_t seq);
+/** Deliver what btl/ivm has queued for us (after a barrier). */
+void coll_ivm_drain_btl(void);
 int coll_ivm_fanout(coll_ivm_group_t *g, uint64_t seq);
 
 static inline struct coll_ivm_small *coll_ivm_small(const coll_ivm_group_t *g, int member,

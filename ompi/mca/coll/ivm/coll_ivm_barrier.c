@@ -12,7 +12,15 @@
  * crossing on the critical path).  Larger groups: fan-in over a tree in
  * the group's area, fan-out by one release word.  Hierarchical: fan-in in
  * every group, a barrier among the leaders (previous component, over the
- * network), then fan-out. */
+ * network), then fan-out.
+ *
+ * MPI does not say that a barrier delivers messages sent before it, but a
+ * barrier over the pml does (its messages queue behind them), and Open MPI
+ * relies on it: osc/pt2pt's MPI_Win_free frees the buffers of its posted
+ * receives right after one.  A barrier in the region would overtake
+ * messages still queued in btl/ivm, so it ends by draining btl/ivm
+ * (coll_ivm_drain_btl).  Not covered: traffic of peers in the same VM over
+ * vader, and sends a peer still holds back because our ring is full. */
 
 #include "ompi_config.h"
 
@@ -34,10 +42,15 @@ int mca_coll_ivm_barrier(struct ompi_communicator_t *comm, mca_coll_base_module_
         return m->leader_comm->c_coll->coll_barrier(m->leader_comm,
                                                     m->leader_comm->c_coll->coll_barrier_module);
     }
+    coll_ivm_drain_btl(); /* posts our own queued sends too, where room allows */
     if (COLL_IVM_MODE_FLAT == m->mode
         && (unsigned) g->n <= mca_coll_ivm_component.barrier_all_max) {
         uint64_t step;
-        return coll_ivm_small_exchange(g, NULL, 0, &step);
+        rc = coll_ivm_small_exchange(g, NULL, 0, &step);
+        if (OMPI_SUCCESS == rc) {
+            coll_ivm_drain_btl();
+        }
+        return rc;
     }
     const uint64_t seq = ++g->seq;
     rc = coll_ivm_fanin(g, seq);
@@ -47,6 +60,9 @@ int mca_coll_ivm_barrier(struct ompi_communicator_t *comm, mca_coll_base_module_
     }
     if (OMPI_SUCCESS == rc) {
         rc = coll_ivm_fanout(g, seq);
+    }
+    if (OMPI_SUCCESS == rc) {
+        coll_ivm_drain_btl();
     }
     return rc;
 }

@@ -168,6 +168,16 @@ void coll_ivm_chan_done(coll_ivm_group_t *g, unsigned ch, uint64_t tok)
     atomic_store_explicit(&coll_ivm_ctl(g, g->me)->done[ch], tok, memory_order_release);
 }
 
+/* After a barrier: every peer posted its earlier point-to-point messages to
+ * us before it published its arrival, so they are in btl/ivm's queues now;
+ * deliver them before returning (bounded, in case peers keep sending). */
+void coll_ivm_drain_btl(void)
+{
+    int (*progress)(void) = mca_common_ivm_btl_progress;
+    for (int k = 0; NULL != progress && k < 1024 && progress() > 0; k++) {
+    }
+}
+
 /* Fan-in over a tree of degree g->degree rooted at member 0: a member
  * announces arrival once its children's subtrees have arrived. */
 int coll_ivm_fanin(coll_ivm_group_t *g, uint64_t seq)
