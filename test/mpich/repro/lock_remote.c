@@ -1,9 +1,12 @@
 /* ivm reproducer (found by MPICH's rma tests, e.g. fetch_and_op_int 3):
  * 3 ranks over 2 VMs (--map-by node: ranks 0 and 2 in vm0, rank 1 in vm1),
  * btl ivm,self.  MPI_Win_create on malloc'd memory, then each rank takes an
- * exclusive lock on rank (rank+1)%3 and releases it.  Segfaults in
- * ompi_osc_rdma_lock_atomic (address 0x8) over ivm; passes with 2 ranks,
- * with 3 ranks inside one VM over ivm,self, and over vader.
+ * exclusive lock on rank (rank+1)%3 and releases it.  Segfaulted in
+ * ompi_osc_rdma_lock_atomic (address 0x8) over ivm until btl/ivm gave a
+ * process an endpoint to itself (79905c3: osc/rdma reaches its own state,
+ * and a node leader's rank-to-node table, through it); passed with 2
+ * ranks, with 3 ranks inside one VM over ivm,self, and over vader.  The
+ * same case runs in CI as btl_rma's rdma-mixed.
  *
  *   mpicc -o /var/cache/ivm-mpich/lock_remote lock_remote.c
  *   contrib/ivm-vmsim run --vms 2 -- sh -c 'ivm-vmsim mpirun -- -np 3 \
