@@ -341,6 +341,11 @@ int coll_ivm_span_out(void *buf, size_t count, struct ompi_datatype_t *dtype,
 int coll_ivm_span_commit(coll_ivm_span_t *s, void *buf, size_t count,
                          struct ompi_datatype_t *dtype);
 void coll_ivm_span_free(coll_ivm_span_t *s);
+/** This rank's contribution to a gather-like call: (sbuf, scount, sdtype),
+ * or under MPI_IN_PLACE its own block @me of (rbuf, rcount, rdtype). */
+int coll_ivm_span_mine(const void *sbuf, int scount, struct ompi_datatype_t *sdtype,
+                       void *rbuf, int rcount, struct ompi_datatype_t *rdtype, int me,
+                       coll_ivm_span_t *s);
 /** Copy (count, dtype) from @src to @dst buffer (local copy of own block). */
 int coll_ivm_local_copy(const void *src, size_t scount, struct ompi_datatype_t *sdtype,
                         void *dst, size_t rcount, struct ompi_datatype_t *rdtype);
@@ -390,6 +395,14 @@ typedef struct coll_ivm_glayout {
  * fit int counts. */
 int coll_ivm_glayout(mca_coll_ivm_module_t *m, size_t blk, coll_ivm_glayout_t *l);
 void coll_ivm_glayout_free(coll_ivm_glayout_t *l);
+/** Buffers of a hierarchical gather or scatter of @blk bytes per rank with
+ * root @root: the layout, the whole vector @vec (group-major; at the root
+ * and its group's leader) and this group's part @part of it (at leaders;
+ * inside @vec when there is one).  OMPI_ERR_OUT_OF_RESOURCE if one could
+ * not be allocated; free with coll_ivm_hier_buffers_free() in any case. */
+int coll_ivm_hier_buffers(mca_coll_ivm_module_t *m, size_t blk, int root,
+                          coll_ivm_glayout_t *l, uint8_t **vec, uint8_t **part);
+void coll_ivm_hier_buffers_free(coll_ivm_glayout_t *l, uint8_t *vec, uint8_t *part);
 /** Offset of rank @r's block in the group-major layout. */
 static inline size_t coll_ivm_gpos(const mca_coll_ivm_module_t *m, const coll_ivm_glayout_t *l,
                                    int r, size_t blk)

@@ -130,10 +130,7 @@ int mca_coll_ivm_allgather(const void *sbuf, int scount, struct ompi_datatype_t 
         return OMPI_SUCCESS;
     }
     coll_ivm_span_t in, out;
-    int rc = MPI_IN_PLACE == sbuf
-                 ? coll_ivm_span_in(coll_ivm_block(rbuf, rdtype, (ptrdiff_t) me * rcount),
-                                    (size_t) rcount, rdtype, &in)
-                 : coll_ivm_span_in(sbuf, (size_t) scount, sdtype, &in);
+    int rc = coll_ivm_span_mine(sbuf, scount, sdtype, rbuf, rcount, rdtype, me, &in);
     if (OMPI_SUCCESS != rc) {
         return rc;
     }

@@ -222,3 +222,14 @@ int coll_ivm_blocks_add(coll_ivm_blocks_t *b, int i, void *rbuf, int cnt, ptrdif
     }
     return rc;
 }
+
+int coll_ivm_span_mine(const void *sbuf, int scount, struct ompi_datatype_t *sdtype,
+                       void *rbuf, int rcount, struct ompi_datatype_t *rdtype, int me,
+                       coll_ivm_span_t *s)
+{
+    if (MPI_IN_PLACE == sbuf) {
+        return coll_ivm_span_in(coll_ivm_block(rbuf, rdtype, (ptrdiff_t) me * rcount),
+                                (size_t) rcount, rdtype, s);
+    }
+    return coll_ivm_span_in(sbuf, (size_t) scount, sdtype, s);
+}

@@ -77,20 +77,7 @@ static int gather_hier_bytes(mca_coll_ivm_module_t *m, const uint8_t *mine, size
     const bool leader = 0 == g->me, root_group = m->my_group == rg;
     uint8_t *vec = NULL, *part = NULL;
     coll_ivm_glayout_t l;
-    int rc = coll_ivm_glayout(m, blk, &l);
-    if (OMPI_SUCCESS != rc) {
-        return rc;
-    }
-    /* the root's group gathers straight into the whole vector */
-    if (root_group && (leader || me == root)) {
-        vec = malloc(l.total);
-        part = NULL == vec ? NULL : vec + l.dsp[rg];
-    } else if (leader) {
-        part = malloc((size_t) g->n * blk);
-    }
-    if ((root_group && (leader || me == root) && NULL == vec) || (leader && NULL == part)) {
-        rc = OMPI_ERR_OUT_OF_RESOURCE;
-    }
+    int rc = coll_ivm_hier_buffers(m, blk, root, &l, &vec, &part);
     if (OMPI_SUCCESS == rc && g->n > 1) {
         rc = coll_ivm_gather_group(g, mine, blk, part);
     } else if (OMPI_SUCCESS == rc) {
@@ -117,12 +104,7 @@ static int gather_hier_bytes(mca_coll_ivm_module_t *m, const uint8_t *mine, size
     for (int r = 0; OMPI_SUCCESS == rc && me == root && r < m->size; r++) {
         memcpy(all + (size_t) r * blk, vec + coll_ivm_gpos(m, &l, r, blk), blk);
     }
-    if (NULL != vec) {
-        free(vec);
-    } else {
-        free(part);
-    }
-    coll_ivm_glayout_free(&l);
+    coll_ivm_hier_buffers_free(&l, vec, part);
     return rc;
 }
 
@@ -132,10 +114,7 @@ static int gather_hier(mca_coll_ivm_module_t *m, const void *sbuf, int scount,
 {
     const int me = ompi_comm_rank(m->comm);
     coll_ivm_span_t in, out = {0};
-    int rc = MPI_IN_PLACE == sbuf
-                 ? coll_ivm_span_in(coll_ivm_block(rbuf, rdtype, (ptrdiff_t) me * rcount),
-                                    (size_t) rcount, rdtype, &in)
-                 : coll_ivm_span_in(sbuf, (size_t) scount, sdtype, &in);
+    int rc = coll_ivm_span_mine(sbuf, scount, sdtype, rbuf, rcount, rdtype, me, &in);
     if (OMPI_SUCCESS != rc) {
         return rc;
     }

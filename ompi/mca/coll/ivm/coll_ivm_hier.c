@@ -44,3 +44,33 @@ void coll_ivm_glayout_free(coll_ivm_glayout_t *l)
     free(l->cnt);
     l->cnt = l->dsp = NULL;
 }
+
+int coll_ivm_hier_buffers(mca_coll_ivm_module_t *m, size_t blk, int root,
+                          coll_ivm_glayout_t *l, uint8_t **vec, uint8_t **part)
+{
+    const int me = ompi_comm_rank(m->comm), rg = m->group_of[root];
+    const bool leader = 0 == m->grp.me, root_group = m->my_group == rg;
+    int rc = coll_ivm_glayout(m, blk, l);
+
+    *vec = *part = NULL;
+    if (OMPI_SUCCESS != rc) {
+        return rc;
+    }
+    /* the root's group works straight in the whole vector */
+    if (root_group && (leader || me == root)) {
+        *vec = malloc(l->total);
+        *part = NULL == *vec ? NULL : *vec + l->dsp[rg];
+    } else if (leader) {
+        *part = malloc((size_t) m->grp.n * blk);
+    }
+    if ((root_group && (leader || me == root) && NULL == *vec) || (leader && NULL == *part)) {
+        return OMPI_ERR_OUT_OF_RESOURCE;
+    }
+    return OMPI_SUCCESS;
+}
+
+void coll_ivm_hier_buffers_free(coll_ivm_glayout_t *l, uint8_t *vec, uint8_t *part)
+{
+    free(NULL != vec ? vec : part); /* part lies inside vec when there is one */
+    coll_ivm_glayout_free(l);
+}

@@ -124,19 +124,7 @@ static int scatter_hier_bytes(mca_coll_ivm_module_t *m, const uint8_t *all, size
     const bool leader = 0 == g->me, root_group = m->my_group == rg;
     uint8_t *vec = NULL, *part = NULL;
     coll_ivm_glayout_t l;
-    int rc = coll_ivm_glayout(m, blk, &l);
-    if (OMPI_SUCCESS != rc) {
-        return rc;
-    }
-    if (root_group && (leader || me == root)) {
-        vec = malloc(l.total); /* group-major order */
-        part = NULL == vec ? NULL : vec + l.dsp[rg];
-    } else if (leader) {
-        part = malloc((size_t) g->n * blk);
-    }
-    if ((root_group && (leader || me == root) && NULL == vec) || (leader && NULL == part)) {
-        rc = OMPI_ERR_OUT_OF_RESOURCE;
-    }
+    int rc = coll_ivm_hier_buffers(m, blk, root, &l, &vec, &part);
     for (int r = 0; OMPI_SUCCESS == rc && me == root && r < m->size; r++) {
         memcpy(vec + coll_ivm_gpos(m, &l, r, blk), all + (size_t) r * blk, blk);
     }
@@ -163,12 +151,7 @@ static int scatter_hier_bytes(mca_coll_ivm_module_t *m, const uint8_t *all, size
     } else if (OMPI_SUCCESS == rc) {
         memcpy(mine, part, blk);
     }
-    if (NULL != vec) {
-        free(vec);
-    } else {
-        free(part);
-    }
-    coll_ivm_glayout_free(&l);
+    coll_ivm_hier_buffers_free(&l, vec, part);
     return rc;
 }
 
