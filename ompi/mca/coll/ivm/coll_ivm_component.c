@@ -249,8 +249,8 @@ static bool params_valid(void)
         bad = "coll_ivm_heap_fraction must be in (0, 1]";
     } else if (c->timeout < 0 || c->liveness_interval_ms < 1) {
         bad = "coll_ivm_timeout must be >= 0 and coll_ivm_liveness_interval >= 1";
-    } else if (c->sleep_time_us > 1000000) {
-        bad = "coll_ivm_sleep_time must be at most 1000000";
+    } else if (c->sleep_time_us > 999999) {
+        bad = "coll_ivm_sleep_time must be less than 1000000";
     }
     if (NULL != bad) {
         opal_show_help("help-mpi-coll-ivm.txt", "bad-parameter", true,

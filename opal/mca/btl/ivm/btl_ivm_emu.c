@@ -24,6 +24,7 @@
 
 #include "opal_config.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -93,6 +94,7 @@ static emu_reg_t *regs;
 static uint32_t nregs;
 static emu_op_t *ops;
 static uint32_t nops;
+static atomic_uint inflight; /* ops waiting for a peer's reply */
 
 static uint32_t grow_slot(void **table, uint32_t *n, size_t elem, bool (*is_free)(void *))
 {
@@ -262,6 +264,9 @@ static void complete_chunk(struct mca_btl_base_endpoint_t *ep, const emu_reply_t
     if (0 == --o->chunks_left) {
         emu_op_t done = *o;
         o->live = false; /* free before the callback, which may start more */
+        if (NULL != ep) {
+            atomic_fetch_sub_explicit(&inflight, 1, memory_order_relaxed);
+        }
         done.cbfunc(&mca_btl_ivm.super, done.ep, done.local, done.local_handle, done.cbcontext,
                     done.cbdata, done.status);
     }
@@ -291,6 +296,10 @@ int mca_btl_ivm_emu_start(struct mca_btl_base_endpoint_t *ep, int type, void *lo
                     .local_handle = local_handle, .cbfunc = cbfunc, .cbcontext = cbcontext,
                     .cbdata = cbdata};
     uint32_t gen = o->gen;
+    const bool remote = NULL != ep && !ep->self;
+    if (remote) {
+        atomic_fetch_add_explicit(&inflight, 1, memory_order_relaxed);
+    }
     OPAL_THREAD_UNLOCK(&mca_btl_ivm_component.lock);
     mca_common_ivm_counters.emulated_ops++;
 
@@ -358,6 +367,11 @@ int mca_btl_ivm_emu_progress(void)
         n++;
     }
     return n;
+}
+
+uint32_t mca_btl_ivm_emu_inflight(void)
+{
+    return atomic_load_explicit(&inflight, memory_order_relaxed);
 }
 
 /* The answer to one of our requests. */

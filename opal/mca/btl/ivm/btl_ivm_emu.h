@@ -37,6 +37,8 @@ int mca_btl_ivm_emu_start(struct mca_btl_base_endpoint_t *ep, int type, void *lo
 void mca_btl_ivm_emu_request(struct mca_btl_base_endpoint_t *ep, const void *payload, size_t len);
 void mca_btl_ivm_emu_reply(struct mca_btl_base_endpoint_t *ep, const void *payload, size_t len);
 int mca_btl_ivm_emu_progress(void);
+/** Requests of ours that a peer has not answered yet. */
+uint32_t mca_btl_ivm_emu_inflight(void);
 void mca_btl_ivm_emu_fini(void);
 
 /* btl_ivm_rdma.c */

@@ -14,6 +14,9 @@
 
 #include "opal_config.h"
 
+#include <time.h>
+
+#include "opal/runtime/opal_progress.h"
 #include "opal/util/output.h"
 #include "opal/util/proc.h"
 #include "opal/util/show_help.h"
@@ -208,6 +211,49 @@ static int poll_fbox(mca_btl_ivm_endpoint_t *ep)
     return n;
 }
 
+/* Should a progress call that found nothing be paced?  When we wait for
+ * a peer to act (answer an RMA request, make room for a message we hold
+ * back), or when the user said ranks outnumber CPUs (mpi_yield_when_idle;
+ * Open MPI sets it when it oversubscribes a node). */
+static bool pace_wanted(void)
+{
+    const mca_btl_ivm_component_t *c = &mca_btl_ivm_component;
+    return opal_progress_yield_when_idle || mca_btl_ivm_emu_inflight() > 0
+           || !opal_list_is_empty(&c->pending_endpoints)
+           || !opal_list_is_empty(&c->pending_returns);
+}
+
+/* Called after every progress call (@events: what it found).  A peer in
+ * another VM that runs answers within microseconds; when nothing has come
+ * for spin_time, the peer probably has no CPU, and the CPU it needs may be
+ * ours: the caller is spinning in an upper layer's loop.  sched_yield
+ * (what mpi_yield_when_idle does) does not help: it yields only within
+ * the caller's own scheduling group, and other VMs' processes (other
+ * sessions, other guests) are in other groups; on EEVDF kernels a yielding
+ * spinner even keeps its CPU from tasks that wake up.  A short sleep does
+ * hand the CPU over.  Cost: a process whose ivm peers stay silent while
+ * another transport is busy also naps between progress calls, which only
+ * happens under mpi_yield_when_idle. */
+static void pace_idle_wait(int events)
+{
+    static uint64_t idle_since_ns;
+    const mca_btl_ivm_component_t *c = &mca_btl_ivm_component;
+    struct timespec ts;
+
+    if (events > 0 || 0 == c->spin_time_us || !pace_wanted()) {
+        idle_since_ns = 0;
+        return;
+    }
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    uint64_t now = (uint64_t) ts.tv_sec * 1000000000u + (uint64_t) ts.tv_nsec;
+    if (0 == idle_since_ns) {
+        idle_since_ns = now;
+    } else if (now - idle_since_ns > (uint64_t) c->spin_time_us * 1000u) {
+        const struct timespec nap = {0, (long) c->sleep_time_us * 1000L};
+        nanosleep(&nap, NULL);
+    }
+}
+
 /* Fast boxes first, starting one further each time so that no peer is
  * always served last; then queued sends and returns; then the ring. */
 int mca_btl_ivm_component_progress(void)
@@ -239,6 +285,7 @@ int mca_btl_ivm_component_progress(void)
     }
     count += poll_ring();
     count += mca_btl_ivm_emu_progress();
+    pace_idle_wait(count);
     if (opal_using_threads()) {
         atomic_store(&busy, 0);
     }
