@@ -91,4 +91,13 @@ if [ $rc -ne 0 ] || grep -qE '^    not (ok|run)' "$summary"; then
 	nr=$(awk '/^    not run: /{s += $3} END {if (s) print s}' "$summary")
 	fail "$n MPICH tests failed${nr:+ and $nr were not run (time budget)} over btl ivm,self across 2 VMs: $(grep '^    not ok' "$summary" | sed 's/^ *not ok: //' | paste -sd, | cut -c1-300)"
 fi
-echo "PASS: MPICH suite (${DIRS[*]}) over btl ivm,self across 2 emulated VMs"
+# osc/pt2pt over vader with coll/ivm's barrier (see the list's header).
+list=$TOP/test/mpich/testlists/rma-osc-pt2pt.txt
+"$RUNNER" --cache "$cache" --results "$results/pt2pt" --mode one-vm --mca osc pt2pt \
+	--timeout 60 --list "$list" rma >>"$log" 2>&1 || {
+	grep -E 'Unexpected output|exited|Failed to build|Terminating|^not ok' \
+		"$results/pt2pt/rma.log" "$results/pt2pt/rma.tap" 2>/dev/null | head -n 20 || true
+	fail "MPICH rma over osc/pt2pt in one VM (vader, coll/ivm's barrier) failed: $(grep '^not ok' "$results/pt2pt/rma.tap" 2>/dev/null | paste -sd, | cut -c1-300)"
+}
+grep -E '^rma:' "$results/pt2pt/summary.txt" | sed 's/^/osc pt2pt, one VM: /'
+echo "PASS: MPICH suite (${DIRS[*]}) over btl ivm,self across 2 emulated VMs, and $(grep -vc '^#' "$list") rma tests over osc/pt2pt in one VM"

@@ -33,6 +33,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "opal/mca/btl/base/base.h"
 #include "opal/runtime/opal_progress.h"
 #include "opal/util/show_help.h"
 #include "opal/util/proc.h"
@@ -168,13 +169,33 @@ void coll_ivm_chan_done(coll_ivm_group_t *g, unsigned ch, uint64_t tok)
     atomic_store_explicit(&coll_ivm_ctl(g, g->me)->done[ch], tok, memory_order_release);
 }
 
-/* After a barrier: every peer posted its earlier point-to-point messages to
- * us before it published its arrival, so they are in btl/ivm's queues now;
- * deliver them before returning (bounded, in case peers keep sending). */
-void coll_ivm_drain_btl(void)
+/* One progress round of btl/ivm, or of every BTL (@all); returns events. */
+static int drain_round(bool all)
 {
-    int (*progress)(void) = mca_common_ivm_btl_progress;
-    for (int k = 0; NULL != progress && k < 1024 && progress() > 0; k++) {
+    mca_btl_base_selected_module_t *sm;
+    int n = 0;
+
+    if (!all) {
+        int (*progress)(void) = mca_common_ivm_btl_progress;
+        return NULL != progress ? progress() : 0;
+    }
+    OPAL_LIST_FOREACH (sm, &mca_btl_base_modules_initialized, mca_btl_base_selected_module_t) {
+        if (NULL != sm->btl_component->btl_progress) {
+            n += sm->btl_component->btl_progress();
+        }
+    }
+    return n;
+}
+
+/* After a barrier: every peer posted its earlier point-to-point messages to
+ * us before it published its arrival, so they are in btl/ivm's queues now,
+ * or, from a peer on our node, in vader's; deliver them before returning
+ * (bounded, in case peers keep sending).  @all: every BTL (opal_progress
+ * would not say when they are drained), else only btl/ivm, which is
+ * cheaper. */
+void coll_ivm_drain_btl(bool all)
+{
+    for (int k = 0; k < 1024 && drain_round(all) > 0; k++) {
     }
 }
 
