@@ -195,8 +195,6 @@ typedef struct mca_coll_ivm_module_t {
     int *group_first;            /**< group -> lowest rank (the leader) */
     int my_group;
     bool contiguous;             /**< every group is a block of consecutive ranks */
-    bool node_peers;             /**< another rank shares our node (OS instance): its
-                                  *   messages may come over vader, not btl/ivm */
 
     coll_ivm_group_t grp;        /**< my group's area */
     ompi_communicator_t *leader_comm; /**< HIER: leaders only (rank = group index) */
@@ -268,7 +266,7 @@ void coll_ivm_chan_done(coll_ivm_group_t *g, unsigned ch, uint64_t tok);
 
 int coll_ivm_fanin(coll_ivm_group_t *g, uint64_t seq);
 /** Deliver what btl/ivm has queued for us (after a barrier). */
-void coll_ivm_drain_btl(bool all);
+void coll_ivm_drain_btl(void);
 int coll_ivm_fanout(coll_ivm_group_t *g, uint64_t seq);
 
 static inline struct coll_ivm_small *coll_ivm_small(const coll_ivm_group_t *g, int member,

@@ -19,9 +19,8 @@
  * relies on it: osc/pt2pt's MPI_Win_free frees the buffers of its posted
  * receives right after one.  A barrier in the region would overtake
  * messages still queued in btl/ivm, or in vader from a peer of our VM, so
- * it ends by draining them (coll_ivm_drain_btl: btl/ivm only, or every BTL
- * when the communicator has ranks on our node).  Not covered: sends a peer
- * still holds back because our ring (or vader's FIFO) is full. */
+ * it ends by draining every BTL (coll_ivm_drain_btl).  Not covered: sends
+ * a peer still holds back because our ring (or vader's FIFO) is full. */
 
 #include "ompi_config.h"
 
@@ -43,13 +42,13 @@ int mca_coll_ivm_barrier(struct ompi_communicator_t *comm, mca_coll_base_module_
         return m->leader_comm->c_coll->coll_barrier(m->leader_comm,
                                                     m->leader_comm->c_coll->coll_barrier_module);
     }
-    coll_ivm_drain_btl(m->node_peers); /* posts our own queued sends too, where room allows */
+    coll_ivm_drain_btl(); /* posts our own queued sends too, where room allows */
     if (COLL_IVM_MODE_FLAT == m->mode
         && (unsigned) g->n <= mca_coll_ivm_component.barrier_all_max) {
         uint64_t step;
         rc = coll_ivm_small_exchange(g, NULL, 0, &step);
         if (OMPI_SUCCESS == rc) {
-            coll_ivm_drain_btl(m->node_peers);
+            coll_ivm_drain_btl();
         }
         return rc;
     }
@@ -63,7 +62,7 @@ int mca_coll_ivm_barrier(struct ompi_communicator_t *comm, mca_coll_base_module_
         rc = coll_ivm_fanout(g, seq);
     }
     if (OMPI_SUCCESS == rc) {
-        coll_ivm_drain_btl(m->node_peers);
+        coll_ivm_drain_btl();
     }
     return rc;
 }

@@ -49,7 +49,6 @@ static void module_construct(mca_coll_ivm_module_t *m)
     m->ngroups = m->size = 0;
     m->my_group = -1;
     m->contiguous = false;
-    m->node_peers = false;
     memset(&m->grp, 0, sizeof(m->grp));
     m->leader_comm = NULL;
     memset(&m->prev, 0, sizeof(m->prev));
@@ -209,11 +208,7 @@ static int build_topology(mca_coll_ivm_module_t *m, ompi_communicator_t *comm)
         goto out_unlock;
     }
     for (int r = 0; r < n; r++) {
-        ompi_proc_t *proc = ompi_comm_peer_lookup(comm, r);
-        m->group_of[r] = home_of(p, proc); /* home for now */
-        m->node_peers = m->node_peers
-                        || (r != ompi_comm_rank(comm)
-                            && OPAL_PROC_ON_LOCAL_NODE(proc->super.proc_flags));
+        m->group_of[r] = home_of(p, ompi_comm_peer_lookup(comm, r)); /* home for now */
     }
     group_of_home = malloc((p->nids + 1) * sizeof(int));
     if (NULL == group_of_home) {

@@ -169,16 +169,12 @@ void coll_ivm_chan_done(coll_ivm_group_t *g, unsigned ch, uint64_t tok)
     atomic_store_explicit(&coll_ivm_ctl(g, g->me)->done[ch], tok, memory_order_release);
 }
 
-/* One progress round of btl/ivm, or of every BTL (@all); returns events. */
-static int drain_round(bool all)
+/* One progress round of every BTL; returns the events found. */
+static int drain_round(void)
 {
     mca_btl_base_selected_module_t *sm;
     int n = 0;
 
-    if (!all) {
-        int (*progress)(void) = mca_common_ivm_btl_progress;
-        return NULL != progress ? progress() : 0;
-    }
     OPAL_LIST_FOREACH (sm, &mca_btl_base_modules_initialized, mca_btl_base_selected_module_t) {
         if (NULL != sm->btl_component->btl_progress) {
             n += sm->btl_component->btl_progress();
@@ -189,13 +185,12 @@ static int drain_round(bool all)
 
 /* After a barrier: every peer posted its earlier point-to-point messages to
  * us before it published its arrival, so they are in btl/ivm's queues now,
- * or, from a peer on our node, in vader's; deliver them before returning
- * (bounded, in case peers keep sending).  @all: every BTL (opal_progress
- * would not say when they are drained), else only btl/ivm, which is
- * cheaper. */
-void coll_ivm_drain_btl(bool all)
+ * or, from a peer of our VM, in vader's; deliver them before returning
+ * (bounded, in case peers keep sending).  Every BTL is asked because
+ * opal_progress does not say when it found nothing. */
+void coll_ivm_drain_btl(void)
 {
-    for (int k = 0; k < 1024 && drain_round(all) > 0; k++) {
+    for (int k = 0; k < 1024 && drain_round() > 0; k++) {
     }
 }
 

@@ -167,7 +167,6 @@ int mca_btl_ivm_module_first_init(void)
     OBJ_CONSTRUCT(&c->frags_eager, opal_free_list_t);
     OBJ_CONSTRUCT(&c->frags_max, opal_free_list_t);
     mca_btl_ivm.initialized = true;
-    mca_common_ivm_btl_progress = mca_btl_ivm_component_progress;
     c->peers = calloc(c->dev->region.layout.slot_count, sizeof(*c->peers));
     c->fbox_in = calloc(c->dev->region.layout.slot_count, sizeof(*c->fbox_in));
     if (NULL == c->peers || NULL == c->fbox_in
@@ -282,7 +281,6 @@ static int ivm_finalize(struct mca_btl_base_module_t *btl)
         OBJ_DESTRUCT(&c->frags_max);
     }
     mca_btl_ivm_emu_fini();
-    mca_common_ivm_btl_progress = NULL;
     /* the job partition goes away with its last member; our ring and
      * fragments are reclaimed with it */
     ivm_slot_user_set(&c->dev->region, c->dev->member.slot, 0, 0);

@@ -41,7 +41,6 @@ mca_common_ivm_params_t mca_common_ivm_params = {
 };
 
 mca_common_ivm_counters_t mca_common_ivm_counters;
-int (*mca_common_ivm_btl_progress)(void);
 
 static int refcount = 0;
 static int init_status = OPAL_ERR_NOT_INITIALIZED;

@@ -75,13 +75,6 @@ typedef struct mca_common_ivm_counters {
 
 OPAL_DECLSPEC extern mca_common_ivm_counters_t mca_common_ivm_counters;
 
-/** btl/ivm's progress function while btl/ivm is active, else NULL.  A
- * collective that synchronises through the region (coll/ivm's barrier)
- * calls it until it finds nothing, so that point-to-point messages peers
- * posted before they arrived are delivered before the barrier returns, as
- * with a barrier over the pml (osc/pt2pt's MPI_Win_free relies on it). */
-OPAL_DECLSPEC extern int (*mca_common_ivm_btl_progress)(void);
-
 /** Register the counters as performance variables of @component. */
 OPAL_DECLSPEC void mca_common_ivm_register_pvars(const mca_base_component_t *component);
 
