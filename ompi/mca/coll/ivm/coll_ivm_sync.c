@@ -75,13 +75,6 @@ static int wait_failed(coll_ivm_group_t *g, int member, const char *why)
     return OMPI_ERR_TIMEOUT;
 }
 
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t) ts.tv_sec * 1000000000u + (uint64_t) ts.tv_nsec;
-}
-
 int coll_ivm_wait(coll_ivm_group_t *g, _Atomic uint64_t *word, uint64_t target, int member)
 {
     const mca_coll_ivm_component_t *c = &mca_coll_ivm_component;
@@ -102,7 +95,7 @@ int coll_ivm_wait(coll_ivm_group_t *g, _Atomic uint64_t *word, uint64_t target, 
             cpu_relax();
         }
         opal_progress();
-        uint64_t now = now_ns();
+        uint64_t now = ivm_now_ns();
         if (0 == round) {
             start = now;
             next_check = now + check_ns;

@@ -238,14 +238,12 @@ static void pace_idle_wait(int events)
 {
     static uint64_t idle_since_ns;
     const mca_btl_ivm_component_t *c = &mca_btl_ivm_component;
-    struct timespec ts;
 
     if (events > 0 || 0 == c->spin_time_us || !pace_wanted()) {
         idle_since_ns = 0;
         return;
     }
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    uint64_t now = (uint64_t) ts.tv_sec * 1000000000u + (uint64_t) ts.tv_nsec;
+    uint64_t now = ivm_now_ns();
     if (0 == idle_since_ns) {
         idle_since_ns = now;
     } else if (now - idle_since_ns > (uint64_t) c->spin_time_us * 1000u) {

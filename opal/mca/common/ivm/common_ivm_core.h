@@ -138,6 +138,7 @@ void ivm_hash128(const void *buf, size_t len, uint8_t out[IVM_ID_LEN]);
 void ivm_hex(const uint8_t *buf, size_t len, char *out); /* out: 2*len+1 */
 uint64_t ivm_now_sec(void);
 uint64_t ivm_now_ms(void);
+uint64_t ivm_now_ns(void); /* monotonic */
 void ivm_pause(unsigned iteration); /* backoff inside bounded waits */
 void ivm_copy_label(char *dst, size_t dstlen, const char *src);
 void ivm_sanitize_label(const char *src, size_t srclen, char *dst); /* dst: srclen+1 */

@@ -118,11 +118,16 @@ uint64_t ivm_now_sec(void)
     return (uint64_t) time(NULL);
 }
 
-uint64_t ivm_now_ms(void)
+uint64_t ivm_now_ns(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t) ts.tv_sec * 1000u + (uint64_t) ts.tv_nsec / 1000000u;
+    return (uint64_t) ts.tv_sec * 1000000000u + (uint64_t) ts.tv_nsec;
+}
+
+uint64_t ivm_now_ms(void)
+{
+    return ivm_now_ns() / 1000000u;
 }
 
 /* Spin briefly, then yield, then sleep: waits in this layer are rare
