@@ -57,12 +57,12 @@ p2p_case() {
     while [ "$1" != -- ]; do margs+=("$1"); shift; done
     shift
     pargs=("$@")
-    timeout "$limit" ivm-vmsim mpirun "${vopt[@]}" -- "${margs[@]}" --mca pml ob1 \
+    hang_limit "$limit" ivm_p2p ivm-vmsim mpirun "${vopt[@]}" -- "${margs[@]}" --mca pml ob1 \
         "$BUILD/ivm_p2p" "${pargs[@]}" >"$OUT/$name.log" 2>&1 || rc=$?
     echo "== $name ($((SECONDS - t0)) s): ${margs[*]}"
     grep -E "^(phase |ivm counters|  rank |  \(|   )" "$OUT/$name.log" || true
     if [ "$rc" = 124 ]; then
-        tail -30 "$OUT/$name.log"
+        sed -n '/^hang_limit:/,$p' "$OUT/$name.log"
         echo "FAIL: $name: no result within $limit s (hang?)"
         return 1
     fi
@@ -74,21 +74,26 @@ p2p_case() {
     fi
     grep "^ivm_p2p: PASS" "$OUT/$name.log"
 }
-export -f p2p_case
+. test/integration/hang_lib.sh
+export -f p2p_case hang_limit hang_stacks hang_pids hang_names
 
 # fbox_case: the fast-box header regression test must pass.
 fbox_case() {
     set -eu
     local rc=0 t0=$SECONDS
-    timeout 150 ivm-vmsim mpirun --vms 0,1 -- -np 2 --map-by node --mca pml ob1 \
+    hang_limit 150 ivm_fbox_hdr ivm-vmsim mpirun --vms 0,1 -- -np 2 --map-by node --mca pml ob1 \
         --mca btl ivm,self "$BUILD/ivm_fbox_hdr" >"$OUT/fbox.log" 2>&1 || rc=$?
     echo "== fbox-hdr ($((SECONDS - t0)) s)"
     if [ "$rc" = 0 ] && grep -q "^ivm_fbox_hdr: PASS" "$OUT/fbox.log"; then
         grep "^ivm_fbox_hdr: PASS" "$OUT/fbox.log"
         return 0
     fi
+    if [ "$rc" = 124 ]; then
+        sed -n '/^hang_limit:/,$p' "$OUT/fbox.log"
+        echo "FAIL: fbox-hdr: no result within 150 s (hang?)"
+        return 1
+    fi
     tail -30 "$OUT/fbox.log"
-    [ "$rc" != 124 ] || { echo "FAIL: fbox-hdr: no result within 150 s (hang?)"; return 1; }
     if grep -q "impossible message header into its fast box" "$OUT/fbox.log"; then
         echo "FAIL: fbox-hdr: header-like user data was taken for a fast-box header"
     else
