@@ -62,7 +62,7 @@ p2p_case() {
     echo "== $name ($((SECONDS - t0)) s): ${margs[*]}"
     grep -E "^(phase |ivm counters|  rank |  \(|   )" "$OUT/$name.log" || true
     if [ "$rc" = 124 ]; then
-        sed -n '/^hang_limit:/,$p' "$OUT/$name.log"
+        hang_report "$OUT/$name.log"
         echo "FAIL: $name: no result within $limit s (hang?)"
         return 1
     fi
@@ -74,8 +74,8 @@ p2p_case() {
     fi
     grep "^ivm_p2p: PASS" "$OUT/$name.log"
 }
-. test/integration/hang_lib.sh
-export -f p2p_case hang_limit hang_stacks hang_pids hang_names
+. test/integration/hang_lib.sh # exports its functions
+export -f p2p_case
 
 # fbox_case: the fast-box header regression test must pass.
 fbox_case() {
@@ -89,7 +89,7 @@ fbox_case() {
         return 0
     fi
     if [ "$rc" = 124 ]; then
-        sed -n '/^hang_limit:/,$p' "$OUT/fbox.log"
+        hang_report "$OUT/fbox.log"
         echo "FAIL: fbox-hdr: no result within 150 s (hang?)"
         return 1
     fi

@@ -95,7 +95,7 @@ run_case() {
     fi
     grep -E "^ERROR|Problem:" "$OUT/$name.log" | head -20 || true
     if [ "$rc" = 124 ]; then
-        sed -n '/^hang_limit:/,$p' "$OUT/$name.log"
+        hang_report "$OUT/$name.log"
         echo "FAIL: $name: no result within 200 s (hang?)"
         echo "$name (hang)" >>"$OUT/failed"
         return 1
@@ -113,8 +113,8 @@ known_message() {
 known_reason() {
     echo "KNOWN FAILURE (not counted): $1"
 }
-. test/integration/hang_lib.sh
-export -f run_case known_message known_reason hang_limit hang_stacks hang_pids hang_names
+. test/integration/hang_lib.sh # exports its functions
+export -f run_case known_message known_reason
 
 t0=$SECONDS
 # A 1 GiB sparse device, 256 MiB job partitions for 8 ranks: the emulated

@@ -75,6 +75,10 @@ coll_mpirun() {
 # coll_expect_pass LOG WHAT STATUS: coll_check passed in LOG
 coll_expect_pass() {
 	local log=$1 what=$2 rc=$3
+	if [ "$rc" = 124 ]; then
+		hang_report "$log"
+		fail "$what: no result within the time limit (stacks above)"
+	fi
 	if [ "$rc" != 0 ] || ! grep -q '^coll_check: PASS' "$log"; then
 		grep -E 'FAIL|error|Error' "$log" | head -n 15
 		fail "$what: coll_check did not pass (exit $rc, log above)"

@@ -10,6 +10,9 @@
 #     then stops CMD (TERM, then KILL after 10 s).  The ranks live in the
 #     emulated VMs' PID and mount namespaces, which this (host) namespace
 #     sees; their executables' paths differ there, hence the name.
+#
+#   hang_report LOG
+#     Prints what hang_limit wrote into LOG (the job's own output file).
 
 # hang_names PROGRAMS: the process names (comm, which the kernel cuts to
 # 15 characters) of PROGRAMS (space-separated file names or paths).
@@ -28,21 +31,31 @@ hang_pids() {
 	return 0
 }
 
-# hang_stacks PROGRAMS: one line per process of PROGRAMS with its kernel
-# state (a spinning rank is R with CPU ticks growing, a sleeping one S),
-# and its main thread's innermost frames from gdb (where in Open MPI or
-# ivm it waits), innermost first.
+# hang_stacks PROGRAMS: for every process of PROGRAMS, a line with its
+# kernel state (a spinning rank is R, a sleeping one S), wait channel and
+# CPU time, then a line with its main thread's innermost frames from gdb
+# (where in Open MPI or ivm it waits), innermost first.  The processes are stopped while
+# they are read, so the stacks are one moment of the whole job (gdb takes
+# about a second per process), and continued afterwards.
 hang_stacks() {
-	local pid frames
-	for pid in $(hang_pids "$1"); do
-		echo "--- pid $pid: state $(awk '/^State:/ {print $2}' "/proc/$pid/status" 2>/dev/null)," \
+	local pid pids frames
+	pids=$(hang_pids "$1")
+	[ -n "$pids" ] || { echo "(no process of $1)"; return 0; }
+	for pid in $pids; do
+		echo "pid $pid: state $(awk '/^State:/ {print $2}' "/proc/$pid/status" 2>/dev/null)," \
 			"wchan $(cat "/proc/$pid/wchan" 2>/dev/null)," \
 			"cpu $(awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null) ticks"
-		command -v gdb >/dev/null || continue
+	done
+	command -v gdb >/dev/null || return 0
+	# shellcheck disable=SC2086 # a list of PIDs
+	kill -STOP $pids 2>/dev/null || true
+	for pid in $pids; do
 		frames=$(timeout 30 gdb -q -batch -p "$pid" -ex 'bt 16' 2>/dev/null |
 			sed -nE 's/^#[0-9]+ +(0x[0-9a-f]+ in )?([^ ]+) .*/\2/p' | paste -sd' ')
-		echo "    ${frames:-no stack (gdb could not attach)}"
+		echo "pid $pid: ${frames:-no stack (gdb could not attach)}"
 	done
+	# shellcheck disable=SC2086
+	kill -CONT $pids 2>/dev/null || true
 }
 
 hang_limit() {
@@ -73,3 +86,10 @@ hang_limit() {
 	wait "$pid" || rc=$?
 	return "$rc"
 }
+
+hang_report() {
+	sed -n '/^hang_limit:/,$p' "$1"
+}
+
+# for callers that run their cases in a child bash (ivm-vmsim run ... bash -c)
+export -f hang_names hang_pids hang_stacks hang_limit hang_report
