@@ -34,9 +34,9 @@ hang_pids() {
 # hang_stacks PROGRAMS: for every process of PROGRAMS, a line with its
 # kernel state (a spinning rank is R, a sleeping one S), wait channel and
 # CPU time, then a line with its main thread's innermost frames from gdb
-# (where in Open MPI or ivm it waits), innermost first.  The processes are stopped while
-# they are read, so the stacks are one moment of the whole job (gdb takes
-# about a second per process), and continued afterwards.
+# (where in Open MPI or ivm it waits), innermost first.  The processes
+# are stopped while they are read, so the stacks are one moment of the
+# whole job (gdb takes about a second per process), then continued.
 hang_stacks() {
 	local pid pids frames
 	pids=$(hang_pids "$1")
