@@ -31,7 +31,6 @@
 #include "ompi_config.h"
 
 #include <string.h>
-#include <time.h>
 
 #include "opal/mca/btl/base/base.h"
 #include "opal/runtime/opal_progress.h"
@@ -78,10 +77,8 @@ static int wait_failed(coll_ivm_group_t *g, int member, const char *why)
 int coll_ivm_wait(coll_ivm_group_t *g, _Atomic uint64_t *word, uint64_t target, int member)
 {
     const mca_coll_ivm_component_t *c = &mca_coll_ivm_component;
-    const uint64_t spin_ns = (uint64_t) c->spin_time_us * 1000u;
     const uint64_t check_ns = (uint64_t) c->liveness_interval_ms * 1000000u;
     const uint64_t limit_ns = (uint64_t) c->timeout * 1000000000u;
-    const struct timespec nap = {0, (long) c->sleep_time_us * 1000L};
     uint64_t start = 0, next_check = 0;
 
     if (OPAL_UNLIKELY(g->broken)) {
@@ -101,9 +98,7 @@ int coll_ivm_wait(coll_ivm_group_t *g, _Atomic uint64_t *word, uint64_t target, 
             next_check = now + check_ns;
             continue;
         }
-        if (now - start > spin_ns) {
-            nanosleep(&nap, NULL);
-        }
+        ivm_pace(now - start, c->spin_time_us, c->sleep_time_us);
         if (now >= next_check) {
             next_check = now + check_ns;
             if (!member_alive(g, member)) {

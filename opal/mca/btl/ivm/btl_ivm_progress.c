@@ -14,7 +14,6 @@
 
 #include "opal_config.h"
 
-#include <time.h>
 
 #include "opal/runtime/opal_progress.h"
 #include "opal/util/output.h"
@@ -246,9 +245,8 @@ static void pace_idle_wait(int events)
     uint64_t now = ivm_now_ns();
     if (0 == idle_since_ns) {
         idle_since_ns = now;
-    } else if (now - idle_since_ns > (uint64_t) c->spin_time_us * 1000u) {
-        const struct timespec nap = {0, (long) c->sleep_time_us * 1000L};
-        nanosleep(&nap, NULL);
+    } else {
+        ivm_pace(now - idle_since_ns, c->spin_time_us, c->sleep_time_us);
     }
 }
 

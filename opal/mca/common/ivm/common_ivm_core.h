@@ -140,6 +140,9 @@ uint64_t ivm_now_sec(void);
 uint64_t ivm_now_ms(void);
 uint64_t ivm_now_ns(void); /* monotonic */
 void ivm_pause(unsigned iteration); /* backoff inside bounded waits */
+/* A wait for another process that has lasted @waited_ns: past @spin_us,
+ * sleep @sleep_us (< 1000000) so that a peer sharing our CPU can run. */
+void ivm_pace(uint64_t waited_ns, unsigned spin_us, unsigned sleep_us);
 void ivm_copy_label(char *dst, size_t dstlen, const char *src);
 void ivm_sanitize_label(const char *src, size_t srclen, char *dst); /* dst: srclen+1 */
 

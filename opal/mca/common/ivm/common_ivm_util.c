@@ -144,6 +144,16 @@ void ivm_pause(unsigned iteration)
     }
 }
 
+/* sched_yield would not do: it yields only within the caller's scheduling
+ * group, and processes of other VMs are in other groups. */
+void ivm_pace(uint64_t waited_ns, unsigned spin_us, unsigned sleep_us)
+{
+    if (waited_ns > (uint64_t) spin_us * 1000u) {
+        const struct timespec nap = {0, (long) sleep_us * 1000L};
+        nanosleep(&nap, NULL);
+    }
+}
+
 void ivm_copy_label(char *dst, size_t dstlen, const char *src)
 {
     memset(dst, 0, dstlen);
