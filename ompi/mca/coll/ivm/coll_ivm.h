@@ -46,10 +46,11 @@
 #include "ompi/datatype/ompi_datatype.h"
 #include "ompi/mca/coll/coll.h"
 #include "opal/mca/common/ivm/common_ivm.h"
-#include "opal/threads/mutex.h"
+#include "opal/mca/common/ivm/common_ivm_ompi_version.h"
 #include "opal/util/output.h"
 
 #include "coll_ivm_layout.h"
+#include "coll_ivm_version.h"
 
 BEGIN_C_DECLS
 
@@ -89,7 +90,7 @@ typedef struct coll_ivm_counters {
 } coll_ivm_counters_t;
 
 typedef struct mca_coll_ivm_component_t {
-    mca_coll_base_component_2_0_0_t super;
+    coll_ivm_base_component_t super;
 
     /* parameters */
     int priority;

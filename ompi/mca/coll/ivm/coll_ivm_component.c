@@ -11,14 +11,14 @@
  * this process to its ivm device.
  *
  * Why the attachment happens in open: coll's init_query runs after the
- * modex fence of MPI_Init (ompi_mpi_init.c: mca_coll_base_find_available
- * comes after opal_pmix.fence), so data published there never reaches the
- * other processes.  btl/ivm publishes the device layer's blob during BTL
- * initialisation, but only when it is selected (not with "--mca btl
- * self,tcp", for instance).  The coll framework is opened before the
- * fence, so coll/ivm attaches and publishes the same blob there; when
- * btl/ivm already did, this only adds a reference and re-puts an
- * identical value. */
+ * modex fence of MPI_Init (mca_coll_base_find_available comes after the
+ * fence: 4.1 ompi_mpi_init.c, 5.0 ompi/instance/instance.c), so data
+ * published there never reaches the other processes.  btl/ivm publishes
+ * the device layer's blob during BTL initialisation, but only when it is
+ * selected (not with "--mca btl self,tcp", for instance).  The coll
+ * framework is opened before the fence, so coll/ivm attaches and publishes
+ * the same blob there; when btl/ivm already did, this only adds a
+ * reference and re-puts an identical value. */
 
 #include "ompi_config.h"
 
@@ -34,7 +34,7 @@
 #include "coll_ivm.h"
 
 /* The defaults, in one place. */
-#define COLL_IVM_DEFAULT_PRIORITY 40 /* above tuned (30) */
+#define COLL_IVM_DEFAULT_PRIORITY 40 /* above tuned (30) and 5.0's han (35) */
 #define COLL_IVM_DEFAULT_CHUNK (16u * 1024u)
 #define COLL_IVM_DEFAULT_NBUF 2u
 #define COLL_IVM_DEFAULT_DEGREE 4u
@@ -53,7 +53,7 @@ static int ivm_close(void);
 mca_coll_ivm_component_t mca_coll_ivm_component = {
     .super = {
         .collm_version = {
-            MCA_COLL_BASE_VERSION_2_0_0,
+            COLL_IVM_BASE_VERSION,
             .mca_component_name = "ivm",
             MCA_BASE_MAKE_VERSION(component, OMPI_MAJOR_VERSION, OMPI_MINOR_VERSION,
                                   OMPI_RELEASE_VERSION),

@@ -26,7 +26,6 @@
 #include <string.h>
 
 #include "opal/class/opal_hash_table.h"
-#include "opal/mca/pmix/pmix.h"
 #include "ompi/proc/proc.h"
 
 #include "coll_ivm.h"
@@ -313,7 +312,7 @@ static void set_functions(mca_coll_ivm_module_t *m)
 static mca_coll_base_module_t *decline(ompi_communicator_t *comm, const char *why)
 {
     COLL_IVM_VERBOSE(1, "coll:ivm: communicator %s (cid %d, size %d): not served: %s",
-                     comm->c_name, (int) comm->c_contextid, ompi_comm_size(comm), why);
+                     comm->c_name, COLL_IVM_COMM_CID(comm), ompi_comm_size(comm), why);
     return NULL;
 }
 
@@ -349,11 +348,11 @@ mca_coll_base_module_t *mca_coll_ivm_comm_query(struct ompi_communicator_t *comm
     if (1 == m->ngroups) {
         COLL_IVM_VERBOSE(1, "coll:ivm: communicator %s (cid %d, size %d): served flat, all "
                          "ranks share one ivm region",
-                         comm->c_name, (int) comm->c_contextid, m->size);
+                         comm->c_name, COLL_IVM_COMM_CID(comm), m->size);
     } else {
         COLL_IVM_VERBOSE(1, "coll:ivm: communicator %s (cid %d, size %d): served "
                          "hierarchically, %d groups (largest %d ranks), ranks%s in blocks",
-                         comm->c_name, (int) comm->c_contextid, m->size, m->ngroups, largest,
+                         comm->c_name, COLL_IVM_COMM_CID(comm), m->size, m->ngroups, largest,
                          m->contiguous ? "" : " not");
     }
     return &m->super;

@@ -230,7 +230,7 @@ static void fall_back(mca_coll_ivm_module_t *m, const char *why, bool local)
     mca_coll_ivm_component.counters->comms_fallback++;
     COLL_IVM_VERBOSE(1, "coll:ivm: communicator %s (cid %d, size %d): falling back to the next "
                      "component: %s%s",
-                     m->comm->c_name, (int) m->comm->c_contextid, m->size, why,
+                     m->comm->c_name, COLL_IVM_COMM_CID(m->comm), m->size, why,
                      local ? "" : " (on another rank)");
 }
 
@@ -316,7 +316,7 @@ int mca_coll_ivm_setup(mca_coll_ivm_module_t *m)
     }
     COLL_IVM_VERBOSE(5, "coll:ivm: communicator %s (cid %d): %s, group of %d (member %d), "
                      "area %llu bytes at %llu",
-                     m->comm->c_name, (int) m->comm->c_contextid,
+                     m->comm->c_name, COLL_IVM_COMM_CID(m->comm),
                      COLL_IVM_MODE_HIER == m->mode ? "hierarchical" : "flat", g->n, g->me,
                      (unsigned long long) (g->n > 1 ? g->geom.size : 0),
                      (unsigned long long) g->area_off);

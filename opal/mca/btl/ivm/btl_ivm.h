@@ -39,8 +39,8 @@
 #include "opal/mca/btl/base/base.h"
 #include "opal/mca/btl/btl.h"
 #include "opal/mca/common/ivm/common_ivm.h"
+#include "opal/mca/common/ivm/common_ivm_ompi_version.h"
 #include "opal/mca/common/ivm/common_ivm_ring.h"
-#include "opal/threads/mutex.h"
 
 BEGIN_C_DECLS
 

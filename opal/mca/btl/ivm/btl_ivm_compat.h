@@ -14,6 +14,12 @@
  * 3.1) hands received data to the upper layer as (tag, descriptor, cbdata);
  * Open MPI 5.0 (BTL 3.3) as one receive descriptor that also carries the
  * endpoint.  The rest of btl/ivm calls mca_btl_ivm_deliver() only.
+ *
+ * 5.0's interface allows a NULL endpoint, but its active-message RDMA in
+ * btl/base (which osc/rdma wraps around every BTL without native RDMA on
+ * ordinary memory) answers through it and aborts without one; the
+ * receive path always knows the sender's endpoint, so it is always given.
+ * (The OPAL-level differences are in common_ivm_ompi_version.h.)
  */
 
 #ifndef MCA_BTL_IVM_COMPAT_H
@@ -31,7 +37,7 @@ static inline void mca_btl_ivm_deliver(mca_btl_base_tag_t tag, const void *data,
         mca_btl_ivm_peer_failed(ep, "sent a message with a tag nobody listens to");
         return;
     }
-#if defined(MCA_BTL_BASE_VERSION_3_3_0) /* Open MPI 5.0 */
+#if BTL_VERSION >= 330 /* Open MPI 5.0 */
     mca_btl_base_receive_descriptor_t des = {.endpoint = ep, .des_segments = &seg,
                                              .des_segment_count = 1, .tag = tag,
                                              .cbdata = reg->cbdata};

@@ -62,9 +62,10 @@ static void reg_int(const char *name, const char *help, int level, int *storage)
 /* The defaults of the generic BTL parameters, before the user's values. */
 static void module_defaults(mca_btl_base_module_t *m)
 {
-    /* below vader, sm and self (HIGH) and above every network BTL, including
-     * a default-mode btl/ofi (HIGH - 50): same VM -> vader, same host -> ivm,
-     * elsewhere -> network, by exclusivity alone */
+    /* below the shared-memory BTL (vader in 4.1, sm in 5.0) and self (HIGH)
+     * and above every network BTL, including a default-mode btl/ofi
+     * (HIGH - 50): same VM -> vader/sm, same host -> ivm, elsewhere ->
+     * network, by exclusivity alone; the constants are the same in both */
     m->btl_exclusivity = MCA_BTL_EXCLUSIVITY_HIGH - 2;
     m->btl_eager_limit = 4 * 1024;
     m->btl_rndv_eager_limit = 32 * 1024;

@@ -191,7 +191,7 @@ static mca_btl_ivm_endpoint_t *reach(struct opal_proc_t *proc)
     if (OPAL_SUCCESS != mca_common_ivm_peer_locate(&proc->proc_name, &dev, &e)) {
         BTL_IVM_VERBOSE(5, "btl:ivm: %s on %s: not reachable (no shared ivm region: other "
                         "host, no device, or a region that only looks the same)",
-                        peer, NULL != proc->proc_hostname ? proc->proc_hostname : "?");
+                        peer, ivm_ompi_proc_hostname(proc));
         return NULL;
     }
     if (0 != dev || e.job != c->dev->member.job || e.job_gen != c->dev->member.job_gen) {
@@ -204,7 +204,7 @@ static mca_btl_ivm_endpoint_t *reach(struct opal_proc_t *proc)
         ivm_hex(c->dev->region.region_id, IVM_ID_LEN, id);
         ep->proc = proc;
         BTL_IVM_VERBOSE(5, "btl:ivm: %s on %s: reachable through region %s (%s), slot %u",
-                        peer, NULL != proc->proc_hostname ? proc->proc_hostname : "?", id,
+                        peer, ivm_ompi_proc_hostname(proc), id,
                         c->dev->region.map.spec, e.slot);
     }
     return ep;

@@ -18,13 +18,13 @@
 #include "opal/constants.h"
 #include "opal/mca/base/mca_base_pvar.h"
 #include "opal/mca/base/mca_base_var.h"
-#include "opal/mca/pmix/pmix.h"
 #include "opal/util/argv.h"
 #include "opal/util/output.h"
 #include "opal/util/proc.h"
 #include "opal/util/show_help.h"
 
 #include "common_ivm.h"
+#include "common_ivm_ompi_version.h"
 
 #define HELP_FILE "help-mpi-common-ivm.txt"
 
@@ -101,7 +101,8 @@ void mca_common_ivm_register(const mca_base_component_t *component)
         MCA_BASE_VAR_TYPE_DOUBLE, OPAL_INFO_LVL_9, &mca_common_ivm_params.uncached_threshold);
     idx[n++] = reg("job_key",
         "Override the string that identifies this job in the region (default: derived from "
-        "the job id and the launcher's contact address, unique across VMs)",
+        "the job id and, with Open MPI 4.1, the launcher's contact address or, with 5.0, "
+        "the PMIx namespace: the same in every VM of a job)",
         MCA_BASE_VAR_TYPE_STRING, OPAL_INFO_LVL_9, &mca_common_ivm_params.job_key);
     /* no synonym for this one: components have their own <fw>_ivm_verbose */
     reg("verbose", "Verbosity of the ivm device layer (0: quiet, 10: attach details)",
@@ -176,14 +177,10 @@ static void job_key(uint8_t key[IVM_ID_LEN])
         ivm_job_key_make(key, mca_common_ivm_params.job_key, "");
         return;
     }
-    /* The launcher's contact URI holds its addresses and port: no two live
-     * launchers share it, whichever VMs they run in, while jobids alone do
-     * collide across VMs (they derive from hostname and pid). */
-    const char *token = getenv("OMPI_MCA_orte_hnp_uri");
-    if (NULL == token) {
-        token = getenv("PMIX_SERVER_URI41");
-    }
-    ivm_job_key_make(key, jobid, NULL != token ? token : "");
+    /* jobids alone collide across VMs (launchers in different VMs can hash
+     * to the same one): the key also hashes a string that only this job's
+     * processes have, in every VM (see ivm_ompi_job_token) */
+    ivm_job_key_make(key, jobid, ivm_ompi_job_token());
 }
 
 static void *mpool_alloc(mca_mpool_base_module_t *mpool, size_t size, size_t align,
@@ -411,7 +408,7 @@ int mca_common_ivm_modex_send(void)
     size_t len;
     int rc;
     mca_common_ivm_modex_pack(&blob, &len);
-    OPAL_MODEX_SEND_STRING(rc, OPAL_PMIX_GLOBAL, MCA_COMMON_IVM_MODEX_KEY, &blob, len);
+    OPAL_MODEX_SEND_STRING(rc, IVM_OMPI_MODEX_SCOPE_GLOBAL, MCA_COMMON_IVM_MODEX_KEY, &blob, len);
     return rc;
 }
 

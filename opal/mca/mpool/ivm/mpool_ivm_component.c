@@ -17,6 +17,7 @@
 #include "opal/constants.h"
 #include "opal/mca/base/mca_base_var.h"
 #include "opal/mca/common/ivm/common_ivm.h"
+#include "opal/mca/common/ivm/common_ivm_ompi_version.h"
 #include "opal/mca/mpool/base/base.h"
 #include "opal/util/argv.h"
 #include "opal/util/output.h"
@@ -32,7 +33,7 @@ static int mpool_ivm_query(const char *hints, int *priority, mca_mpool_base_modu
 mca_mpool_ivm_component_t mca_mpool_ivm_component = {
     .super = {
         .mpool_version = {
-            MCA_MPOOL_BASE_VERSION_3_0_0,
+            IVM_OMPI_MPOOL_BASE_VERSION,
             .mca_component_name = "ivm",
             MCA_BASE_MAKE_VERSION(component, OPAL_MAJOR_VERSION, OPAL_MINOR_VERSION,
                                   OPAL_RELEASE_VERSION),
