@@ -2,7 +2,7 @@ dnl -*- shell-script -*-
 dnl
 dnl ivm standalone build: the small subset of Open MPI's configury that
 dnl the components' configure.m4 / Makefile.am files rely on, plus the
-dnl logic to find an installed Open MPI 4.1.x with devel headers.
+dnl logic to find an installed Open MPI 4.1.x or 5.0.x with devel headers.
 dnl
 dnl Inside an Open MPI source tree none of this is used: Open MPI's own
 dnl configure provides the real macros and variables.
@@ -78,16 +78,17 @@ dnl ---------------------------------------------------------------------
 
 # IVM_FIND_OMPI
 # Sets ivm_ompi_{prefix,bindir,libdir,pkglibdir,pkgdatadir,incdir,
-# pkgincludedir,version} and IVM_OMPI_CPPFLAGS, checks the version
-# (4.1.x required; 5.x and later: warning, untested) and that the
-# devel headers and libopen-pal are usable.
+# pkgincludedir,version,major,minor,series} and IVM_OMPI_CPPFLAGS,
+# checks the version (4.1.x or 5.0.x; a later 5.x or 6.x only warns,
+# untested) and that the devel headers (with PMIx's, for 5.x) and
+# libopen-pal are usable.
 AC_DEFUN([IVM_FIND_OMPI], [
     AC_ARG_WITH([ompi],
         [AS_HELP_STRING([--with-ompi=DIR],
-            [installation prefix of the Open MPI 4.1.x to build against
-             (DIR/bin/ompi_info or DIR/bin/mpicc must exist; its devel
-             headers must be installed).  Default: the Open MPI whose
-             ompi_info (or mpicc) is first on PATH.])])
+            [installation prefix of the Open MPI 4.1.x or 5.0.x to build
+             against (DIR/bin/ompi_info or DIR/bin/mpicc must exist; its
+             devel headers must be installed).  Default: the Open MPI
+             whose ompi_info (or mpicc) is first on PATH.])])
 
     AS_IF([test "$with_ompi" = no],
           [AC_MSG_ERROR([the ivm components cannot be built without Open MPI])])
@@ -113,9 +114,10 @@ AC_DEFUN([IVM_FIND_OMPI], [
 
     AS_IF([test -z "$ivm_ompi_info" && test -z "$ivm_ompi_mpicc"],
           [AC_MSG_ERROR([cannot find Open MPI: neither ompi_info nor mpicc found.
-Install Open MPI 4.1.x with its development files (Debian: apt-get
-install openmpi-bin libopenmpi-dev), put its bin directory on PATH, or
-use --with-ompi=DIR.])])
+Install Open MPI 4.1.x with its development files (Debian 12: apt-get
+install openmpi-bin libopenmpi-dev) or 5.0.x (contrib/ivm-ompi5 builds
+one into /opt/openmpi-5.0), put its bin directory on PATH, or use
+--with-ompi=DIR.])])
 
     AS_IF([test -n "$ivm_ompi_info"],
         [# Preferred: ask ompi_info (exact, also for relocated installs)
@@ -170,7 +172,7 @@ use --with-ompi=DIR.])])
           [AC_MSG_ERROR([Open MPI's internal (devel) headers were not found
 (no opal_config.h / opal/mca/btl/btl.h under '$ivm_ompi_pkgincludedir').
 Debian: apt-get install libopenmpi-dev; from source: configure Open MPI
-with --with-devel-headers.])])
+with --with-devel-headers (contrib/ivm-ompi5 does).])])
 
     IVM_OMPI_CPPFLAGS="-I$ivm_ompi_incdir -I$ivm_ompi_pkgincludedir"
     ivm_save_CPPFLAGS=$CPPFLAGS
@@ -189,11 +191,36 @@ with --with-devel-headers.])])
     AS_IF([test -n "$ivm_ompi_version" && test "$ivm_ompi_version" != "$ivm_ompi_hdr_version"],
           [AC_MSG_WARN([ompi_info/mpicc report Open MPI $ivm_ompi_version but the headers are $ivm_ompi_hdr_version])])
     ivm_ompi_version=$ivm_ompi_hdr_version
-    AS_IF([test "$ivm_ompi_major" -eq 4 && test "$ivm_ompi_minor" -eq 1],
-          [],
-          [test "$ivm_ompi_major" -ge 5],
-          [AC_MSG_WARN([Open MPI $ivm_ompi_version is untested: ivm targets Open MPI 4.1.x])],
-          [AC_MSG_ERROR([Open MPI $ivm_ompi_version is too old: ivm needs Open MPI 4.1.x])])
+    # The series the sources know (common_ivm_ompi_version.h,
+    # coll_ivm_version.h, btl_ivm_compat.h); a later one gets 5.0's branch,
+    # which is only a guess, hence the warning.
+    ivm_ompi_series=$ivm_ompi_major.$ivm_ompi_minor
+    AS_CASE([$ivm_ompi_series],
+            [4.1|5.0], [],
+            [AS_IF([test "$ivm_ompi_major" -ge 5],
+                   [AC_MSG_WARN([Open MPI $ivm_ompi_version is untested: ivm supports 4.1.x and 5.0.x])],
+                   [AC_MSG_ERROR([Open MPI $ivm_ompi_version is too old: ivm needs 4.1.x or 5.0.x])])])
+
+    # Open MPI 5 calls PMIx directly from its internal headers
+    # (opal/util/proc.h, opal/mca/pmix/pmix-internal.h), so <pmix.h> must
+    # be found too.  A bundled PMIx installs it next to mpi.h; an external
+    # one (Debian's packages) lives in its own directory, which pkg-config
+    # knows.
+    AS_IF([test "$ivm_ompi_major" -ge 5],
+        [AC_MSG_CHECKING([for pmix.h with $IVM_OMPI_CPPFLAGS])
+         AC_PREPROC_IFELSE([AC_LANG_SOURCE([[#include <pmix.h>]])],
+            [AC_MSG_RESULT([yes])],
+            [AC_MSG_RESULT([no])
+             ivm_pmix_cflags=`pkg-config --cflags-only-I pmix 2>/dev/null`
+             AC_MSG_CHECKING([for pmix.h with pkg-config's $ivm_pmix_cflags])
+             CPPFLAGS="$CPPFLAGS $ivm_pmix_cflags"
+             AC_PREPROC_IFELSE([AC_LANG_SOURCE([[#include <pmix.h>]])],
+                [AC_MSG_RESULT([yes])
+                 IVM_OMPI_CPPFLAGS="$IVM_OMPI_CPPFLAGS $ivm_pmix_cflags"],
+                [AC_MSG_RESULT([no])
+                 AC_MSG_ERROR([Open MPI $ivm_ompi_version's internal headers need <pmix.h>, which
+was found neither next to mpi.h nor through pkg-config (install PMIx's
+development files, or add its include directory to CPPFLAGS)])])])])
 
     # --- can we compile a component and link libopen-pal? ---------------
     AC_MSG_CHECKING([whether Open MPI component headers compile])
@@ -203,6 +230,11 @@ with --with-devel-headers.])])
 #include "opal/mca/mpool/mpool.h"
 #include "opal/util/show_help.h"
 #include "opal/mca/base/mca_base_var.h"
+#if OPAL_MAJOR_VERSION >= 5
+#include "opal/mca/pmix/pmix-internal.h"
+#else
+#include "opal/mca/pmix/pmix.h"
+#endif
 ]], [[return (int) sizeof(mca_btl_base_component_t);]])],
         [AC_MSG_RESULT([yes])],
         [AC_MSG_RESULT([no])
@@ -308,8 +340,8 @@ ivm $PACKAGE_VERSION configuration (standalone build)
 Open MPI:              $ivm_ompi_version ($ivm_ompi_prefix)
 Components to build:  $ivm_built_components
 EOF
-    AS_IF([test "$ivm_ompi_major" -ge 5],
-          [echo "WARNING: Open MPI $ivm_ompi_version is untested (ivm targets 4.1.x)"])
+    AS_CASE([$ivm_ompi_series], [4.1|5.0], [],
+            [echo "WARNING: Open MPI $ivm_ompi_version is untested (ivm supports 4.1.x and 5.0.x)"])
     AS_IF([test -n "$ivm_skipped_components"],
           [echo "Components skipped:   $ivm_skipped_components"])
     AS_IF([test -n "$ivm_summary_lines"], [echo "Component notes:$ivm_summary_lines"])
@@ -330,7 +362,7 @@ path includes $ivm_x_opallibdir, e.g.
   export OMPI_MCA_mca_component_path=$ivm_x_opallibdir:$ivm_ompi_pkglibdir
 
 (or "mca_component_path = $ivm_x_opallibdir:$ivm_ompi_pkglibdir" in
-\$HOME/.openmpi/mca-params.conf).  Open MPI 4.1 looks for help files only
+\$HOME/.openmpi/mca-params.conf).  Open MPI looks for help files only
 in $ivm_ompi_pkgdatadir; libmca_common_ivm registers
 $ivm_x_opaldatadir with opal_show_help_add_dir() itself (see doc/build.md).
 EOF
