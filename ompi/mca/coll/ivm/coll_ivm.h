@@ -115,7 +115,7 @@ typedef struct mca_coll_ivm_component_t {
     struct coll_ivm_peer_cache *peers;
 } mca_coll_ivm_component_t;
 
-OMPI_MODULE_DECLSPEC extern mca_coll_ivm_component_t mca_coll_ivm_component;
+COLL_IVM_MODULE_DECLSPEC extern mca_coll_ivm_component_t mca_coll_ivm_component;
 
 #define COLL_IVM_VERBOSE(level, ...)                                                         \
     do {                                                                                     \

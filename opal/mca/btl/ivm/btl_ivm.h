@@ -81,14 +81,14 @@ typedef struct mca_btl_ivm_component_t {
     opal_list_t pending_returns;    /**< fragments we could not hand back yet */
     opal_mutex_t lock;
 } mca_btl_ivm_component_t;
-OPAL_MODULE_DECLSPEC extern mca_btl_ivm_component_t mca_btl_ivm_component;
+IVM_OMPI_MODULE_DECLSPEC extern mca_btl_ivm_component_t mca_btl_ivm_component;
 
 typedef struct mca_btl_ivm_module_t {
     mca_btl_base_module_t super;
     bool initialized;
     mca_btl_base_module_error_cb_fn_t error_cb;
 } mca_btl_ivm_module_t;
-OPAL_MODULE_DECLSPEC extern mca_btl_ivm_module_t mca_btl_ivm;
+IVM_OMPI_MODULE_DECLSPEC extern mca_btl_ivm_module_t mca_btl_ivm;
 
 /** What remote peers need to address a registered buffer: region memory
  * by its offset, other memory by the registrant's table index (accessed by

@@ -12,12 +12,12 @@
  *
  * Every OPAL-level difference between the Open MPI series ivm builds
  * against (4.1 and 5.0), in one place: headers that moved, the PMIx scope
- * names of the modex, the mpool interface version, a peer's host name, and
- * the token that identifies this process's job in every VM.  The rest of
- * the ivm code uses the names defined here and never tests a version
- * itself; a new series should only need a new branch below.  (btl/ivm's
- * receive path is bridged in btl_ivm_compat.h, coll/ivm's differences are
- * in coll_ivm_version.h.)
+ * names of the modex, the mpool interface version, the visibility macro of
+ * a component's symbols, a peer's host name, and the token that identifies
+ * this process's job in every VM.  The rest of the ivm code uses the names
+ * defined here and never tests a version itself; a new series should only
+ * need a new branch below.  (btl/ivm's receive path is bridged in
+ * btl_ivm_compat.h, coll/ivm's differences are in coll_ivm_version.h.)
  */
 
 #ifndef MCA_COMMON_IVM_OMPI_VERSION_H
@@ -39,6 +39,9 @@
 #    define IVM_OMPI_MODEX_SCOPE_GLOBAL PMIX_GLOBAL
 /* the mpool interface is the same; only its version number went up */
 #    define IVM_OMPI_MPOOL_BASE_VERSION MCA_MPOOL_BASE_VERSION_3_1_0
+/* The component structure must stay visible in the DSO (Open MPI finds it
+ * by name); 5.0 dropped the separate module macro for the library one. */
+#    define IVM_OMPI_MODULE_DECLSPEC OPAL_DECLSPEC
 
 #else /* Open MPI 4.1 */
 #    include "opal/mca/pmix/pmix.h"
@@ -46,6 +49,7 @@
 
 #    define IVM_OMPI_MODEX_SCOPE_GLOBAL OPAL_PMIX_GLOBAL
 #    define IVM_OMPI_MPOOL_BASE_VERSION MCA_MPOOL_BASE_VERSION_3_0_0
+#    define IVM_OMPI_MODULE_DECLSPEC OPAL_MODULE_DECLSPEC
 #endif
 
 BEGIN_C_DECLS

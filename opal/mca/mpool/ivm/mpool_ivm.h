@@ -21,6 +21,7 @@
 
 #include "opal_config.h"
 
+#include "opal/mca/common/ivm/common_ivm_ompi_version.h"
 #include "opal/mca/mpool/mpool.h"
 
 BEGIN_C_DECLS
@@ -32,7 +33,7 @@ typedef struct mca_mpool_ivm_component_t {
     bool warned;   /**< told the user once that the device is unusable */
 } mca_mpool_ivm_component_t;
 
-OPAL_MODULE_DECLSPEC extern mca_mpool_ivm_component_t mca_mpool_ivm_component;
+IVM_OMPI_MODULE_DECLSPEC extern mca_mpool_ivm_component_t mca_mpool_ivm_component;
 
 END_C_DECLS
 
