@@ -241,6 +241,35 @@ development files, or add its include directory to CPPFLAGS)])])])])
          AC_MSG_ERROR([cannot compile against Open MPI's internal headers with
 $IVM_OMPI_CPPFLAGS (see config.log)])])
 
+    # Open MPI's headers inline 128-bit compare-and-swap (opal_lifo.h, under
+    # every free list) when its own build found it, which on x86-64 needs
+    # -mcx16: Open MPI adds that to its own CFLAGS only, and without it GCC
+    # calls __sync_val_compare_and_swap_16, which no library provides.  The
+    # DSO would load anyway (lazy binding) and die the first time a thread-
+    # safe free list is used.
+    AC_COMPUTE_INT([ivm_ompi_sync_cas128], [OPAL_HAVE_SYNC_BUILTIN_CSWAP_INT128+0],
+                   [#include "opal_config.h"], [ivm_ompi_sync_cas128=0])
+    AC_COMPUTE_INT([ivm_ompi_gcc_cas128], [OPAL_HAVE_GCC_BUILTIN_CSWAP_INT128+0],
+                   [#include "opal_config.h"], [ivm_ompi_gcc_cas128=0])
+    AS_IF([test "$ivm_ompi_sync_cas128" = 1 || test "$ivm_ompi_gcc_cas128" = 1],
+        [AC_MSG_CHECKING([whether 128-bit compare-and-swap links without extra flags])
+         AC_LINK_IFELSE([AC_LANG_PROGRAM([[]], [[
+__int128 x = 0, y = 1;
+return (int) __sync_val_compare_and_swap(&x, (__int128) 0, y);]])],
+            [AC_MSG_RESULT([yes])],
+            [AC_MSG_RESULT([no])
+             AC_MSG_CHECKING([whether it does with -mcx16])
+             ivm_save_CFLAGS=$CFLAGS
+             CFLAGS="$CFLAGS -mcx16"
+             AC_LINK_IFELSE([AC_LANG_PROGRAM([[]], [[
+__int128 x = 0, y = 1;
+return (int) __sync_val_compare_and_swap(&x, (__int128) 0, y);]])],
+                [AC_MSG_RESULT([yes])],
+                [AC_MSG_RESULT([no])
+                 CFLAGS=$ivm_save_CFLAGS
+                 AC_MSG_ERROR([Open MPI $ivm_ompi_version uses 128-bit atomics that this compiler cannot
+build inline (see config.log)])])])])
+
     ivm_save_LIBS=$LIBS
     LIBS="-L$ivm_ompi_libdir -lopen-pal $LIBS"
     AC_MSG_CHECKING([whether libopen-pal can be linked from $ivm_ompi_libdir])
