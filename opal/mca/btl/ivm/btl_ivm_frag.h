@@ -45,11 +45,13 @@ void mca_btl_ivm_frag_return(mca_btl_ivm_frag_t *frag);
  * cookie beside it is not one of ours. */
 mca_btl_ivm_frag_t *mca_btl_ivm_frag_lookup(uint64_t off);
 
-/** The receiver is done: callback (if asked for), then recycle. */
+/** The receiver is done: callback (if asked for), then recycle.  The send
+ * path asks for it on every fragment, but a sender may leave des_cbfunc
+ * NULL (Open MPI 5's active-message RDMA sends its replies that way). */
 static inline void mca_btl_ivm_frag_complete(mca_btl_ivm_frag_t *frag)
 {
     int flags = frag->base.des_flags; /* the callback may free the descriptor */
-    if (flags & MCA_BTL_DES_SEND_ALWAYS_CALLBACK) {
+    if ((flags & MCA_BTL_DES_SEND_ALWAYS_CALLBACK) && NULL != frag->base.des_cbfunc) {
         frag->base.des_cbfunc(&mca_btl_ivm.super, frag->endpoint, &frag->base, OPAL_SUCCESS);
     }
     if (flags & MCA_BTL_DES_FLAGS_BTL_OWNERSHIP) {
