@@ -48,4 +48,9 @@ OBJ_CLASS_DECLARATION(mca_btl_ivm_endpoint_t);
  * slot is not a member of our job (or its ring is unusable). */
 mca_btl_ivm_endpoint_t *mca_btl_ivm_endpoint_get(uint32_t slot);
 
+/** @ep (NULL: a peer the message does not name) broke the protocol: say so
+ * once, with who it is, and tell the upper layer through its error
+ * callback.  Its messages are ignored from then on. */
+void mca_btl_ivm_peer_failed(struct mca_btl_base_endpoint_t *ep, const char *what);
+
 #endif /* MCA_BTL_IVM_ENDPOINT_H */

@@ -190,8 +190,9 @@ struct ivm_part_header {
     uint8_t pad1[40];
 };
 
-/* ---- transport objects, allocated in the job heap (common_ivm_ring.h,
- * common_ivm_fbox.h).  Referenced by region offsets only. ---- */
+/* ---- transport objects, allocated in the job heap: receive rings and
+ * fast boxes (both driven by common_ivm_ring.h).  Referenced by region
+ * offsets only. ---- */
 
 #define IVM_RING_MAGIC 0x474e495256564949ULL /* "IIVVRING" */
 #define IVM_FBOX_MAGIC 0x584f424656564949ULL /* "IIVVFBOX" */
@@ -287,5 +288,11 @@ _Static_assert(sizeof(struct ivm_slot_entry) == 128, "slot entry size");
 _Static_assert(sizeof(_Atomic uint64_t) == 8 && sizeof(_Atomic uint32_t) == 4,
                "atomics must have plain layout");
 _Static_assert(IVM_CHUNK_SIZE % IVM_SB_SIZE == 0, "chunks are page multiples");
+
+/* The components' own areas: same format, same version. */
+#include "common_ivm_layout_btl.h"
+
+_Static_assert((IVM_FBOX_F_REF & (IVM_FBOX_F_VALID | IVM_FBOX_F_WRAP)) == 0,
+               "btl/ivm's fast-box flag shares the byte of the layout's own flags");
 
 #endif /* COMMON_IVM_LAYOUT_H */
