@@ -137,6 +137,9 @@ int ivm_random_bytes(void *buf, size_t len);
 void ivm_hash128(const void *buf, size_t len, uint8_t out[IVM_ID_LEN]);
 void ivm_hex(const uint8_t *buf, size_t len, char *out); /* out: 2*len+1 */
 uint64_t ivm_now_sec(void);
+/* @t (seconds since the epoch, read from the region) as "YYYY-MM-DDTHH:MM:SSZ" in UTC, or
+ * "invalid(<t>)" when no calendar shows it; always NUL-terminated when @len > 0. */
+void ivm_format_time(uint64_t t, char *buf, size_t len);
 uint64_t ivm_now_ms(void);
 uint64_t ivm_now_ns(void); /* monotonic */
 void ivm_pause(unsigned iteration); /* backoff inside bounded waits */

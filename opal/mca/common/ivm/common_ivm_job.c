@@ -16,7 +16,17 @@
  * (VM, pid, start time) and a random nonce that peers read back to prove
  * they really share memory with it.  Table changes happen under the region
  * lock; the entries are re-validated every time they are read because a
- * peer in another VM can corrupt them at any moment. */
+ * peer in another VM can corrupt them at any moment.
+ *
+ * Readers (ivmctl, peers in other VMs) do not take the lock, so an entry is
+ * published like this.  A creator, holding the lock, finds the entry FREE,
+ * bumps gen, fills the fields, and then stores ACTIVE (CLAIMED) with
+ * release; a free is a release store of FREE (a slot's nonce is cleared
+ * first), the other fields stay.  A reader (read_entry) loads state with
+ * acquire before it copies the fields, so the fields of the incarnation it
+ * saw published are in its copy, and afterwards checks that state and gen
+ * did not change while it copied: an entry freed and created again
+ * meanwhile may have given it a mix of two incarnations. */
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,14 +55,71 @@ void ivm_job_key_make(uint8_t key[IVM_ID_LEN], const char *jobid, const char *la
     ivm_hash128(buf, strlen(buf), key);
 }
 
+/* A reader retries an entry that changed while it copied it: a creation or
+ * a free, one per hold of the region lock, is over long before this many
+ * tries.  An entry that keeps changing (a runaway peer) is reported busy. */
+#define READ_TRIES 100
+
+/* Copy the entry at @src (a job or slot entry: state, then gen) to @dst and
+ * return, in @state, the state the copy belongs to.  False if the entry
+ * kept changing.  Only @dst is used afterwards: the region is not read
+ * again once the copy has been checked.  gen is a plain word of the format
+ * (only the lock holder writes it): it is read through a volatile pointer,
+ * exactly where written below, and the fences order it, as in a seqlock. */
+static bool read_entry(void *dst, const void *src, size_t len, _Atomic uint32_t *state_word,
+                       const volatile uint32_t *gen_word, uint32_t *state)
+{
+    for (unsigned it = 0; it < READ_TRIES; it++) {
+        uint32_t gen = *gen_word;
+        /* acquire: gen is read before state.  Pairs with the release fence
+         * a creator issues before it bumps gen (publish_begin): a gen of a
+         * new incarnation comes with a state no older than the free before
+         * it, never with the previous incarnation's ACTIVE. */
+        atomic_thread_fence(memory_order_acquire);
+        /* acquire: pairs with the creator's release store of ACTIVE or
+         * CLAIMED: the fields of the incarnation seen are in the copy below */
+        uint32_t s = atomic_load_explicit(state_word, memory_order_acquire);
+        memcpy(dst, src, len);
+        /* acquire: pairs with the release fence a creator issues after
+         * bumping gen and before writing a field (publish_begin): if the copy
+         * holds any field of a later incarnation, the loads below see that
+         * incarnation's gen, or the free before it */
+        atomic_thread_fence(memory_order_acquire);
+        /* acquire: a state published since the copy comes with its gen */
+        uint32_t s_after = atomic_load_explicit(state_word, memory_order_acquire);
+        if (s_after == s && *gen_word == gen) {
+            *state = s;
+            return true;
+        }
+        ivm_pause(it);
+    }
+    return false;
+}
+
+/* A creator holding the region lock bumps the gen of a FREE entry before
+ * writing its fields (see read_entry). */
+static void publish_begin(uint32_t *gen)
+{
+    /* release: whoever sees the new gen also sees the free that came before
+     * it (it happened before our lock acquisition) */
+    atomic_thread_fence(memory_order_release);
+    (*gen)++;
+    /* release: whoever sees a field written after this also sees the new
+     * gen, so a reader that copied it notices the change */
+    atomic_thread_fence(memory_order_release);
+}
+
 int ivm_job_read(ivm_region_t *r, uint32_t idx, struct ivm_job_entry *out)
 {
+    uint32_t state;
     if (idx >= r->layout.job_count) {
         return ivm_error(r, IVM_ERR_INVALID, "job index %u out of range", idx);
     }
     struct ivm_job_entry *e = job_at(r, idx);
-    memcpy(out, e, sizeof(*out));
-    uint32_t state = atomic_load_explicit(&e->state, memory_order_acquire);
+    if (!read_entry(out, e, sizeof(*out), &e->state, &e->gen, &state)) {
+        return ivm_error(r, IVM_ERR_BUSY, "%s: job entry %u kept changing while it was read",
+                         r->map.spec, idx);
+    }
     atomic_store_explicit(&out->state, state, memory_order_relaxed);
     if (IVM_JOB_FREE == state) {
         return IVM_OK;
@@ -72,12 +139,15 @@ int ivm_job_read(ivm_region_t *r, uint32_t idx, struct ivm_job_entry *out)
 
 int ivm_slot_read(ivm_region_t *r, uint32_t idx, struct ivm_slot_entry *out)
 {
+    uint32_t state;
     if (idx >= r->layout.slot_count) {
         return ivm_error(r, IVM_ERR_INVALID, "slot index %u out of range", idx);
     }
     struct ivm_slot_entry *e = slot_at(r, idx);
-    memcpy(out, e, sizeof(*out));
-    uint32_t state = atomic_load_explicit(&e->state, memory_order_acquire);
+    if (!read_entry(out, e, sizeof(*out), &e->state, &e->gen, &state)) {
+        return ivm_error(r, IVM_ERR_BUSY, "%s: slot %u kept changing while it was read",
+                         r->map.spec, idx);
+    }
     atomic_store_explicit(&out->state, state, memory_order_relaxed);
     if (IVM_SLOT_FREE == state) {
         return IVM_OK;
@@ -99,6 +169,8 @@ static void free_slot(ivm_region_t *r, uint32_t i)
 {
     struct ivm_slot_entry *s = slot_at(r, i);
     atomic_store_explicit(&s->nonce, 0, memory_order_relaxed);
+    /* release: pairs with read_entry's acquire loads of state; the next
+     * claim's field writes come after it (publish_begin) */
     atomic_store_explicit(&s->state, IVM_SLOT_FREE, memory_order_release);
 }
 
@@ -119,6 +191,8 @@ static int free_empty_jobs(ivm_region_t *r, ivm_reclaim_stats_t *st)
             used = slot_in_job(slot_at(r, i), j, job.gen);
         }
         if (!used) {
+            /* release: pairs with read_entry's acquire loads of state; the
+             * next creation's field writes come after it (publish_begin) */
             atomic_store_explicit(&job_at(r, j)->state, IVM_JOB_FREE, memory_order_release);
             st->jobs_freed++;
             st->bytes_freed += job.part_size;
@@ -243,13 +317,15 @@ static int create_job(ivm_region_t *r, const ivm_join_opts_t *o, uint32_t *idx)
         if (IVM_OK != rc) {
             return rc;
         }
-        e->gen++;
+        publish_begin(&e->gen);
         memcpy(e->key, o->key, IVM_ID_LEN);
         e->part_off = off;
         e->part_size = size;
         e->create_time = ivm_now_sec();
         ivm_copy_label(e->label, sizeof(e->label), o->label);
         atomic_store_explicit(&e->part_user, 0, memory_order_relaxed);
+        /* release: pairs with read_entry's acquire load of state: a reader
+         * that sees ACTIVE sees the gen and every field written above */
         atomic_store_explicit(&e->state, IVM_JOB_ACTIVE, memory_order_release);
         *idx = j;
         return IVM_OK;
@@ -272,7 +348,7 @@ static int claim_slot(ivm_region_t *r, const ivm_join_opts_t *o, uint32_t job, i
                 return ivm_error(r, IVM_ERR_SYSTEM, "getrandom failed");
             }
         }
-        s->gen++;
+        publish_begin(&s->gen);
         s->job = job;
         s->job_gen = job_at(r, job)->gen;
         ivm_owner_self(&s->owner);
@@ -283,6 +359,9 @@ static int claim_slot(ivm_region_t *r, const ivm_join_opts_t *o, uint32_t job, i
             atomic_store_explicit(&s->user[k], 0, memory_order_relaxed);
         }
         atomic_store_explicit(&s->nonce, nonce, memory_order_relaxed);
+        /* release: pairs with read_entry's acquire load of state (and
+         * ivm_slot_verify's): a reader that sees CLAIMED sees the gen, the
+         * nonce and every field written above */
         atomic_store_explicit(&s->state, IVM_SLOT_CLAIMED, memory_order_release);
         m->slot = i;
         m->slot_gen = s->gen;

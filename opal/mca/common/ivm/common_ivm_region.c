@@ -144,9 +144,13 @@ int ivm_region_validate(ivm_region_t *r)
     struct ivm_superblock copy;
     char why[256];
 
+    /* acquire: pairs with the formatter's release store of READY
+     * (write_format): loaded before the copy, so a READY seen here comes
+     * with the static fields it published.  A copy torn by a reformat
+     * racing it (ivmctl format --force) fails the checksum below. */
+    uint32_t state = atomic_load_explicit(&ivm_sb(r)->state, memory_order_acquire);
     /* Work on a snapshot: peers may scribble on the live page meanwhile. */
     memcpy(&copy, r->map.base, offsetof(struct ivm_superblock, lock));
-    uint32_t state = atomic_load_explicit(&ivm_sb(r)->state, memory_order_acquire);
     int rc = foreign_or_version(r, &copy);
     if (IVM_OK != rc) {
         return rc;

@@ -17,7 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "common_ivm_core.h"
@@ -129,14 +128,6 @@ static const char *liveness_name(int l)
     return IVM_ALIVE == l ? "alive" : (IVM_DEAD == l ? "dead" : "unknown");
 }
 
-static void fmt_time(uint64_t t, char *buf, size_t len)
-{
-    time_t tt = (time_t) t;
-    struct tm tm;
-    gmtime_r(&tt, &tm);
-    strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 /* ---- info ---- */
 
 struct usage {
@@ -149,7 +140,7 @@ static void print_header(const ivm_region_t *r, const struct usage *u, bool json
     struct ivm_superblock *sb = ivm_sb(r);
     char id[2 * IVM_ID_LEN + 1], when[32];
     ivm_hex(r->region_id, IVM_ID_LEN, id);
-    fmt_time(sb->format_time, when, sizeof(when));
+    ivm_format_time(sb->format_time, when, sizeof(when));
     uint64_t lock = atomic_load(&sb->lock.word);
     if (json) {
         printf("{\"device\":{\"spec\":\"%s\",\"kind\":\"%s\",\"mapped_size\":%zu},\n"
@@ -228,7 +219,7 @@ static void print_jobs(ivm_region_t *r, bool json)
         }
         ivm_hex(e.key, IVM_ID_LEN, key);
         ivm_sanitize_label(e.label, IVM_LABEL_LEN, label);
-        fmt_time(e.create_time, when, sizeof(when));
+        ivm_format_time(e.create_time, when, sizeof(when));
         if (json) {
             printf("%s\n  {\"index\":%u,\"generation\":%u,\"key\":\"%s\",\"label\":\"%s\","
                    "\"partition_offset\":%llu,\"partition_size\":%llu,\"created\":\"%s\","
