@@ -130,6 +130,7 @@ typedef struct coll_ivm_member {
     uint32_t slot;
     uint32_t slot_gen;
     uint64_t nonce;
+    ivm_lease_watch_t lease; /**< its lease, as our waits have seen it */
 } coll_ivm_member_t;
 
 /** This process's view of its group's shared area. */

@@ -277,6 +277,7 @@ static void complete_chunk(struct mca_btl_base_endpoint_t *ep, const struct ivm_
         o->live = false; /* free before the callback, which may start more */
         if (NULL != ep) {
             atomic_fetch_sub_explicit(&inflight, 1, memory_order_relaxed);
+            atomic_fetch_sub_explicit(&ep->emu_inflight, 1, memory_order_relaxed);
         }
         done.cbfunc(&mca_btl_ivm.super, done.ep, done.local, done.local_handle, done.cbcontext,
                     done.cbdata, done.status);
@@ -300,6 +301,7 @@ static uint32_t op_new(struct mca_btl_base_endpoint_t *ep, const mca_btl_ivm_emu
                         .cbcontext = a->cbcontext, .cbdata = a->cbdata};
         if (NULL != ep && !ep->self) {
             atomic_fetch_add_explicit(&inflight, 1, memory_order_relaxed);
+            atomic_fetch_add_explicit(&ep->emu_inflight, 1, memory_order_relaxed);
         }
     }
     OPAL_THREAD_UNLOCK(&mca_btl_ivm_component.lock);

@@ -14,6 +14,7 @@
 #include "opal_config.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #include "opal/util/output.h"
 #include "opal/util/proc.h"
@@ -31,6 +32,8 @@ static void endpoint_construct(mca_btl_ivm_endpoint_t *ep)
     ep->fbox_out_ready = ep->fbox_in_ready = false;
     ep->sends = 0;
     ep->on_pending_list = ep->failed = false;
+    atomic_init(&ep->emu_inflight, 0);
+    memset(&ep->lease, 0, sizeof(ep->lease));
 }
 
 static void endpoint_destruct(mca_btl_ivm_endpoint_t *ep)
@@ -124,4 +127,33 @@ void mca_btl_ivm_peer_failed(struct mca_btl_base_endpoint_t *ep, const char *wha
         mca_btl_ivm.error_cb(&mca_btl_ivm.super, MCA_BTL_ERROR_FLAGS_FATAL,
                              NULL != ep ? ep->proc : NULL, (char *) what);
     }
+}
+
+bool mca_btl_ivm_endpoint_alive(mca_btl_ivm_endpoint_t *ep, uint64_t now_ns)
+{
+    mca_common_ivm_device_t *d = mca_btl_ivm_component.dev;
+    struct ivm_slot_entry s;
+    int rc = ivm_slot_read(&d->region, ep->slot, &s);
+    if (IVM_ERR_BUSY == rc) {
+        return true; /* changing right now: judge it at the next check */
+    }
+    if (IVM_OK != rc || IVM_SLOT_CLAIMED != s.state || s.job != d->member.job
+        || s.job_gen != d->member.job_gen) {
+        mca_btl_ivm_peer_failed(ep, "left the ivm region while this process waited for it "
+                                    "(it exited or crashed)");
+        return false;
+    }
+    if (IVM_DEAD == ivm_owner_liveness(&s.owner)) {
+        mca_btl_ivm_peer_failed(ep, "is gone (it crashed in this VM)");
+        return false;
+    }
+    if (0 != d->region.lease_ms
+        && ivm_lease_watch_stale(&ep->lease, s.lease_ms, now_ns,
+                                 (uint64_t) d->region.lease_ms * 1000000u)) {
+        mca_btl_ivm_peer_failed(ep, "stopped renewing its lease (opal_common_ivm_lease) while "
+                                    "this process waited for it: its VM is down or stopped, "
+                                    "or the process is hung");
+        return false;
+    }
+    return true;
 }

@@ -187,6 +187,27 @@ static bool pace_wanted(void)
            || !opal_list_is_empty(&c->pending_returns);
 }
 
+/* While we wait for peers (RMA replies, room in their rings), make sure,
+ * once a second, that they are still there: a peer that died, in our VM or
+ * with its whole VM, must end the wait with an error, not hang it. */
+static void check_awaited_peers(uint64_t now_ns)
+{
+    static uint64_t next_ns;
+    mca_btl_ivm_component_t *c = &mca_btl_ivm_component;
+    if (now_ns < next_ns) {
+        return;
+    }
+    next_ns = now_ns + 1000000000u;
+    for (uint32_t slot = 0; slot < c->dev->region.layout.slot_count; slot++) {
+        mca_btl_ivm_endpoint_t *ep = c->peers[slot];
+        if (NULL != ep && !ep->self && !ep->failed
+            && (ep->on_pending_list
+                || 0 != atomic_load_explicit(&ep->emu_inflight, memory_order_relaxed))) {
+            (void) mca_btl_ivm_endpoint_alive(ep, now_ns);
+        }
+    }
+}
+
 /* Called after every progress call (@events: what it found).  A peer in
  * another VM that runs answers within microseconds; when nothing has come
  * for spin_time, the peer probably has no CPU, and the CPU it needs may be
@@ -203,14 +224,17 @@ static void pace_idle_wait(int events)
     static uint64_t idle_since_ns;
     const mca_btl_ivm_component_t *c = &mca_btl_ivm_component;
 
-    if (events > 0 || 0 == c->spin_time_us || !pace_wanted()) {
+    if (events > 0 || !pace_wanted()) {
         idle_since_ns = 0;
         return;
     }
     uint64_t now = ivm_now_ns();
     if (0 == idle_since_ns) {
         idle_since_ns = now;
-    } else {
+        return;
+    }
+    check_awaited_peers(now);
+    if (0 != c->spin_time_us) {
         ivm_pace(now - idle_since_ns, c->spin_time_us, c->sleep_time_us);
     }
 }

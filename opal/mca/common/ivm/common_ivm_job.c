@@ -201,9 +201,23 @@ static int free_empty_jobs(ivm_region_t *r, ivm_reclaim_stats_t *st)
     return IVM_OK;
 }
 
+int ivm_slot_liveness(const ivm_region_t *r, const struct ivm_slot_entry *s, uint64_t now_ms)
+{
+    int live = ivm_owner_liveness(&s->owner);
+    /* /proc answers for our own VM; for another VM the lease is the only
+     * evidence (and a same-VM process that /proc shows alive stays alive,
+     * even stopped) */
+    if (IVM_UNKNOWN == live && 0 != r->lease_ms
+        && ivm_lease_expired_wall(s->lease_ms, now_ms, r->lease_ms)) {
+        return IVM_DEAD;
+    }
+    return live;
+}
+
 /* Caller holds the region lock. */
 static int reclaim_locked(ivm_region_t *r, ivm_reclaim_stats_t *st)
 {
+    const uint64_t now_ms = ivm_wall_ms();
     memset(st, 0, sizeof(*st));
     for (uint32_t i = 0; i < r->layout.slot_count; i++) {
         struct ivm_slot_entry s;
@@ -214,7 +228,7 @@ static int reclaim_locked(ivm_region_t *r, ivm_reclaim_stats_t *st)
         if (IVM_SLOT_CLAIMED != s.state) {
             continue;
         }
-        int live = ivm_owner_liveness(&s.owner);
+        int live = ivm_slot_liveness(r, &s, now_ms);
         if (IVM_DEAD == live) {
             free_slot(r, i);
             st->slots_freed++;
@@ -355,9 +369,11 @@ static int claim_slot(ivm_region_t *r, const ivm_join_opts_t *o, uint32_t job, i
         s->claim_time = ivm_now_sec();
         s->rank = o->rank;
         ivm_copy_label(s->host, sizeof(s->host), o->host);
-        for (int k = 0; k < 3; k++) {
+        for (unsigned k = 0; k < IVM_SLOT_USER_WORDS; k++) {
             atomic_store_explicit(&s->user[k], 0, memory_order_relaxed);
         }
+        /* alive from the claim on; the owner's lease thread takes over */
+        atomic_store_explicit(&s->lease_ms, ivm_wall_ms(), memory_order_relaxed);
         atomic_store_explicit(&s->nonce, nonce, memory_order_relaxed);
         /* release: pairs with read_entry's acquire load of state (and
          * ivm_slot_verify's): a reader that sees CLAIMED sees the gen, the
@@ -518,7 +534,7 @@ int ivm_slot_verify(ivm_region_t *r, uint32_t slot, uint32_t slot_gen, uint64_t 
 /* Owner-defined words of a slot (e.g. where the owner's receive ring is). */
 int ivm_slot_user_set(ivm_region_t *r, uint32_t slot, unsigned k, uint64_t value)
 {
-    if (slot >= r->layout.slot_count || k >= 3) {
+    if (slot >= r->layout.slot_count || k >= IVM_SLOT_USER_WORDS) {
         return IVM_ERR_INVALID;
     }
     /* release: whatever @value points to is initialised before it */
@@ -526,12 +542,27 @@ int ivm_slot_user_set(ivm_region_t *r, uint32_t slot, unsigned k, uint64_t value
     return IVM_OK;
 }
 
+void ivm_slot_lease_renew(ivm_region_t *r, uint32_t slot, uint32_t gen)
+{
+    if (slot >= r->layout.slot_count) {
+        return;
+    }
+    struct ivm_slot_entry *s = slot_at(r, slot);
+    /* only while the slot is still ours: once reclaimed it may be another
+     * process's; relaxed, the lease carries no other data */
+    if (IVM_SLOT_CLAIMED == atomic_load_explicit(&s->state, memory_order_acquire)
+        && gen == *(volatile uint32_t *) &s->gen) {
+        atomic_store_explicit(&s->lease_ms, ivm_wall_ms(), memory_order_relaxed);
+    }
+}
+
 /* A peer's user word, only if the slot is claimed by a member of @job. */
 int ivm_slot_user_get(ivm_region_t *r, uint32_t slot, uint32_t job, uint32_t job_gen, unsigned k,
                       uint64_t *value)
 {
     struct ivm_slot_entry s;
-    if (k >= 3 || IVM_OK != ivm_slot_read(r, slot, &s) || IVM_SLOT_CLAIMED != s.state) {
+    if (k >= IVM_SLOT_USER_WORDS || IVM_OK != ivm_slot_read(r, slot, &s)
+        || IVM_SLOT_CLAIMED != s.state) {
         return ivm_error(r, IVM_ERR_NOT_FOUND, "slot %u is not in use", slot);
     }
     if (s.job != job || s.job_gen != job_gen) {

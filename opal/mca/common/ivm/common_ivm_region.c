@@ -293,9 +293,9 @@ int ivm_region_attach(ivm_region_t *r, const ivm_attach_opts_t *opts)
             if (IVM_OK != rc || formatted) {
                 return (IVM_OK != rc) ? rc : ivm_region_validate(r);
             }
-            continue; /* lost the race: wait for the winner */
-        }
-        if (IVM_SB_FORMATTING != state) {
+            /* lost the race: wait for the winner, within the deadline (a
+             * word that keeps reading ZERO must not hold us forever) */
+        } else if (IVM_SB_FORMATTING != state) {
             int rc = foreign_or_version(r, ivm_sb(r));
             return (IVM_OK != rc) ? rc
                                   : ivm_error(r, IVM_ERR_CORRUPT,
