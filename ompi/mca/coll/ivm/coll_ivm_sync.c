@@ -8,7 +8,7 @@
  */
 
 /* Synchronisation inside a group's area: bounded waits on tokens, the
- * channel protocol (coll_ivm_layout.h) and the tree barrier.
+ * channel protocol (common_ivm_layout_coll.h) and the tree barrier.
  *
  * Peers run other kernels, so a wait can only poll memory.  It spins,
  * keeping MPI progressing (opal_progress), for up to coll_ivm_spin_time
