@@ -137,9 +137,9 @@ void mca_common_ivm_register_pvars(const mca_base_component_t *component)
     } vars[] = {
         {"fbox_messages", "Messages sent inline in fast boxes", &mca_common_ivm_counters.fbox_msgs},
         {"fbox_bytes", "Bytes sent inline in fast boxes", &mca_common_ivm_counters.fbox_bytes},
-        {"queue_messages", "Fragments sent through receive rings",
+        {"ring_messages", "Fragments sent through receive rings",
          &mca_common_ivm_counters.ring_msgs},
-        {"queue_bytes", "Bytes sent in fragments through receive rings",
+        {"ring_bytes", "Bytes sent in fragments through receive rings",
          &mca_common_ivm_counters.ring_bytes},
         {"single_copy_operations", "Single-copy put/get operations on the region",
          &mca_common_ivm_counters.rdma_ops},

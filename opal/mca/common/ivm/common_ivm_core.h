@@ -144,7 +144,10 @@ uint64_t ivm_now_sec(void);
 void ivm_format_time(uint64_t t, char *buf, size_t len);
 uint64_t ivm_now_ms(void);
 uint64_t ivm_now_ns(void); /* monotonic */
-void ivm_pause(unsigned iteration); /* backoff inside bounded waits */
+/* Back off between the tries of a short bounded wait (a lock word, a table
+ * entry that is changing): spin, then yield, then sleep 200 us.  Not for
+ * waits on another process's progress, which go through ivm_pace. */
+void ivm_backoff(unsigned iteration);
 /* A wait for another process that has lasted @waited_ns: past @spin_us,
  * sleep @sleep_us (< 1000000) so that a peer sharing our CPU can run. */
 void ivm_pace(uint64_t waited_ns, unsigned spin_us, unsigned sleep_us);

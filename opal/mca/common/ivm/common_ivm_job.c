@@ -91,7 +91,7 @@ static bool read_entry(void *dst, const void *src, size_t len, _Atomic uint32_t 
             *state = s;
             return true;
         }
-        ivm_pause(it);
+        ivm_backoff(it);
     }
     return false;
 }

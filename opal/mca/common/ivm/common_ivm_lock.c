@@ -84,7 +84,7 @@ int ivm_lockword_acquire(ivm_region_t *r, struct ivm_lockword *lw, const char *w
             break;
         }
         if (ivm_now_ms() < deadline) {
-            ivm_pause(it);
+            ivm_backoff(it);
             continue;
         }
         uint64_t held = atomic_load_explicit(&lw->word, memory_order_acquire);
@@ -101,7 +101,7 @@ int ivm_lockword_acquire(ivm_region_t *r, struct ivm_lockword *lw, const char *w
             break;
         }
         if (held == first_seen && lease_pending(r, ivm_now_ms() - first_seen_ms)) {
-            ivm_pause(it);
+            ivm_backoff(it);
             continue; /* the holder is in another VM: wait out its lease */
         }
         if (held != first_seen && ++handovers < 8) {

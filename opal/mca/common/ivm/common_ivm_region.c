@@ -308,7 +308,7 @@ int ivm_region_attach(ivm_region_t *r, const ivm_attach_opts_t *opts)
                              "process die?); run 'ivmctl format --force %s'",
                              r->map.spec, o.timeout_ms, r->map.spec);
         }
-        ivm_pause(it);
+        ivm_backoff(it);
     }
 }
 

@@ -150,7 +150,7 @@ uint64_t ivm_now_ms(void)
 
 /* Spin briefly, then yield, then sleep: waits in this layer are rare
  * (format, lock) and must not burn a core that a peer VM may need. */
-void ivm_pause(unsigned iteration)
+void ivm_backoff(unsigned iteration)
 {
     if (iteration < 64) {
         __asm__ __volatile__("" ::: "memory");
