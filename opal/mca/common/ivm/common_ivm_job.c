@@ -161,6 +161,8 @@ int ivm_slot_read(ivm_region_t *r, uint32_t idx, struct ivm_slot_entry *out)
 
 static bool slot_in_job(const struct ivm_slot_entry *s, uint32_t job, uint32_t gen)
 {
+    /* relaxed: called with the region lock held, whose acquire ordered us
+     * after every table change */
     return IVM_SLOT_CLAIMED == atomic_load_explicit(&s->state, memory_order_relaxed)
            && s->job == job && s->job_gen == gen;
 }
@@ -168,6 +170,8 @@ static bool slot_in_job(const struct ivm_slot_entry *s, uint32_t job, uint32_t g
 static void free_slot(ivm_region_t *r, uint32_t i)
 {
     struct ivm_slot_entry *s = slot_at(r, i);
+    /* relaxed: ordered before the release store of FREE below, so no peer
+     * that sees the slot free can still verify the old nonce */
     atomic_store_explicit(&s->nonce, 0, memory_order_relaxed);
     /* release: pairs with read_entry's acquire loads of state; the next
      * claim's field writes come after it (publish_begin) */
@@ -321,6 +325,8 @@ static int create_job(ivm_region_t *r, const ivm_join_opts_t *o, uint32_t *idx)
     }
     for (uint32_t j = 0; j < r->layout.job_count; j++) {
         struct ivm_job_entry *e = job_at(r, j);
+        /* acquire: pairs with the release store of FREE, so the free is
+         * complete before we reuse the entry (we hold the region lock) */
         if (IVM_JOB_FREE != atomic_load_explicit(&e->state, memory_order_acquire)) {
             continue;
         }
@@ -337,6 +343,7 @@ static int create_job(ivm_region_t *r, const ivm_join_opts_t *o, uint32_t *idx)
         e->part_size = size;
         e->create_time = ivm_now_sec();
         ivm_copy_label(e->label, sizeof(e->label), o->label);
+        /* relaxed: published by the release store of ACTIVE below */
         atomic_store_explicit(&e->part_user, 0, memory_order_relaxed);
         /* release: pairs with read_entry's acquire load of state: a reader
          * that sees ACTIVE sees the gen and every field written above */
@@ -353,6 +360,7 @@ static int claim_slot(ivm_region_t *r, const ivm_join_opts_t *o, uint32_t job, i
 {
     for (uint32_t i = 0; i < r->layout.slot_count; i++) {
         struct ivm_slot_entry *s = slot_at(r, i);
+        /* acquire: as for job entries in create_job */
         if (IVM_SLOT_FREE != atomic_load_explicit(&s->state, memory_order_acquire)) {
             continue;
         }
@@ -369,6 +377,7 @@ static int claim_slot(ivm_region_t *r, const ivm_join_opts_t *o, uint32_t job, i
         s->claim_time = ivm_now_sec();
         s->rank = o->rank;
         ivm_copy_label(s->host, sizeof(s->host), o->host);
+        /* relaxed, these three: published by the release store of CLAIMED */
         for (unsigned k = 0; k < IVM_SLOT_USER_WORDS; k++) {
             atomic_store_explicit(&s->user[k], 0, memory_order_relaxed);
         }
@@ -423,6 +432,7 @@ int ivm_job_join(ivm_region_t *r, const ivm_join_opts_t *o, ivm_member_t *m)
         rc = ivm_job_read(r, job, &je);
         m->part_off = je.part_off;
         m->part_size = je.part_size;
+        /* relaxed: a diagnostic counter, under the region lock */
         atomic_fetch_add_explicit(&ivm_sb(r)->change_count, 1, memory_order_relaxed);
     }
     ivm_lock_release(r, token);
@@ -527,6 +537,8 @@ int ivm_slot_verify(ivm_region_t *r, uint32_t slot, uint32_t slot_gen, uint64_t 
         return 0;
     }
     struct ivm_slot_entry *s = slot_at(r, slot);
+    /* acquire: pairs with claim_slot's release store of CLAIMED, so gen and
+     * nonce are the claimer's */
     return IVM_SLOT_CLAIMED == atomic_load_explicit(&s->state, memory_order_acquire)
            && s->gen == slot_gen && atomic_load_explicit(&s->nonce, memory_order_relaxed) == nonce;
 }
@@ -568,6 +580,7 @@ int ivm_slot_user_get(ivm_region_t *r, uint32_t slot, uint32_t job, uint32_t job
     if (s.job != job || s.job_gen != job_gen) {
         return ivm_error(r, IVM_ERR_NOT_FOUND, "slot %u belongs to another job", slot);
     }
+    /* acquire: pairs with ivm_slot_user_set's release store */
     *value = atomic_load_explicit(&slot_at(r, slot)->user[k], memory_order_acquire);
     return IVM_OK;
 }
