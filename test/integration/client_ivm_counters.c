@@ -5,8 +5,8 @@
  * reads btl/ivm's MPI_T performance counters and prints one line per rank
  * on stderr:
  *
- *   ivm-counters: rank R host H fbox_messages=N fbox_bytes=N queue_messages=N
- *     queue_bytes=N single_copy_operations=N single_copy_bytes=N
+ *   ivm-counters: rank R host H fbox_messages=N fbox_bytes=N ring_messages=N
+ *     ring_bytes=N single_copy_operations=N single_copy_bytes=N
  *     atomic_operations=N
  *
  * (one line): what this rank sent through ivm between MPI_Init and
@@ -24,7 +24,7 @@
 
 static const char *const names[] = {
     "btl_ivm_fbox_messages",          "btl_ivm_fbox_bytes",
-    "btl_ivm_queue_messages",         "btl_ivm_queue_bytes",
+    "btl_ivm_ring_messages",          "btl_ivm_ring_bytes",
     "btl_ivm_single_copy_operations", "btl_ivm_single_copy_bytes",
     "btl_ivm_atomic_operations",
 };

@@ -116,7 +116,7 @@ check_counters() {
 	total=$(echo "$lines" | awk '{
 		for (i = 1; i <= NF; i++) {
 			split($i, kv, "=")
-			if (kv[1] == "fbox_bytes" || kv[1] == "queue_bytes" || kv[1] == "single_copy_bytes") { b[$3] += kv[2]; t += kv[2] }
+			if (kv[1] == "fbox_bytes" || kv[1] == "ring_bytes" || kv[1] == "single_copy_bytes") { b[$3] += kv[2]; t += kv[2] }
 		}
 	} END { bad = 0; for (r in b) if (b[r] <= 0) bad = 1; printf "%.0f %d\n", t, bad }')
 	[ "${total#* }" = 0 ] || fail "a rank sent no bytes through ivm"

@@ -3,9 +3,9 @@
  * called directly through the BTL interface between ranks in different
  * VMs (test/integration/btl_rma.sh).
  *
- * In Open MPI 4.1 only osc/rdma would use these functions for MPI RMA, and
- * osc/rdma cannot create windows over btl/ivm (see btl_rma.sh), so nothing
- * else exercises them.  This program finds, for every peer, the ivm module
+ * osc/rdma uses these functions for MPI RMA over btl/ivm (ivm_rma and the
+ * MPICH suite test that path); this program tests each operation on its
+ * own, at the BTL interface.  It finds, for every peer, the ivm module
  * and endpoint in ob1's BML (like ivm_pairs), registers an
  * MPI_Alloc_mem(mpool_hints=ivm) buffer with btl_register_mem, exchanges
  * the registration handles, and then, to every peer ivm reaches:
@@ -42,14 +42,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ompi/communicator/communicator.h"
-#include "ompi/mca/bml/bml.h"
-#include "ompi/mca/bml/base/base.h"
 #include "ompi/mca/pml/base/base.h"
-#include "ompi/proc/proc.h"
-#include "opal/mca/btl/btl.h"
 #include "opal/runtime/opal_progress.h"
 
+#include "ivm_bml.h"
 #include "ivm_pvar.h"
 
 #define FADD_K 200
@@ -139,25 +135,7 @@ static void wait_all(void)
 /* the ivm module and endpoint ob1's BML holds for world rank @peer */
 static int find_ivm(int peer, peer_t *out)
 {
-    ompi_proc_t *proc = ompi_comm_peer_lookup(MPI_COMM_WORLD, peer);
-    mca_bml_base_endpoint_t *ep;
-    if (NULL == proc) {
-        return -1;
-    }
-    /* adds the peer first if ob1 has not yet (procs are added lazily) */
-    ep = mca_bml_base_get_endpoint(proc);
-    if (NULL == ep) {
-        return -1;
-    }
-    for (size_t i = 0; i < mca_bml_base_btl_array_get_size(&ep->btl_rdma); i++) {
-        mca_bml_base_btl_t *b = mca_bml_base_btl_array_get_index(&ep->btl_rdma, i);
-        if (0 == strcmp(b->btl->btl_component->btl_version.mca_component_name, "ivm")) {
-            out->btl = b->btl;
-            out->ep = b->btl_endpoint;
-            return 0;
-        }
-    }
-    return -1;
+    return ivm_bml_find(peer, &out->btl, &out->ep);
 }
 
 /* retry while the BTL is out of resources */

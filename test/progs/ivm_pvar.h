@@ -33,7 +33,7 @@ enum {
 
 static const char *const ivm_pvar_names[IVM_PV_COUNT] = {
     "btl_ivm_fbox_messages",          "btl_ivm_fbox_bytes",
-    "btl_ivm_queue_messages",         "btl_ivm_queue_bytes",
+    "btl_ivm_ring_messages",          "btl_ivm_ring_bytes",
     "btl_ivm_single_copy_operations", "btl_ivm_single_copy_bytes",
     "btl_ivm_atomic_operations",      "btl_ivm_emulated_operations",
 };
@@ -126,7 +126,7 @@ static inline unsigned long long ivm_pv_sends(const ivm_pv_t *d)
 static inline void ivm_pv_format(const ivm_pv_t *d, char *buf, size_t len)
 {
     snprintf(buf, len,
-             "fbox=%llu/%lluB queue=%llu/%lluB single_copy=%llu/%lluB atomic=%llu emulated=%llu",
+             "fbox=%llu/%lluB ring=%llu/%lluB single_copy=%llu/%lluB atomic=%llu emulated=%llu",
              d->v[IVM_PV_FBOX_MSGS], d->v[IVM_PV_FBOX_BYTES], d->v[IVM_PV_QUEUE_MSGS],
              d->v[IVM_PV_QUEUE_BYTES], d->v[IVM_PV_SC_OPS], d->v[IVM_PV_SC_BYTES],
              d->v[IVM_PV_ATOMIC_OPS], d->v[IVM_PV_EMU_OPS]);

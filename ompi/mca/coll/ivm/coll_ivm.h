@@ -23,10 +23,15 @@
  *                          leader communicator for the hierarchical mode
  *  - coll_ivm_sync.c       bounded waits, channels, tree barrier
  *  - coll_ivm_xfer.c       the data movement engine (streams and ranges)
- *  - coll_ivm_reduce.c     the reduction engine (ordered, slice-parallel)
+ *  - coll_ivm_reduce_engine.c  the reduction engine (ordered, slice-parallel)
  *  - coll_ivm_dtype.c      contiguous views of user buffers (pack/unpack)
- *  - coll_ivm_<collective>.c  MPI entry points: flat, hierarchical or the
+ *  - coll_ivm_hier.c       the hierarchical mode's helpers: the group-major
+ *                          layout in which the leaders exchange blocks
+ *  - coll_ivm_<collective>.c  MPI entry points, one collective (and its v
+ *                          variant) per file: flat, hierarchical or the
  *                          previous component
+ * The bytes coll/ivm places in the region are defined with the rest of the
+ * region format: opal/mca/common/ivm/common_ivm_layout_coll.h.
  *
  * Modes of a communicator: FLAT when all its ranks share one region;
  * HIER when they form several groups (one per region; ranks that share no
@@ -49,7 +54,6 @@
 #include "opal/mca/common/ivm/common_ivm_ompi_version.h"
 #include "opal/util/output.h"
 
-#include "coll_ivm_layout.h"
 #include "coll_ivm_version.h"
 
 BEGIN_C_DECLS
@@ -131,6 +135,7 @@ typedef struct coll_ivm_member {
     uint32_t slot;
     uint32_t slot_gen;
     uint64_t nonce;
+    ivm_lease_watch_t lease; /**< its lease, as our waits have seen it */
 } coll_ivm_member_t;
 
 /** This process's view of its group's shared area. */
@@ -144,7 +149,7 @@ typedef struct coll_ivm_group {
     uint8_t *base;                /**< local address of the area, NULL if none */
     bool attached;                /**< we hold a reference on the area */
     uint64_t seq;                 /**< steps taken (same on every member) */
-    uint64_t small_seq;           /**< small steps taken (coll_ivm_layout.h) */
+    uint64_t small_seq;           /**< small steps taken (common_ivm_layout_coll.h) */
     uint64_t *last_tok;           /**< [channel][nbuf]: token last written into a buffer */
     unsigned int degree;          /**< barrier tree degree */
     bool broken;                  /**< a wait failed: the tokens are out of step */
@@ -277,7 +282,7 @@ static inline struct coll_ivm_small *coll_ivm_small(const coll_ivm_group_t *g, i
            + (uint64_t) member * COLL_IVM_SMALL_SLOTS + step % COLL_IVM_SMALL_SLOTS;
 }
 
-/** One small step (coll_ivm_layout.h): publish @len (<= COLL_IVM_SMALL_BYTES)
+/** One small step (common_ivm_layout_coll.h): publish @len (<= COLL_IVM_SMALL_BYTES)
  * bytes and wait until every member has published its own; then the
  * members' payloads are at coll_ivm_small(g, member, *step). */
 int coll_ivm_small_exchange(coll_ivm_group_t *g, const void *data, size_t len, uint64_t *step);
@@ -322,6 +327,10 @@ int coll_ivm_reduce_scatter_group(coll_ivm_group_t *g, const void *src, void *ds
                                   struct ompi_datatype_t *dtype, struct ompi_op_t *op);
 /** Can the reduction engine compute @op on @dtype in shared memory? */
 bool coll_ivm_reducible(struct ompi_datatype_t *dtype, struct ompi_op_t *op);
+/** Can reduce/allreduce of @count @dtype with @op run in module @m (not
+ * handed to the previous component)?  @len: the vector's bytes. */
+bool coll_ivm_reduce_servable(mca_coll_ivm_module_t *m, int count, struct ompi_datatype_t *dtype,
+                              struct ompi_op_t *op, size_t *len);
 
 /* ---- contiguous views of user buffers (coll_ivm_dtype.c) ---- */
 typedef struct coll_ivm_span {

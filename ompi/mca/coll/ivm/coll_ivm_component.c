@@ -208,8 +208,9 @@ static int ivm_register(void)
         "communicator whose area would exceed it uses the next component",
         MCA_BASE_VAR_TYPE_DOUBLE, OPAL_INFO_LVL_5, &c->heap_fraction);
     reg("timeout",
-        "Seconds a collective may wait for another rank before failing (0: no limit; "
-        "waits also fail as soon as the awaited rank's process is gone)",
+        "Seconds a collective may wait for another rank before failing (0: no limit of its "
+        "own; waits fail anyway as soon as the awaited rank's process is gone, or has not "
+        "renewed its lease for opal_common_ivm_lease seconds)",
         MCA_BASE_VAR_TYPE_INT, OPAL_INFO_LVL_6, &c->timeout);
     reg("liveness_interval", "Milliseconds between liveness checks of a rank being waited for",
         MCA_BASE_VAR_TYPE_INT, OPAL_INFO_LVL_9, &c->liveness_interval_ms);

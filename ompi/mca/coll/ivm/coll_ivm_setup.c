@@ -123,7 +123,7 @@ static const char *allocate_area(coll_ivm_group_t *g)
         > fraction * (double) g->dev->member.part_size) {
         return "its area would exceed coll_ivm_heap_fraction of the job's region partition";
     }
-    if (IVM_OK != ivm_heap_alloc(heap, g->geom.size, COLL_IVM_CACHELINE, &off)) {
+    if (IVM_OK != ivm_heap_alloc(heap, g->geom.size, IVM_CACHELINE, &off)) {
         return "the job's region partition is full";
     }
     uint8_t *base = mca_common_ivm_job_ptr(g->dev, off, g->geom.size);

@@ -8,7 +8,7 @@
  */
 
 /* Synchronisation inside a group's area: bounded waits on tokens, the
- * channel protocol (coll_ivm_layout.h) and the tree barrier.
+ * channel protocol (common_ivm_layout_coll.h) and the tree barrier.
  *
  * Peers run other kernels, so a wait can only poll memory.  It spins,
  * keeping MPI progressing (opal_progress), for up to coll_ivm_spin_time
@@ -22,9 +22,11 @@
  * only when the time slice ends, milliseconds later.
  *
  * While it waits it checks, every coll_ivm_liveness_interval ms, that the
- * awaited process still holds its slot in the region (and, when it is in
- * our VM, that it is alive), and it gives up after coll_ivm_timeout
- * seconds if that is set.  A wait that fails leaves the group's tokens out
+ * awaited process still holds its slot in the region, that it is alive
+ * when it is in our VM, and that it keeps renewing its lease (any VM:
+ * opal_common_ivm_lease, 30 s by default), and it gives up after
+ * coll_ivm_timeout seconds if that is set.  So no wait outlives a dead
+ * peer by more than a lease.  A wait that fails leaves the group's tokens out
  * of step, so the group is marked broken and every later call on it
  * fails. */
 
@@ -50,20 +52,29 @@ static inline void cpu_relax(void)
 #endif
 }
 
-/* Is the process behind @member still there? */
-static bool member_alive(coll_ivm_group_t *g, int member)
+/* Is the process behind @member still there?  NULL if so, else why not. */
+static const char *member_gone(coll_ivm_group_t *g, int member, uint64_t now_ns)
 {
-    const coll_ivm_member_t *mb = &g->member[member];
+    coll_ivm_member_t *mb = &g->member[member];
     ivm_region_t *r = &g->dev->region;
     struct ivm_slot_entry s;
 
     if (!ivm_slot_verify(r, mb->slot, mb->slot_gen, mb->nonce)) {
-        return false; /* the slot was released or reclaimed */
+        return "its process left the ivm region (it exited or crashed)";
     }
-    if (IVM_OK == ivm_slot_read(r, mb->slot, &s) && IVM_DEAD == ivm_owner_liveness(&s.owner)) {
-        return false; /* same VM, and its process is gone */
+    if (IVM_OK != ivm_slot_read(r, mb->slot, &s)) {
+        return NULL; /* changing right now: judge it at the next check */
     }
-    return true;
+    if (IVM_DEAD == ivm_owner_liveness(&s.owner)) {
+        return "its process is gone (it crashed in this VM)";
+    }
+    if (0 != r->lease_ms
+        && ivm_lease_watch_stale(&mb->lease, s.lease_ms, now_ns,
+                                 (uint64_t) r->lease_ms * 1000000u)) {
+        return "its process stopped renewing its lease (opal_common_ivm_lease): its VM is "
+               "down or stopped, or the process is hung";
+    }
+    return NULL;
 }
 
 static int wait_failed(coll_ivm_group_t *g, int member, const char *why)
@@ -101,9 +112,9 @@ int coll_ivm_wait(coll_ivm_group_t *g, _Atomic uint64_t *word, uint64_t target, 
         ivm_pace(now - start, c->spin_time_us, c->sleep_time_us);
         if (now >= next_check) {
             next_check = now + check_ns;
-            if (!member_alive(g, member)) {
-                return wait_failed(g, member, "its process left the ivm region (it exited "
-                                              "or crashed)");
+            const char *why = member_gone(g, member, now);
+            if (NULL != why) {
+                return wait_failed(g, member, why);
             }
             if (0 != limit_ns && now - start > limit_ns) {
                 return wait_failed(g, member, "coll_ivm_timeout expired");

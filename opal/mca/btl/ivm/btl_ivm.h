@@ -44,10 +44,6 @@
 
 BEGIN_C_DECLS
 
-/* Fast box message flag: the payload is the region offset of a fragment
- * (a ring message sent through the fast box to keep order). */
-#define MCA_BTL_IVM_FBOX_F_REF 0x20u
-
 typedef struct mca_btl_ivm_component_t {
     mca_btl_base_component_3_0_0_t super;
 
@@ -126,7 +122,6 @@ void mca_btl_ivm_progress_pending(void);
 
 /* btl_ivm_progress.c */
 int mca_btl_ivm_component_progress(void);
-void mca_btl_ivm_peer_failed(struct mca_btl_base_endpoint_t *ep, const char *what);
 
 /* btl_ivm_rdma.c */
 struct mca_btl_base_registration_handle_t *

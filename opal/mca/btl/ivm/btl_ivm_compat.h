@@ -26,6 +26,7 @@
 #define MCA_BTL_IVM_COMPAT_H
 
 #include "btl_ivm.h"
+#include "btl_ivm_endpoint.h"
 
 static inline void mca_btl_ivm_deliver(mca_btl_base_tag_t tag, const void *data, size_t len,
                                        struct mca_btl_base_endpoint_t *ep)

@@ -29,29 +29,13 @@
 #include <string.h>
 
 #include "btl_ivm.h"
+#include "btl_ivm_atomic.h"
 #include "btl_ivm_emu.h"
 #include "btl_ivm_endpoint.h"
 #include "btl_ivm_frag.h"
 
-enum { EMU_PUT = 1, EMU_GET, EMU_AOP, EMU_CSWAP };
-
-/* Message bodies (in the fragment payload). */
-typedef struct {
-    uint8_t type, is32;
-    uint16_t op;
-    uint32_t reg;      /* the target's registration index */
-    uint64_t addr, len; /* target address (as it registered it) and bytes */
-    uint64_t operand[2];
-    uint32_t req, gen; /* the initiator's request slot, echoed back */
-    uint64_t offset;   /* of this chunk within the request */
-} emu_req_t;
-
-typedef struct {
-    uint32_t req, gen;
-    int32_t status;
-    uint32_t pad;
-    uint64_t offset, len, result; /* GET: len bytes of data follow */
-} emu_reply_t;
+/* The request and reply bodies (struct ivm_emu_req, struct ivm_emu_reply)
+ * are part of the region format: common_ivm_layout_btl.h. */
 
 /* Process-local bookkeeping. */
 typedef struct {
@@ -63,6 +47,9 @@ typedef struct {
     bool live;
     uint32_t gen, chunks_left;
     bool is32, fetch;
+    uint8_t type;           /* EMU_* */
+    uint64_t size, chunk;   /* bytes of the operation, bytes per request */
+    uint64_t next_offset;   /* of the chunk whose reply comes next */
     int status;
     struct mca_btl_base_endpoint_t *ep;
     void *local;
@@ -79,8 +66,8 @@ typedef struct {
     struct mca_btl_base_endpoint_t *ep;
     mca_btl_base_tag_t tag;
     union {
-        emu_req_t r;
-        emu_reply_t a;
+        struct ivm_emu_req r;
+        struct ivm_emu_reply a;
     } head;
     size_t head_len;
     const void *data;
@@ -198,7 +185,7 @@ static int send_or_queue(struct mca_btl_base_endpoint_t *ep, const void *head, s
 /* Largest data chunk one message carries. */
 static size_t chunk_max(void)
 {
-    return mca_btl_ivm.super.btl_max_send_size - sizeof(emu_req_t);
+    return mca_btl_ivm.super.btl_max_send_size - sizeof(struct ivm_emu_req);
 }
 
 /* Does [addr, addr+len) lie in live registration @reg of ours? */
@@ -213,11 +200,11 @@ static void *owned(uint32_t reg, uint64_t addr, uint64_t len)
 
 /* Carry out request @r (with @in: PUT data) on our own memory; fills the
  * reply and, for GET, where its data is.  False if @r is not acceptable. */
-static bool execute(const emu_req_t *r, const void *in, size_t in_len, emu_reply_t *a,
-                    const void **data)
+static bool execute(const struct ivm_emu_req *r, const void *in, size_t in_len,
+                    struct ivm_emu_reply *a, const void **data)
 {
     size_t width = r->is32 ? 4 : 8;
-    bool bulk = EMU_PUT == r->type || EMU_GET == r->type;
+    bool bulk = IVM_EMU_PUT == r->type || IVM_EMU_GET == r->type;
     void *p = owned(r->reg, r->addr, bulk ? r->len : width);
 
     memset(a, 0, sizeof(*a));
@@ -225,22 +212,22 @@ static bool execute(const emu_req_t *r, const void *in, size_t in_len, emu_reply
     a->gen = r->gen;
     a->offset = r->offset;
     *data = NULL;
-    if (NULL == p || (EMU_PUT == r->type && in_len < r->len) || r->len > chunk_max()
+    if (NULL == p || (IVM_EMU_PUT == r->type && in_len < r->len) || r->len > chunk_max()
         || (!bulk && 0 != (uintptr_t) p % width)) {
         return false;
     }
     switch (r->type) {
-    case EMU_PUT:
+    case IVM_EMU_PUT:
         memcpy(p, in, r->len);
         return true;
-    case EMU_GET:
+    case IVM_EMU_GET:
         *data = p;
         a->len = r->len;
         return true;
-    case EMU_AOP:
+    case IVM_EMU_AOP:
         a->result = mca_btl_ivm_atomic_apply(p, r->op, r->operand[0], r->is32);
         return true;
-    case EMU_CSWAP:
+    case IVM_EMU_CSWAP:
         a->result = mca_btl_ivm_atomic_cswap(p, r->operand[0], r->operand[1], r->is32);
         return true;
     default:
@@ -248,12 +235,35 @@ static bool execute(const emu_req_t *r, const void *in, size_t in_len, emu_reply
     }
 }
 
-/* One chunk of request a->req is answered (@data: GET data). */
-static void complete_chunk(struct mca_btl_base_endpoint_t *ep, const emu_reply_t *a,
+/* The bytes the reply to the chunk at @offset of @o must carry: a GET
+ * chunk's data, nothing for every other type. */
+static uint64_t reply_len(const emu_op_t *o, uint64_t offset)
+{
+    if (IVM_EMU_GET != o->type) {
+        return 0;
+    }
+    return o->size - offset < o->chunk ? o->size - offset : o->chunk;
+}
+
+/* Is reply @a (with @data_len bytes after it) the next answer @o waits for?
+ * Requests and replies travel in order (one sender, one receiver, one
+ * queue), so each chunk's reply comes once and in turn; anything else is a
+ * peer writing what it was not asked for, and must not touch o->local. */
+static bool reply_expected(const emu_op_t *o, const struct ivm_emu_reply *a, size_t data_len)
+{
+    if (a->offset != o->next_offset || (0 != o->size && a->offset >= o->size)) {
+        return false;
+    }
+    uint64_t want = OPAL_SUCCESS == a->status ? reply_len(o, a->offset) : 0;
+    return a->len == want && data_len >= want;
+}
+
+/* One chunk of request a->req is answered (@data: GET data); @a has been
+ * checked by reply_expected(), or comes from this process. */
+static void complete_chunk(struct mca_btl_base_endpoint_t *ep, const struct ivm_emu_reply *a,
                            const void *data)
 {
     emu_op_t *o = &ops[a->req];
-    (void) ep;
     if (OPAL_SUCCESS != a->status) {
         o->status = a->status;
     } else if (a->len > 0) {
@@ -261,66 +271,80 @@ static void complete_chunk(struct mca_btl_base_endpoint_t *ep, const emu_reply_t
     } else if (o->fetch && NULL != o->local) {
         mca_btl_ivm_store_result(o->local, a->result, o->is32);
     }
+    o->next_offset += o->chunk;
     if (0 == --o->chunks_left) {
         emu_op_t done = *o;
         o->live = false; /* free before the callback, which may start more */
         if (NULL != ep) {
             atomic_fetch_sub_explicit(&inflight, 1, memory_order_relaxed);
+            atomic_fetch_sub_explicit(&ep->emu_inflight, 1, memory_order_relaxed);
         }
         done.cbfunc(&mca_btl_ivm.super, done.ep, done.local, done.local_handle, done.cbcontext,
                     done.cbdata, done.status);
     }
 }
 
-int mca_btl_ivm_emu_start(struct mca_btl_base_endpoint_t *ep, int type, void *local,
-                          uint64_t remote_address,
-                          struct mca_btl_base_registration_handle_t *local_handle,
-                          const struct mca_btl_base_registration_handle_t *remote_handle,
-                          size_t size, int op, uint64_t operand0, uint64_t operand1, int flags,
-                          mca_btl_base_rdma_completion_fn_t cbfunc, void *cbcontext, void *cbdata)
+/* A free request slot for @a, filled in; UINT32_MAX if none can be had. */
+static uint32_t op_new(struct mca_btl_base_endpoint_t *ep, const mca_btl_ivm_emu_args_t *a,
+                       size_t chunk, uint32_t nchunks)
 {
-    size_t chunk = (EMU_PUT == type || EMU_GET == type) ? chunk_max() : size;
-    uint32_t nchunks = (uint32_t) (0 == size ? 1 : (size + chunk - 1) / chunk);
-
     OPAL_THREAD_LOCK(&mca_btl_ivm_component.lock);
     uint32_t i = grow_slot((void **) &ops, &nops, sizeof(*ops), op_free);
-    if (UINT32_MAX == i) {
-        OPAL_THREAD_UNLOCK(&mca_btl_ivm_component.lock);
-        return OPAL_ERR_OUT_OF_RESOURCE;
-    }
-    emu_op_t *o = &ops[i];
-    *o = (emu_op_t){.live = true, .gen = o->gen + 1, .chunks_left = nchunks,
-                    .is32 = flags & MCA_BTL_ATOMIC_FLAG_32BIT,
-                    .fetch = (EMU_AOP == type || EMU_CSWAP == type) && NULL != local,
-                    .ep = ep, .local = local,
-                    .local_handle = local_handle, .cbfunc = cbfunc, .cbcontext = cbcontext,
-                    .cbdata = cbdata};
-    uint32_t gen = o->gen;
-    const bool remote = NULL != ep && !ep->self;
-    if (remote) {
-        atomic_fetch_add_explicit(&inflight, 1, memory_order_relaxed);
+    if (UINT32_MAX != i) {
+        emu_op_t *o = &ops[i];
+        bool atomic = IVM_EMU_AOP == a->type || IVM_EMU_CSWAP == a->type;
+        *o = (emu_op_t){.live = true, .gen = o->gen + 1, .chunks_left = nchunks,
+                        .is32 = a->flags & MCA_BTL_ATOMIC_FLAG_32BIT,
+                        .fetch = atomic && NULL != a->local, .type = (uint8_t) a->type,
+                        .size = a->size, .chunk = chunk, .ep = ep, .local = a->local,
+                        .local_handle = a->local_handle, .cbfunc = a->cbfunc,
+                        .cbcontext = a->cbcontext, .cbdata = a->cbdata};
+        if (NULL != ep && !ep->self) {
+            atomic_fetch_add_explicit(&inflight, 1, memory_order_relaxed);
+            atomic_fetch_add_explicit(&ep->emu_inflight, 1, memory_order_relaxed);
+        }
     }
     OPAL_THREAD_UNLOCK(&mca_btl_ivm_component.lock);
+    return i;
+}
+
+/* Chunk @r for this process itself (osc/rdma's own rank): no message. */
+static void run_locally(const struct ivm_emu_req *r, const void *put)
+{
+    struct ivm_emu_reply a;
+    const void *data;
+    if (!execute(r, put, r->len, &a, &data)) {
+        a.status = OPAL_ERR_BAD_PARAM; /* execute() left a.len 0 */
+    }
+    complete_chunk(NULL, &a, data);
+}
+
+int mca_btl_ivm_emu_start(struct mca_btl_base_endpoint_t *ep, const mca_btl_ivm_emu_args_t *a)
+{
+    bool bulk = IVM_EMU_PUT == a->type || IVM_EMU_GET == a->type;
+    size_t chunk = bulk ? chunk_max() : a->size;
+    uint32_t nchunks = (uint32_t) (0 == a->size ? 1 : (a->size + chunk - 1) / chunk);
+    uint32_t i = op_new(ep, a, chunk, nchunks);
+    if (UINT32_MAX == i) {
+        return OPAL_ERR_OUT_OF_RESOURCE;
+    }
+    uint32_t gen = ops[i].gen;
     mca_common_ivm_counters.emulated_ops++;
 
     for (uint32_t k = 0; k < nchunks; k++) {
-        size_t off = (size_t) k * chunk, len = size - off < chunk ? size - off : chunk;
-        emu_req_t r = {.type = (uint8_t) type, .is32 = (uint8_t) (flags & MCA_BTL_ATOMIC_FLAG_32BIT),
-                       .op = (uint16_t) op, .reg = remote_handle->index,
-                       .addr = remote_address + off, .len = len,
-                       .operand = {operand0, operand1}, .req = i, .gen = gen, .offset = off};
-        const void *put = EMU_PUT == type ? (char *) local + off : NULL;
+        size_t off = (size_t) k * chunk, len = a->size - off < chunk ? a->size - off : chunk;
+        struct ivm_emu_req r = {.type = (uint8_t) a->type,
+                                .is32 = (uint8_t) (a->flags & MCA_BTL_ATOMIC_FLAG_32BIT),
+                                .op = (uint16_t) a->op, .reg = a->remote_handle->index,
+                                .addr = a->remote_address + off, .len = len,
+                                .operand = {a->operand[0], a->operand[1]}, .req = i, .gen = gen,
+                                .offset = off};
+        const void *put = IVM_EMU_PUT == a->type ? (char *) a->local + off : NULL;
         if (NULL == ep || ep->self) {
-            /* the target is this process (osc/rdma's own rank): no message */
-            emu_reply_t a;
-            const void *data;
-            if (!execute(&r, put, len, &a, &data)) {
-                a.status = OPAL_ERR_BAD_PARAM;
-            }
-            complete_chunk(NULL, &a, data);
+            run_locally(&r, put);
             continue;
         }
-        int rc = send_or_queue(ep, &r, sizeof(r), put, EMU_PUT == type ? len : 0,
+        int rc = send_or_queue(ep, &r, sizeof(r), put, IVM_EMU_PUT == a->type ? len : 0,
                                MCA_BTL_IVM_TAG_EMU_REQ);
         if (OPAL_SUCCESS != rc) {
             /* out of memory: the request can neither go nor wait */
@@ -334,8 +358,8 @@ int mca_btl_ivm_emu_start(struct mca_btl_base_endpoint_t *ep, int type, void *lo
 /* A peer asks us to work on our memory. */
 void mca_btl_ivm_emu_request(struct mca_btl_base_endpoint_t *ep, const void *payload, size_t len)
 {
-    emu_req_t r;
-    emu_reply_t a;
+    struct ivm_emu_req r;
+    struct ivm_emu_reply a;
     const void *data;
 
     if (len < sizeof(r)) {
@@ -377,28 +401,22 @@ uint32_t mca_btl_ivm_emu_inflight(void)
 /* The answer to one of our requests. */
 void mca_btl_ivm_emu_reply(struct mca_btl_base_endpoint_t *ep, const void *payload, size_t len)
 {
-    emu_reply_t a;
+    struct ivm_emu_reply a;
     if (len < sizeof(a)) {
         mca_btl_ivm_peer_failed(ep, "sent a truncated RMA reply");
         return;
     }
-    memcpy(&a, payload, sizeof(a));
-    if (a.req >= nops || !ops[a.req].live || ops[a.req].gen != a.gen || ops[a.req].ep != ep
-        || len - sizeof(a) < a.len) {
+    memcpy(&a, payload, sizeof(a)); /* one private copy: the peer may still write */
+    if (a.req >= nops || !ops[a.req].live || ops[a.req].gen != a.gen || ops[a.req].ep != ep) {
         mca_btl_ivm_peer_failed(ep, "answered an RMA request it was not sent");
         return;
     }
+    if (!reply_expected(&ops[a.req], &a, len - sizeof(a))) {
+        mca_btl_ivm_peer_failed(ep, "answered an RMA request out of turn, twice, or with data "
+                                    "that does not fit the request");
+        return;
+    }
     complete_chunk(ep, &a, (const char *) payload + sizeof(a));
-}
-
-int mca_btl_ivm_emu_type(bool is_put)
-{
-    return is_put ? EMU_PUT : EMU_GET;
-}
-
-int mca_btl_ivm_emu_atomic_type(bool cswap)
-{
-    return cswap ? EMU_CSWAP : EMU_AOP;
 }
 
 void mca_btl_ivm_emu_fini(void)

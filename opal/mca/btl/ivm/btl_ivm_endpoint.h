@@ -20,6 +20,8 @@
 #ifndef MCA_BTL_IVM_ENDPOINT_H
 #define MCA_BTL_IVM_ENDPOINT_H
 
+#include <stdatomic.h>
+
 #include "btl_ivm.h"
 
 struct mca_btl_base_endpoint_t {
@@ -39,6 +41,8 @@ struct mca_btl_base_endpoint_t {
     bool on_pending_list;
     bool failed;             /**< the peer broke the protocol: ignore it */
     bool self;               /**< this process (one-sided users only, see add_procs) */
+    atomic_uint emu_inflight; /**< our emulated RMA requests it has not answered */
+    ivm_lease_watch_t lease; /**< its lease, as our waits have seen it */
 };
 typedef struct mca_btl_base_endpoint_t mca_btl_base_endpoint_t;
 typedef mca_btl_base_endpoint_t mca_btl_ivm_endpoint_t;
@@ -47,5 +51,15 @@ OBJ_CLASS_DECLARATION(mca_btl_ivm_endpoint_t);
 /** The endpoint of the process in @slot, made on first use; NULL if that
  * slot is not a member of our job (or its ring is unusable). */
 mca_btl_ivm_endpoint_t *mca_btl_ivm_endpoint_get(uint32_t slot);
+
+/** @ep (NULL: a peer the message does not name) broke the protocol: say so
+ * once, with who it is, and tell the upper layer through its error
+ * callback.  Its messages are ignored from then on. */
+void mca_btl_ivm_peer_failed(struct mca_btl_base_endpoint_t *ep, const char *what);
+
+/** Is the process behind @ep, which we are waiting for, still there (a
+ * member of our job, not dead in our VM, renewing its lease)?  If not, it
+ * is reported failed and false returned.  @now_ns: ivm_now_ns(). */
+bool mca_btl_ivm_endpoint_alive(mca_btl_ivm_endpoint_t *ep, uint64_t now_ns);
 
 #endif /* MCA_BTL_IVM_ENDPOINT_H */

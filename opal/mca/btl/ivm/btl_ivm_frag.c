@@ -22,6 +22,7 @@ static void frag_construct(mca_btl_ivm_frag_t *frag)
     frag->base.des_segment_count = 1;
     frag->hdr = NULL;
     frag->endpoint = NULL;
+    frag->outstanding = false;
 }
 
 OBJ_CLASS_INSTANCE(mca_btl_ivm_frag_t, mca_btl_base_descriptor_t, frag_construct, NULL);
@@ -88,16 +89,23 @@ void mca_btl_ivm_frag_return(mca_btl_ivm_frag_t *frag)
     opal_free_list_return(frag->my_list, &frag->base.super);
 }
 
-mca_btl_ivm_frag_t *mca_btl_ivm_frag_lookup(uint64_t off)
+mca_btl_ivm_frag_t *mca_btl_ivm_frag_take_back(uint64_t off)
 {
     mca_btl_ivm_component_t *c = &mca_btl_ivm_component;
+    /* our fragment buffers are cache-line aligned; an offset that is not
+     * cannot be ours, and the header must not be read misaligned */
+    if (0 != off % IVM_CACHELINE) {
+        return NULL;
+    }
     const struct ivm_msg_hdr *hdr = mca_common_ivm_job_ptr(c->dev, off, sizeof(*hdr));
     if (NULL == hdr) {
         return NULL;
     }
     uint32_t cookie = hdr->cookie; /* read once: peers can write it */
-    if (cookie >= c->frag_count || c->frag_table[cookie]->hdr_off != off) {
+    if (cookie >= c->frag_count || c->frag_table[cookie]->hdr_off != off
+        || !c->frag_table[cookie]->outstanding) {
         return NULL;
     }
+    c->frag_table[cookie]->outstanding = false;
     return c->frag_table[cookie];
 }

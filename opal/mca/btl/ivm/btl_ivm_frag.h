@@ -29,6 +29,7 @@ typedef struct mca_btl_ivm_frag_t {
     struct ivm_msg_hdr *hdr; /**< in the region */
     uint64_t hdr_off;        /**< region offset of hdr */
     uint32_t cookie;
+    bool outstanding;        /**< posted to a peer, not yet returned */
     size_t capacity;         /**< payload bytes after the header */
     opal_free_list_t *my_list;
 } mca_btl_ivm_frag_t;
@@ -41,9 +42,10 @@ mca_btl_ivm_frag_t *mca_btl_ivm_frag_alloc(struct mca_btl_base_endpoint_t *ep, s
                                            uint32_t flags);
 void mca_btl_ivm_frag_return(mca_btl_ivm_frag_t *frag);
 
-/** The fragment behind a returned offset, or NULL if the offset or the
- * cookie beside it is not one of ours. */
-mca_btl_ivm_frag_t *mca_btl_ivm_frag_lookup(uint64_t off);
+/** The fragment behind a returned offset, no longer outstanding; NULL if
+ * the offset or the cookie beside it is not one of ours, or that fragment
+ * is not out with a peer (returned twice, or never sent). */
+mca_btl_ivm_frag_t *mca_btl_ivm_frag_take_back(uint64_t off);
 
 /** The receiver is done: callback (if asked for), then recycle.  The send
  * path asks for it on every fragment, but a sender may leave des_cbfunc

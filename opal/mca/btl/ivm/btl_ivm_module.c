@@ -7,7 +7,7 @@
  * $HEADER$
  */
 
-/* btl/ivm module: the function table, reachability (add_procs), endpoints,
+/* btl/ivm module: the function table, reachability (add_procs),
  * descriptors (alloc, free, prepare_src) and finalize. */
 
 #include "opal_config.h"
@@ -62,73 +62,6 @@ mca_btl_ivm_module_t mca_btl_ivm = {
         .btl_register_error = ivm_register_error,
     },
 };
-
-static void endpoint_construct(mca_btl_ivm_endpoint_t *ep)
-{
-    OBJ_CONSTRUCT(&ep->pending, opal_list_t);
-    OBJ_CONSTRUCT(&ep->lock, opal_mutex_t);
-    ep->proc = NULL;
-    ep->fbox_out_off = 0;
-    ep->fbox_out_ready = ep->fbox_in_ready = false;
-    ep->sends = 0;
-    ep->on_pending_list = ep->failed = false;
-}
-
-static void endpoint_destruct(mca_btl_ivm_endpoint_t *ep)
-{
-    OBJ_DESTRUCT(&ep->pending);
-    OBJ_DESTRUCT(&ep->lock);
-}
-
-OBJ_CLASS_INSTANCE(mca_btl_ivm_endpoint_t, opal_list_item_t, endpoint_construct,
-                   endpoint_destruct);
-
-static mca_btl_ivm_endpoint_t *endpoint_create(uint32_t slot)
-{
-    mca_common_ivm_device_t *d = mca_btl_ivm_component.dev;
-    uint64_t ring_off;
-
-    /* the slot must belong to our job; its first user word is its ring */
-    if (IVM_OK != ivm_slot_user_get(&d->region, slot, d->member.job, d->member.job_gen, 0,
-                                    &ring_off)) {
-        BTL_IVM_VERBOSE(5, "btl:ivm: slot %u: %s", slot, d->region.errmsg);
-        return NULL;
-    }
-    mca_btl_ivm_endpoint_t *ep = OBJ_NEW(mca_btl_ivm_endpoint_t);
-    if (NULL == ep) {
-        return NULL;
-    }
-    if (IVM_OK != ivm_ring_attach(&d->region, ring_off, d->member.part_off,
-                                  d->member.part_off + d->member.part_size, &ep->ring)) {
-        BTL_IVM_VERBOSE(1, "btl:ivm: slot %u: %s", slot, d->region.errmsg);
-        OBJ_RELEASE(ep);
-        return NULL;
-    }
-    ep->slot = slot;
-    ep->self = slot == d->member.slot;
-    return ep;
-}
-
-mca_btl_ivm_endpoint_t *mca_btl_ivm_endpoint_get(uint32_t slot)
-{
-    mca_btl_ivm_component_t *c = &mca_btl_ivm_component;
-    mca_btl_ivm_endpoint_t *ep;
-
-    if (slot >= c->dev->region.layout.slot_count) {
-        return NULL;
-    }
-    if (OPAL_LIKELY(NULL != c->peers[slot])) {
-        return c->peers[slot];
-    }
-    /* made by add_procs or by the receive path, maybe in two threads */
-    OPAL_THREAD_LOCK(&c->lock);
-    if (NULL == c->peers[slot]) {
-        c->peers[slot] = endpoint_create(slot);
-    }
-    ep = c->peers[slot];
-    OPAL_THREAD_UNLOCK(&c->lock);
-    return ep;
-}
 
 /* free_list_num and free_list_inc count eager-sized fragments; a list of
  * larger ones starts with as many bytes (maybe none: many ranks share one

@@ -8,9 +8,10 @@
  */
 
 /* The receive side: polling fast boxes and our receive ring, handing
- * messages to the upper layer, returning fragments, and reporting peers
- * that break the protocol.  Every offset, length and index comes from
- * another process and is validated before use. */
+ * messages to the upper layer and returning fragments.  Every offset,
+ * length and index comes from another process and is validated before
+ * use; a peer that breaks the protocol is reported through
+ * mca_btl_ivm_peer_failed (btl_ivm_endpoint.c). */
 
 #include "opal_config.h"
 
@@ -33,43 +34,6 @@ typedef struct {
     uint64_t off;
 } pending_return_t;
 static OBJ_CLASS_INSTANCE(pending_return_t, opal_list_item_t, NULL, NULL);
-
-/* Who is behind @ep, for the message: the upper layer's name when it has
- * added the peer, else what the peer's slot says (host, rank, pid). */
-static void describe_peer(const mca_btl_ivm_endpoint_t *ep, char *buf, size_t len)
-{
-    struct ivm_slot_entry s;
-    char host[IVM_HOST_LEN + 1];
-    if (NULL == ep) {
-        snprintf(buf, len, "unknown (the message does not say who sent it)");
-    } else if (NULL != ep->proc) {
-        snprintf(buf, len, "%s, slot %u", OPAL_NAME_PRINT(ep->proc->proc_name), ep->slot);
-    } else if (IVM_OK == ivm_slot_read(&mca_btl_ivm_component.dev->region, ep->slot, &s)) {
-        ivm_sanitize_label(s.host, IVM_HOST_LEN, host);
-        snprintf(buf, len, "rank %u on %s (pid %llu), slot %u", s.rank, host,
-                 (unsigned long long) s.owner.pid, ep->slot);
-    } else {
-        snprintf(buf, len, "slot %u", ep->slot);
-    }
-}
-
-void mca_btl_ivm_peer_failed(struct mca_btl_base_endpoint_t *ep, const char *what)
-{
-    char peer[160];
-    if (NULL != ep) {
-        if (ep->failed) {
-            return; /* said once */
-        }
-        ep->failed = true;
-    }
-    describe_peer(ep, peer, sizeof(peer));
-    opal_show_help("help-btl-ivm.txt", "peer-protocol-error", true, opal_process_info.nodename,
-                   peer, what);
-    if (NULL != mca_btl_ivm.error_cb) {
-        mca_btl_ivm.error_cb(&mca_btl_ivm.super, MCA_BTL_ERROR_FLAGS_FATAL,
-                             NULL != ep ? ep->proc : NULL, (char *) what);
-    }
-}
 
 static void give_back(mca_btl_ivm_endpoint_t *ep, uint64_t off)
 {
@@ -162,9 +126,10 @@ static void handle_frag(uint64_t off, mca_btl_ivm_endpoint_t *via)
 /* One of our fragments came home. */
 static void handle_return(uint64_t off)
 {
-    mca_btl_ivm_frag_t *frag = mca_btl_ivm_frag_lookup(off);
+    mca_btl_ivm_frag_t *frag = mca_btl_ivm_frag_take_back(off);
     if (NULL == frag) {
-        mca_btl_ivm_peer_failed(NULL, "returned a fragment that is not ours");
+        mca_btl_ivm_peer_failed(NULL, "returned a fragment that is not ours, or one of ours "
+                                      "that was not out (returned twice, or never sent)");
         return;
     }
     mca_btl_ivm_frag_complete(frag);
@@ -195,7 +160,7 @@ static int poll_fbox(mca_btl_ivm_endpoint_t *ep)
 
     while (n < (int) limit && !ep->failed && 1 == (rc = ivm_fbox_peek(&ep->fbox_in, &hdr, &payload))) {
         n++;
-        if (IVM_FBOX_HDR_FLAGS(hdr) & MCA_BTL_IVM_FBOX_F_REF) {
+        if (IVM_FBOX_HDR_FLAGS(hdr) & IVM_FBOX_F_REF) {
             uint64_t off = 8 == IVM_FBOX_HDR_LEN(hdr) ? *(const uint64_t *) payload : 1;
             ivm_fbox_consume(&ep->fbox_in, hdr);
             handle_frag(off, ep);
@@ -222,6 +187,27 @@ static bool pace_wanted(void)
            || !opal_list_is_empty(&c->pending_returns);
 }
 
+/* While we wait for peers (RMA replies, room in their rings), make sure,
+ * once a second, that they are still there: a peer that died, in our VM or
+ * with its whole VM, must end the wait with an error, not hang it. */
+static void check_awaited_peers(uint64_t now_ns)
+{
+    static uint64_t next_ns;
+    mca_btl_ivm_component_t *c = &mca_btl_ivm_component;
+    if (now_ns < next_ns) {
+        return;
+    }
+    next_ns = now_ns + 1000000000u;
+    for (uint32_t slot = 0; slot < c->dev->region.layout.slot_count; slot++) {
+        mca_btl_ivm_endpoint_t *ep = c->peers[slot];
+        if (NULL != ep && !ep->self && !ep->failed
+            && (ep->on_pending_list
+                || 0 != atomic_load_explicit(&ep->emu_inflight, memory_order_relaxed))) {
+            (void) mca_btl_ivm_endpoint_alive(ep, now_ns);
+        }
+    }
+}
+
 /* Called after every progress call (@events: what it found).  A peer in
  * another VM that runs answers within microseconds; when nothing has come
  * for spin_time, the peer probably has no CPU, and the CPU it needs may be
@@ -238,14 +224,17 @@ static void pace_idle_wait(int events)
     static uint64_t idle_since_ns;
     const mca_btl_ivm_component_t *c = &mca_btl_ivm_component;
 
-    if (events > 0 || 0 == c->spin_time_us || !pace_wanted()) {
+    if (events > 0 || !pace_wanted()) {
         idle_since_ns = 0;
         return;
     }
     uint64_t now = ivm_now_ns();
     if (0 == idle_since_ns) {
         idle_since_ns = now;
-    } else {
+        return;
+    }
+    check_awaited_peers(now);
+    if (0 != c->spin_time_us) {
         ivm_pace(now - idle_since_ns, c->spin_time_us, c->sleep_time_us);
     }
 }

@@ -11,7 +11,8 @@
  * KNEM need one kernel), but memory that lies in the job partition is
  * mapped by every peer: a registration names it by region offset, and the
  * peer's put, get or atomic is a plain memcpy or CPU atomic on its own
- * mapping.  Memory outside the partition is never registrable. */
+ * mapping.  Other memory is registrable only for remote atomics (osc/rdma
+ * windows); operations on it are emulated (btl_ivm_emu.c). */
 
 #include "opal_config.h"
 
@@ -19,6 +20,7 @@
 #include <string.h>
 
 #include "btl_ivm.h"
+#include "btl_ivm_atomic.h"
 #include "btl_ivm_emu.h"
 #include "btl_ivm_endpoint.h"
 
@@ -81,9 +83,12 @@ static int rdma(struct mca_btl_base_endpoint_t *ep, void *local, uint64_t remote
                 void *cbdata)
 {
     if (NULL != remote_handle && MCA_BTL_IVM_REG_EMULATED == remote_handle->kind) {
-        return mca_btl_ivm_emu_start(ep, mca_btl_ivm_emu_type(is_put), local, remote_address,
-                                     local_handle, remote_handle, size, 0, 0, 0, 0, cbfunc,
-                                     cbcontext, cbdata);
+        mca_btl_ivm_emu_args_t a = {.type = is_put ? IVM_EMU_PUT : IVM_EMU_GET, .local = local,
+                                    .remote_address = remote_address,
+                                    .local_handle = local_handle, .remote_handle = remote_handle,
+                                    .size = size, .cbfunc = cbfunc, .cbcontext = cbcontext,
+                                    .cbdata = cbdata};
+        return mca_btl_ivm_emu_start(ep, &a);
     }
     void *remote = translate(remote_address, size, remote_handle);
     if (OPAL_UNLIKELY(NULL == remote)) {
@@ -131,61 +136,6 @@ int mca_btl_ivm_get(struct mca_btl_base_module_t *btl, struct mca_btl_base_endpo
                 cbfunc, cbcontext, cbdata);
 }
 
-/* The new value for @op; for the logical operations "true" is 1. */
-static uint64_t combine(int op, uint64_t old, uint64_t operand, bool is32)
-{
-    int64_t so = is32 ? (int64_t) (int32_t) old : (int64_t) old;
-    int64_t sv = is32 ? (int64_t) (int32_t) operand : (int64_t) operand;
-    switch (op) {
-    case MCA_BTL_ATOMIC_ADD: return old + operand;
-    case MCA_BTL_ATOMIC_AND: return old & operand;
-    case MCA_BTL_ATOMIC_OR: return old | operand;
-    case MCA_BTL_ATOMIC_XOR: return old ^ operand;
-    case MCA_BTL_ATOMIC_LAND: return (0 != old) && (0 != operand);
-    case MCA_BTL_ATOMIC_LOR: return (0 != old) || (0 != operand);
-    case MCA_BTL_ATOMIC_LXOR: return (0 != old) != (0 != operand);
-    case MCA_BTL_ATOMIC_SWAP: return operand;
-    case MCA_BTL_ATOMIC_MIN: return (uint64_t) (sv < so ? sv : so);
-    case MCA_BTL_ATOMIC_MAX: return (uint64_t) (sv > so ? sv : so);
-    default: return old;
-    }
-}
-
-/* A CAS loop on the region word: real CPU atomics, so they are atomic with
- * respect to every other process in every VM (MCA_BTL_ATOMIC_SUPPORTS_GLOB). */
-uint64_t mca_btl_ivm_atomic_apply(void *addr, int op, uint64_t operand, bool is32)
-{
-    if (is32) {
-        _Atomic uint32_t *p = addr;
-        uint32_t old = atomic_load_explicit(p, memory_order_relaxed), next;
-        do {
-            next = (uint32_t) combine(op, old, operand, true);
-        } while (!atomic_compare_exchange_weak_explicit(p, &old, next, memory_order_acq_rel,
-                                                        memory_order_relaxed));
-        return old;
-    }
-    _Atomic uint64_t *p = addr;
-    uint64_t old = atomic_load_explicit(p, memory_order_relaxed), next;
-    do {
-        next = combine(op, old, operand, false);
-    } while (!atomic_compare_exchange_weak_explicit(p, &old, next, memory_order_acq_rel,
-                                                    memory_order_relaxed));
-    return old;
-}
-
-/* Compare-and-swap; returns the old value. */
-uint64_t mca_btl_ivm_atomic_cswap(void *addr, uint64_t compare, uint64_t value, bool is32)
-{
-    if (is32) {
-        uint32_t expect = (uint32_t) compare;
-        atomic_compare_exchange_strong((_Atomic uint32_t *) addr, &expect, (uint32_t) value);
-        return expect;
-    }
-    uint64_t expect = compare;
-    atomic_compare_exchange_strong((_Atomic uint64_t *) addr, &expect, value);
-    return expect;
-}
-
 static void *atomic_target(struct mca_btl_base_endpoint_t *ep, uint64_t remote_address,
                            struct mca_btl_base_registration_handle_t *h, bool is32)
 {
@@ -199,15 +149,6 @@ static void *atomic_target(struct mca_btl_base_endpoint_t *ep, uint64_t remote_a
     return p;
 }
 
-void mca_btl_ivm_store_result(void *local, uint64_t value, bool is32)
-{
-    if (is32) {
-        *(uint32_t *) local = (uint32_t) value;
-    } else {
-        *(uint64_t *) local = value;
-    }
-}
-
 /* aop and fop: the same operation, with or without the old value */
 static int atomic_op(struct mca_btl_base_endpoint_t *ep, void *local_address,
                      uint64_t remote_address, struct mca_btl_base_registration_handle_t *local_handle,
@@ -217,9 +158,13 @@ static int atomic_op(struct mca_btl_base_endpoint_t *ep, void *local_address,
 {
     bool is32 = flags & MCA_BTL_ATOMIC_FLAG_32BIT;
     if (NULL != remote_handle && MCA_BTL_IVM_REG_EMULATED == remote_handle->kind) {
-        return mca_btl_ivm_emu_start(ep, mca_btl_ivm_emu_atomic_type(false), local_address,
-                                     remote_address, local_handle, remote_handle, is32 ? 4 : 8,
-                                     op, operand, 0, flags, cbfunc, cbcontext, cbdata);
+        mca_btl_ivm_emu_args_t a = {.type = IVM_EMU_AOP, .local = local_address,
+                                    .remote_address = remote_address,
+                                    .local_handle = local_handle, .remote_handle = remote_handle,
+                                    .size = is32 ? 4 : 8, .op = op, .operand = {operand, 0},
+                                    .flags = flags, .cbfunc = cbfunc, .cbcontext = cbcontext,
+                                    .cbdata = cbdata};
+        return mca_btl_ivm_emu_start(ep, &a);
     }
     void *p = atomic_target(ep, remote_address, remote_handle, is32);
     if (NULL == p) {
@@ -268,9 +213,13 @@ int mca_btl_ivm_acswap(struct mca_btl_base_module_t *btl, struct mca_btl_base_en
     (void) btl;
     (void) order;
     if (NULL != remote_handle && MCA_BTL_IVM_REG_EMULATED == remote_handle->kind) {
-        return mca_btl_ivm_emu_start(ep, mca_btl_ivm_emu_atomic_type(true), local_address,
-                                     remote_address, local_handle, remote_handle, is32 ? 4 : 8,
-                                     0, compare, value, flags, cbfunc, cbcontext, cbdata);
+        mca_btl_ivm_emu_args_t a = {.type = IVM_EMU_CSWAP, .local = local_address,
+                                    .remote_address = remote_address,
+                                    .local_handle = local_handle, .remote_handle = remote_handle,
+                                    .size = is32 ? 4 : 8, .operand = {compare, value},
+                                    .flags = flags, .cbfunc = cbfunc, .cbcontext = cbcontext,
+                                    .cbdata = cbdata};
+        return mca_btl_ivm_emu_start(ep, &a);
     }
     void *p = atomic_target(ep, remote_address, remote_handle, is32);
     if (NULL == p) {

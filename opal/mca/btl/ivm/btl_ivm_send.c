@@ -49,13 +49,18 @@ static void fbox_due(mca_btl_ivm_endpoint_t *ep)
  * copied into it.  False when there is no room now. */
 static bool post(mca_btl_ivm_endpoint_t *ep, mca_btl_ivm_frag_t *frag)
 {
+    /* Marked before it is published: the peer's return can only follow the
+     * publication (release) through the peer's own release push, which our
+     * progress thread acquires before it looks at the mark. */
+    frag->outstanding = true;
     if (ep->fbox_out_ready) {
         uint64_t *ref = ivm_fbox_reserve(&ep->fbox_out, sizeof(uint64_t));
         if (NULL == ref) {
+            frag->outstanding = false;
             return false;
         }
         *ref = frag->hdr_off;
-        ivm_fbox_commit(&ep->fbox_out, sizeof(uint64_t), 0, MCA_BTL_IVM_FBOX_F_REF);
+        ivm_fbox_commit(&ep->fbox_out, sizeof(uint64_t), 0, IVM_FBOX_F_REF);
         return true;
     }
     if (0 != ep->fbox_out_off) {
@@ -64,6 +69,7 @@ static bool post(mca_btl_ivm_endpoint_t *ep, mca_btl_ivm_frag_t *frag)
     }
     if (IVM_OK != ivm_ring_push(&ep->ring, frag->hdr_off)) {
         frag->hdr->flags &= (uint8_t) ~IVM_MSG_F_SETUP_FBOX;
+        frag->outstanding = false;
         return false;
     }
     if (0 != ep->fbox_out_off) {

@@ -33,6 +33,8 @@ mca_common_ivm_params_t mca_common_ivm_params = {
     .partition_size = 0,
     .lock_timeout_ms = 5000,
     .format_timeout_ms = 10000,
+    .lease_s = 30,
+    .lease_period_ms = 1000,
     .auto_format = true,
     .uncached_threshold = 8.0,
     .job_key = NULL,
@@ -60,7 +62,7 @@ void mca_common_ivm_register(const mca_base_component_t *component)
 {
     static char *device_storage = NULL;
     static char *key_storage = NULL;
-    int idx[8], n = 0;
+    int idx[12], n = 0;
 
     /* Re-registering is harmless; the storage must outlive any component
      * that ompi_info unloads, hence statics in this (never unloaded)
@@ -92,6 +94,14 @@ void mca_common_ivm_register(const mca_base_component_t *component)
     idx[n++] = reg("format_timeout",
         "Milliseconds to wait for another process that is formatting the region",
         MCA_BASE_VAR_TYPE_INT, OPAL_INFO_LVL_9, &mca_common_ivm_params.format_timeout_ms);
+    idx[n++] = reg("lease",
+        "Seconds after which a process that stopped renewing its lease counts as dead: waits "
+        "for it end with an error, and its job's space can be reclaimed from any VM.  Every "
+        "process renews its lease from a thread of its own, also while it computes outside "
+        "MPI.  0: no lease expires (processes in other VMs are then never proven dead)",
+        MCA_BASE_VAR_TYPE_UNSIGNED_INT, OPAL_INFO_LVL_5, &mca_common_ivm_params.lease_s);
+    idx[n++] = reg("lease_period", "Milliseconds between two renewals of a process's lease",
+        MCA_BASE_VAR_TYPE_UNSIGNED_INT, OPAL_INFO_LVL_9, &mca_common_ivm_params.lease_period_ms);
     idx[n++] = reg("auto_format",
         "Format a zeroed device when attaching to it (otherwise only 'ivmctl format' does)",
         MCA_BASE_VAR_TYPE_BOOL, OPAL_INFO_LVL_5, &mca_common_ivm_params.auto_format);
@@ -128,9 +138,9 @@ void mca_common_ivm_register_pvars(const mca_base_component_t *component)
     } vars[] = {
         {"fbox_messages", "Messages sent inline in fast boxes", &mca_common_ivm_counters.fbox_msgs},
         {"fbox_bytes", "Bytes sent inline in fast boxes", &mca_common_ivm_counters.fbox_bytes},
-        {"queue_messages", "Fragments sent through receive rings",
+        {"ring_messages", "Fragments sent through receive rings",
          &mca_common_ivm_counters.ring_msgs},
-        {"queue_bytes", "Bytes sent in fragments through receive rings",
+        {"ring_bytes", "Bytes sent in fragments through receive rings",
          &mca_common_ivm_counters.ring_bytes},
         {"single_copy_operations", "Single-copy put/get operations on the region",
          &mca_common_ivm_counters.rdma_ops},
@@ -244,6 +254,7 @@ static int attach_one(const char *spec, bool explicit_request, mca_common_ivm_de
     ivm_region_t *r = &dev->region;
 
     int rc = ivm_region_open(r, spec, false);
+    r->lease_ms = mca_common_ivm_params.lease_s * 1000u;
     if (IVM_OK == rc) {
         rc = ivm_region_attach(r, &ao);
     }
@@ -264,9 +275,17 @@ static int attach_one(const char *spec, bool explicit_request, mca_common_ivm_de
         rc = ivm_job_join(r, &jo, &dev->member);
     }
     if (IVM_OK == rc) {
+        rc = ivm_lease_keeper_start(&dev->lease, r, dev->member.slot, dev->member.slot_gen,
+                                    mca_common_ivm_params.lease_period_ms);
+        if (IVM_OK != rc) {
+            ivm_job_leave(r, &dev->member, jo.lock_timeout_ms);
+        }
+    }
+    if (IVM_OK == rc) {
         rc = ivm_heap_open(&dev->heap, r, dev->member.part_off, dev->member.part_size,
                            jo.lock_timeout_ms);
         if (IVM_OK != rc) {
+            ivm_lease_keeper_stop(&dev->lease);
             ivm_job_leave(r, &dev->member, jo.lock_timeout_ms);
         }
     }
@@ -340,6 +359,7 @@ void mca_common_ivm_fini(void)
     }
     for (int i = 0; i < ndevices; i++) {
         ivm_region_t *r = &devices[i].region;
+        ivm_lease_keeper_stop(&devices[i].lease);
         if (IVM_OK != ivm_job_leave(r, &devices[i].member,
                                     (unsigned) mca_common_ivm_params.lock_timeout_ms)) {
             verbose(1, "common:ivm: leaving %s: %s", r->map.spec, r->errmsg);

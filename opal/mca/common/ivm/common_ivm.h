@@ -40,6 +40,7 @@ typedef struct mca_common_ivm_device {
     ivm_region_t region;
     ivm_member_t member;
     ivm_heap_t heap;              /**< the job partition's allocator */
+    ivm_lease_keeper_t lease;     /**< renews our slot's lease */
     mca_mpool_base_module_t mpool; /**< the same allocator as an Open MPI mpool */
 } mca_common_ivm_device_t;
 
@@ -84,6 +85,8 @@ typedef struct mca_common_ivm_params {
     size_t partition_size;
     int lock_timeout_ms;
     int format_timeout_ms;
+    unsigned int lease_s;         /**< a lease not renewed for this long has expired */
+    unsigned int lease_period_ms; /**< between renewals of our own lease */
     bool auto_format;
     double uncached_threshold;
     char *job_key;

@@ -21,6 +21,7 @@
 #ifndef COMMON_IVM_CORE_H
 #define COMMON_IVM_CORE_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdbool.h>
@@ -74,6 +75,7 @@ typedef struct ivm_region {
     struct ivm_layout layout;
     uint8_t region_id[IVM_ID_LEN];
     bool uncached;           /* set by ivm_region_probe_uncached() */
+    uint32_t lease_ms;       /* a lease older than this is expired; 0: leases not used */
     double uncached_ratio;
     char errmsg[IVM_ERRMSG_LEN];
 } ivm_region_t;
@@ -137,9 +139,15 @@ int ivm_random_bytes(void *buf, size_t len);
 void ivm_hash128(const void *buf, size_t len, uint8_t out[IVM_ID_LEN]);
 void ivm_hex(const uint8_t *buf, size_t len, char *out); /* out: 2*len+1 */
 uint64_t ivm_now_sec(void);
+/* @t (seconds since the epoch, read from the region) as "YYYY-MM-DDTHH:MM:SSZ" in UTC, or
+ * "invalid(<t>)" when no calendar shows it; always NUL-terminated when @len > 0. */
+void ivm_format_time(uint64_t t, char *buf, size_t len);
 uint64_t ivm_now_ms(void);
 uint64_t ivm_now_ns(void); /* monotonic */
-void ivm_pause(unsigned iteration); /* backoff inside bounded waits */
+/* Back off between the tries of a short bounded wait (a lock word, a table
+ * entry that is changing): spin, then yield, then sleep 200 us.  Not for
+ * waits on another process's progress, which go through ivm_pace. */
+void ivm_backoff(unsigned iteration);
 /* A wait for another process that has lasted @waited_ns: past @spin_us,
  * sleep @sleep_us (< 1000000) so that a peer sharing our CPU can run. */
 void ivm_pace(uint64_t waited_ns, unsigned spin_us, unsigned sleep_us);
@@ -192,6 +200,42 @@ int ivm_slot_user_set(ivm_region_t *r, uint32_t slot, unsigned k, uint64_t value
 int ivm_slot_user_get(ivm_region_t *r, uint32_t slot, uint32_t job, uint32_t job_gen, unsigned k,
                       uint64_t *value);
 uint8_t *ivm_ptr(const ivm_region_t *r, uint64_t off, uint64_t len);
+
+/** IVM_ALIVE, IVM_DEAD or IVM_UNKNOWN for the owner of slot copy @s: /proc
+ * in its own VM, else an expired lease (wall clock @now_ms) means dead. */
+int ivm_slot_liveness(const ivm_region_t *r, const struct ivm_slot_entry *s, uint64_t now_ms);
+/** The owner of @slot (generation @gen) renews its lease. */
+void ivm_slot_lease_renew(ivm_region_t *r, uint32_t slot, uint32_t gen);
+
+/* ---- leases (common_ivm_lease.c) ---- */
+/** A waiter's view of one peer's lease: the last value seen, and when (by
+ * the waiter's monotonic clock) it was first seen.  Zero-initialise. */
+typedef struct ivm_lease_watch {
+    uint64_t value;
+    uint64_t since_ns;
+} ivm_lease_watch_t;
+
+/** The thread that renews this process's lease. */
+typedef struct ivm_lease_keeper {
+    pthread_t thread;
+    ivm_region_t *region;
+    uint32_t slot, gen;
+    unsigned period_ms;
+    _Atomic bool stop;
+    bool running;
+} ivm_lease_keeper_t;
+
+uint64_t ivm_wall_ms(void); /* CLOCK_REALTIME in ms */
+/** Has lease word @lease stayed the same for more than @lease_ns of our
+ * monotonic time (@now_ns)?  A lease of 0 (none) is never stale. */
+bool ivm_lease_watch_stale(ivm_lease_watch_t *w, uint64_t lease, uint64_t now_ns,
+                           uint64_t lease_ns);
+/** Is lease word @lease more than @lease_ms older than wall time @now_ms?
+ * 0 (none) and times from the future are not. */
+bool ivm_lease_expired_wall(uint64_t lease, uint64_t now_ms, uint64_t lease_ms);
+int ivm_lease_keeper_start(ivm_lease_keeper_t *k, ivm_region_t *r, uint32_t slot, uint32_t gen,
+                           unsigned period_ms);
+void ivm_lease_keeper_stop(ivm_lease_keeper_t *k);
 
 /* ---- job heap (common_ivm_heap.c) ---- */
 uint64_t ivm_heap_min_partition(void);

@@ -136,6 +136,8 @@ static bool is_small_block(const ivm_heap_t *h, uint64_t off, uint32_t c)
         return false;
     }
     uint32_t chunk = (uint32_t) ((off - h->data_off) / IVM_CHUNK_SIZE);
+    /* acquire: pairs with take_chunks' release store of a run's head info,
+     * so a slab seen here was carved (refill's links written) before */
     uint32_t info = atomic_load_explicit(&h->info[chunk], memory_order_acquire);
     return (IVM_CHUNK_SLAB << IVM_CHUNK_TAG_SHIFT | c) == info
            && 0 == (off - chunk_off(h, chunk)) % class_size(c);
@@ -162,8 +164,10 @@ static _Atomic uint64_t *link_of(const ivm_heap_t *h, uint64_t off)
 static void stack_push(ivm_heap_t *h, uint32_t c, uint64_t first, uint64_t last)
 {
     _Atomic uint64_t *head = &h->hdr->class_head[c];
+    /* relaxed: only a guess of the head; the CAS below checks it */
     uint64_t old = atomic_load_explicit(head, memory_order_relaxed);
     for (unsigned it = 0; it < STACK_RETRIES; it++) {
+        /* relaxed: published by the release CAS that follows */
         atomic_store_explicit(link_of(h, last), old & 0xffffffffu, memory_order_relaxed);
         uint64_t next = ((old >> 32) + 1) << 32 | to_index(h, first);
         /* release: the links and the blocks' contents before the head */
@@ -177,6 +181,8 @@ static void stack_push(ivm_heap_t *h, uint32_t c, uint64_t first, uint64_t last)
 static int stack_pop(ivm_heap_t *h, uint32_t c, uint64_t *off)
 {
     _Atomic uint64_t *head = &h->hdr->class_head[c];
+    /* acquire: pairs with stack_push's release CAS, so the top block's
+     * link (written before that push) is visible below */
     uint64_t old = atomic_load_explicit(head, memory_order_acquire);
     for (unsigned it = 0; it < STACK_RETRIES; it++) {
         uint32_t idx = (uint32_t) old;
@@ -195,6 +201,7 @@ static int stack_pop(ivm_heap_t *h, uint32_t c, uint64_t *off)
         if (0 != next && !is_small_block(h, from_index(h, next), c)) {
             /* garbage is benign if the head moved meanwhile (the block was
              * popped and reused); with the head unchanged it is corruption */
+            /* acquire: as the first load of the head */
             uint64_t again = atomic_load_explicit(head, memory_order_acquire);
             if (again == old) {
                 return ivm_error(h->r, IVM_ERR_CORRUPT, "%s: free list %u of the job heap "
@@ -204,6 +211,9 @@ static int stack_pop(ivm_heap_t *h, uint32_t c, uint64_t *off)
             continue;
         }
         uint64_t want = ((old >> 32) + 1) << 32 | next;
+        /* acquire on success: the block's previous owner's writes (its free
+         * pushed it with release) happen before our use of it; acquire on
+         * failure: the new head is read as by the first load */
         if (atomic_compare_exchange_weak_explicit(head, &old, want, memory_order_acquire,
                                                   memory_order_acquire)) {
             *off = top;
@@ -219,6 +229,7 @@ static int find_run(ivm_heap_t *h, uint32_t n, uint32_t *start)
 {
     uint32_t run = 0;
     for (uint32_t i = 0; i < h->nchunks; i++) {
+        /* relaxed: the bitmap only changes under the heap lock we hold */
         uint64_t word = atomic_load_explicit(&h->bitmap[i / 64], memory_order_relaxed);
         if (0 == (i % 64) && UINT64_MAX == word) {
             run = 0;
@@ -234,6 +245,8 @@ static int find_run(ivm_heap_t *h, uint32_t n, uint32_t *start)
     return IVM_ERR_NO_SPACE;
 }
 
+/* Relaxed read-modify-writes: the caller holds the heap lock, whose
+ * release publishes them to the next holder. */
 static void mark_run(ivm_heap_t *h, uint32_t start, uint32_t n, bool used)
 {
     for (uint32_t i = start; i < start + n; i++) {
@@ -261,6 +274,8 @@ static int take_chunks(ivm_heap_t *h, uint32_t n, uint32_t info_head, uint32_t *
             atomic_store_explicit(&h->info[i], IVM_CHUNK_LARGE_TAIL << IVM_CHUNK_TAG_SHIFT,
                                   memory_order_relaxed);
         }
+        /* release: the tails' info before the head's, which lock-free
+         * readers (is_small_block, ivm_heap_free) acquire */
         atomic_store_explicit(&h->info[*start], info_head, memory_order_release);
     } else {
         ivm_error(h->r, rc, "%s: the job heap has no %u free contiguous chunks of %u bytes",
@@ -282,6 +297,7 @@ static int refill(ivm_heap_t *h, uint32_t c, uint64_t *off)
     uint64_t first = chunk_off(h, chunk), bs = class_size(c);
     uint64_t count = IVM_CHUNK_SIZE / bs;
     for (uint64_t k = 1; k + 1 < count; k++) {
+        /* relaxed: the chain is ours until stack_push publishes it */
         atomic_store_explicit(link_of(h, first + k * bs), to_index(h, first + (k + 1) * bs),
                               memory_order_relaxed);
     }
@@ -318,6 +334,7 @@ int ivm_heap_alloc(ivm_heap_t *h, uint64_t size, uint64_t align, uint64_t *off)
         need = (uint64_t) n * IVM_CHUNK_SIZE;
     }
     if (IVM_OK == rc) {
+        /* relaxed: a statistic (ivmctl), orders nothing */
         atomic_fetch_add_explicit(&h->hdr->bytes_in_use, need, memory_order_relaxed);
     }
     return rc;
@@ -332,6 +349,7 @@ static int free_large(ivm_heap_t *h, uint32_t chunk, uint32_t n)
         return rc;
     }
     for (uint32_t i = chunk; i < chunk + n; i++) {
+        /* relaxed: published with the bitmap by the lock's release */
         atomic_store_explicit(&h->info[i], IVM_CHUNK_FREE, memory_order_relaxed);
     }
     mark_run(h, chunk, n, false);
@@ -348,6 +366,7 @@ int ivm_heap_free(ivm_heap_t *h, uint64_t off)
                          (unsigned long long) off);
     }
     uint32_t chunk = (uint32_t) ((off - h->data_off) / IVM_CHUNK_SIZE);
+    /* acquire: pairs with take_chunks' release store of the head info */
     uint32_t info = atomic_load_explicit(&h->info[chunk], memory_order_acquire);
     uint32_t tag = info >> IVM_CHUNK_TAG_SHIFT, low = info & ((1u << IVM_CHUNK_TAG_SHIFT) - 1);
     if (IVM_CHUNK_SLAB == tag && low < IVM_HEAP_NCLASS && is_small_block(h, off, low)) {

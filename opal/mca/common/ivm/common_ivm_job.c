@@ -16,7 +16,17 @@
  * (VM, pid, start time) and a random nonce that peers read back to prove
  * they really share memory with it.  Table changes happen under the region
  * lock; the entries are re-validated every time they are read because a
- * peer in another VM can corrupt them at any moment. */
+ * peer in another VM can corrupt them at any moment.
+ *
+ * Readers (ivmctl, peers in other VMs) do not take the lock, so an entry is
+ * published like this.  A creator, holding the lock, finds the entry FREE,
+ * bumps gen, fills the fields, and then stores ACTIVE (CLAIMED) with
+ * release; a free is a release store of FREE (a slot's nonce is cleared
+ * first), the other fields stay.  A reader (read_entry) loads state with
+ * acquire before it copies the fields, so the fields of the incarnation it
+ * saw published are in its copy, and afterwards checks that state and gen
+ * did not change while it copied: an entry freed and created again
+ * meanwhile may have given it a mix of two incarnations. */
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,14 +55,71 @@ void ivm_job_key_make(uint8_t key[IVM_ID_LEN], const char *jobid, const char *la
     ivm_hash128(buf, strlen(buf), key);
 }
 
+/* A reader retries an entry that changed while it copied it: a creation or
+ * a free, one per hold of the region lock, is over long before this many
+ * tries.  An entry that keeps changing (a runaway peer) is reported busy. */
+#define READ_TRIES 100
+
+/* Copy the entry at @src (a job or slot entry: state, then gen) to @dst and
+ * return, in @state, the state the copy belongs to.  False if the entry
+ * kept changing.  Only @dst is used afterwards: the region is not read
+ * again once the copy has been checked.  gen is a plain word of the format
+ * (only the lock holder writes it): it is read through a volatile pointer,
+ * exactly where written below, and the fences order it, as in a seqlock. */
+static bool read_entry(void *dst, const void *src, size_t len, _Atomic uint32_t *state_word,
+                       const volatile uint32_t *gen_word, uint32_t *state)
+{
+    for (unsigned it = 0; it < READ_TRIES; it++) {
+        uint32_t gen = *gen_word;
+        /* acquire: gen is read before state.  Pairs with the release fence
+         * a creator issues before it bumps gen (publish_begin): a gen of a
+         * new incarnation comes with a state no older than the free before
+         * it, never with the previous incarnation's ACTIVE. */
+        atomic_thread_fence(memory_order_acquire);
+        /* acquire: pairs with the creator's release store of ACTIVE or
+         * CLAIMED: the fields of the incarnation seen are in the copy below */
+        uint32_t s = atomic_load_explicit(state_word, memory_order_acquire);
+        memcpy(dst, src, len);
+        /* acquire: pairs with the release fence a creator issues after
+         * bumping gen and before writing a field (publish_begin): if the copy
+         * holds any field of a later incarnation, the loads below see that
+         * incarnation's gen, or the free before it */
+        atomic_thread_fence(memory_order_acquire);
+        /* acquire: a state published since the copy comes with its gen */
+        uint32_t s_after = atomic_load_explicit(state_word, memory_order_acquire);
+        if (s_after == s && *gen_word == gen) {
+            *state = s;
+            return true;
+        }
+        ivm_backoff(it);
+    }
+    return false;
+}
+
+/* A creator holding the region lock bumps the gen of a FREE entry before
+ * writing its fields (see read_entry). */
+static void publish_begin(uint32_t *gen)
+{
+    /* release: whoever sees the new gen also sees the free that came before
+     * it (it happened before our lock acquisition) */
+    atomic_thread_fence(memory_order_release);
+    (*gen)++;
+    /* release: whoever sees a field written after this also sees the new
+     * gen, so a reader that copied it notices the change */
+    atomic_thread_fence(memory_order_release);
+}
+
 int ivm_job_read(ivm_region_t *r, uint32_t idx, struct ivm_job_entry *out)
 {
+    uint32_t state;
     if (idx >= r->layout.job_count) {
         return ivm_error(r, IVM_ERR_INVALID, "job index %u out of range", idx);
     }
     struct ivm_job_entry *e = job_at(r, idx);
-    memcpy(out, e, sizeof(*out));
-    uint32_t state = atomic_load_explicit(&e->state, memory_order_acquire);
+    if (!read_entry(out, e, sizeof(*out), &e->state, &e->gen, &state)) {
+        return ivm_error(r, IVM_ERR_BUSY, "%s: job entry %u kept changing while it was read",
+                         r->map.spec, idx);
+    }
     atomic_store_explicit(&out->state, state, memory_order_relaxed);
     if (IVM_JOB_FREE == state) {
         return IVM_OK;
@@ -72,12 +139,15 @@ int ivm_job_read(ivm_region_t *r, uint32_t idx, struct ivm_job_entry *out)
 
 int ivm_slot_read(ivm_region_t *r, uint32_t idx, struct ivm_slot_entry *out)
 {
+    uint32_t state;
     if (idx >= r->layout.slot_count) {
         return ivm_error(r, IVM_ERR_INVALID, "slot index %u out of range", idx);
     }
     struct ivm_slot_entry *e = slot_at(r, idx);
-    memcpy(out, e, sizeof(*out));
-    uint32_t state = atomic_load_explicit(&e->state, memory_order_acquire);
+    if (!read_entry(out, e, sizeof(*out), &e->state, &e->gen, &state)) {
+        return ivm_error(r, IVM_ERR_BUSY, "%s: slot %u kept changing while it was read",
+                         r->map.spec, idx);
+    }
     atomic_store_explicit(&out->state, state, memory_order_relaxed);
     if (IVM_SLOT_FREE == state) {
         return IVM_OK;
@@ -91,6 +161,8 @@ int ivm_slot_read(ivm_region_t *r, uint32_t idx, struct ivm_slot_entry *out)
 
 static bool slot_in_job(const struct ivm_slot_entry *s, uint32_t job, uint32_t gen)
 {
+    /* relaxed: called with the region lock held, whose acquire ordered us
+     * after every table change */
     return IVM_SLOT_CLAIMED == atomic_load_explicit(&s->state, memory_order_relaxed)
            && s->job == job && s->job_gen == gen;
 }
@@ -98,7 +170,11 @@ static bool slot_in_job(const struct ivm_slot_entry *s, uint32_t job, uint32_t g
 static void free_slot(ivm_region_t *r, uint32_t i)
 {
     struct ivm_slot_entry *s = slot_at(r, i);
+    /* relaxed: ordered before the release store of FREE below, so no peer
+     * that sees the slot free can still verify the old nonce */
     atomic_store_explicit(&s->nonce, 0, memory_order_relaxed);
+    /* release: pairs with read_entry's acquire loads of state; the next
+     * claim's field writes come after it (publish_begin) */
     atomic_store_explicit(&s->state, IVM_SLOT_FREE, memory_order_release);
 }
 
@@ -119,6 +195,8 @@ static int free_empty_jobs(ivm_region_t *r, ivm_reclaim_stats_t *st)
             used = slot_in_job(slot_at(r, i), j, job.gen);
         }
         if (!used) {
+            /* release: pairs with read_entry's acquire loads of state; the
+             * next creation's field writes come after it (publish_begin) */
             atomic_store_explicit(&job_at(r, j)->state, IVM_JOB_FREE, memory_order_release);
             st->jobs_freed++;
             st->bytes_freed += job.part_size;
@@ -127,9 +205,23 @@ static int free_empty_jobs(ivm_region_t *r, ivm_reclaim_stats_t *st)
     return IVM_OK;
 }
 
+int ivm_slot_liveness(const ivm_region_t *r, const struct ivm_slot_entry *s, uint64_t now_ms)
+{
+    int live = ivm_owner_liveness(&s->owner);
+    /* /proc answers for our own VM; for another VM the lease is the only
+     * evidence (and a same-VM process that /proc shows alive stays alive,
+     * even stopped) */
+    if (IVM_UNKNOWN == live && 0 != r->lease_ms
+        && ivm_lease_expired_wall(s->lease_ms, now_ms, r->lease_ms)) {
+        return IVM_DEAD;
+    }
+    return live;
+}
+
 /* Caller holds the region lock. */
 static int reclaim_locked(ivm_region_t *r, ivm_reclaim_stats_t *st)
 {
+    const uint64_t now_ms = ivm_wall_ms();
     memset(st, 0, sizeof(*st));
     for (uint32_t i = 0; i < r->layout.slot_count; i++) {
         struct ivm_slot_entry s;
@@ -140,7 +232,7 @@ static int reclaim_locked(ivm_region_t *r, ivm_reclaim_stats_t *st)
         if (IVM_SLOT_CLAIMED != s.state) {
             continue;
         }
-        int live = ivm_owner_liveness(&s.owner);
+        int live = ivm_slot_liveness(r, &s, now_ms);
         if (IVM_DEAD == live) {
             free_slot(r, i);
             st->slots_freed++;
@@ -233,6 +325,8 @@ static int create_job(ivm_region_t *r, const ivm_join_opts_t *o, uint32_t *idx)
     }
     for (uint32_t j = 0; j < r->layout.job_count; j++) {
         struct ivm_job_entry *e = job_at(r, j);
+        /* acquire: pairs with the release store of FREE, so the free is
+         * complete before we reuse the entry (we hold the region lock) */
         if (IVM_JOB_FREE != atomic_load_explicit(&e->state, memory_order_acquire)) {
             continue;
         }
@@ -243,13 +337,16 @@ static int create_job(ivm_region_t *r, const ivm_join_opts_t *o, uint32_t *idx)
         if (IVM_OK != rc) {
             return rc;
         }
-        e->gen++;
+        publish_begin(&e->gen);
         memcpy(e->key, o->key, IVM_ID_LEN);
         e->part_off = off;
         e->part_size = size;
         e->create_time = ivm_now_sec();
         ivm_copy_label(e->label, sizeof(e->label), o->label);
+        /* relaxed: published by the release store of ACTIVE below */
         atomic_store_explicit(&e->part_user, 0, memory_order_relaxed);
+        /* release: pairs with read_entry's acquire load of state: a reader
+         * that sees ACTIVE sees the gen and every field written above */
         atomic_store_explicit(&e->state, IVM_JOB_ACTIVE, memory_order_release);
         *idx = j;
         return IVM_OK;
@@ -263,6 +360,7 @@ static int claim_slot(ivm_region_t *r, const ivm_join_opts_t *o, uint32_t job, i
 {
     for (uint32_t i = 0; i < r->layout.slot_count; i++) {
         struct ivm_slot_entry *s = slot_at(r, i);
+        /* acquire: as for job entries in create_job */
         if (IVM_SLOT_FREE != atomic_load_explicit(&s->state, memory_order_acquire)) {
             continue;
         }
@@ -272,17 +370,23 @@ static int claim_slot(ivm_region_t *r, const ivm_join_opts_t *o, uint32_t job, i
                 return ivm_error(r, IVM_ERR_SYSTEM, "getrandom failed");
             }
         }
-        s->gen++;
+        publish_begin(&s->gen);
         s->job = job;
         s->job_gen = job_at(r, job)->gen;
         ivm_owner_self(&s->owner);
         s->claim_time = ivm_now_sec();
         s->rank = o->rank;
         ivm_copy_label(s->host, sizeof(s->host), o->host);
-        for (int k = 0; k < 3; k++) {
+        /* relaxed, these three: published by the release store of CLAIMED */
+        for (unsigned k = 0; k < IVM_SLOT_USER_WORDS; k++) {
             atomic_store_explicit(&s->user[k], 0, memory_order_relaxed);
         }
+        /* alive from the claim on; the owner's lease thread takes over */
+        atomic_store_explicit(&s->lease_ms, ivm_wall_ms(), memory_order_relaxed);
         atomic_store_explicit(&s->nonce, nonce, memory_order_relaxed);
+        /* release: pairs with read_entry's acquire load of state (and
+         * ivm_slot_verify's): a reader that sees CLAIMED sees the gen, the
+         * nonce and every field written above */
         atomic_store_explicit(&s->state, IVM_SLOT_CLAIMED, memory_order_release);
         m->slot = i;
         m->slot_gen = s->gen;
@@ -328,6 +432,7 @@ int ivm_job_join(ivm_region_t *r, const ivm_join_opts_t *o, ivm_member_t *m)
         rc = ivm_job_read(r, job, &je);
         m->part_off = je.part_off;
         m->part_size = je.part_size;
+        /* relaxed: a diagnostic counter, under the region lock */
         atomic_fetch_add_explicit(&ivm_sb(r)->change_count, 1, memory_order_relaxed);
     }
     ivm_lock_release(r, token);
@@ -432,6 +537,8 @@ int ivm_slot_verify(ivm_region_t *r, uint32_t slot, uint32_t slot_gen, uint64_t 
         return 0;
     }
     struct ivm_slot_entry *s = slot_at(r, slot);
+    /* acquire: pairs with claim_slot's release store of CLAIMED, so gen and
+     * nonce are the claimer's */
     return IVM_SLOT_CLAIMED == atomic_load_explicit(&s->state, memory_order_acquire)
            && s->gen == slot_gen && atomic_load_explicit(&s->nonce, memory_order_relaxed) == nonce;
 }
@@ -439,7 +546,7 @@ int ivm_slot_verify(ivm_region_t *r, uint32_t slot, uint32_t slot_gen, uint64_t 
 /* Owner-defined words of a slot (e.g. where the owner's receive ring is). */
 int ivm_slot_user_set(ivm_region_t *r, uint32_t slot, unsigned k, uint64_t value)
 {
-    if (slot >= r->layout.slot_count || k >= 3) {
+    if (slot >= r->layout.slot_count || k >= IVM_SLOT_USER_WORDS) {
         return IVM_ERR_INVALID;
     }
     /* release: whatever @value points to is initialised before it */
@@ -447,17 +554,33 @@ int ivm_slot_user_set(ivm_region_t *r, uint32_t slot, unsigned k, uint64_t value
     return IVM_OK;
 }
 
+void ivm_slot_lease_renew(ivm_region_t *r, uint32_t slot, uint32_t gen)
+{
+    if (slot >= r->layout.slot_count) {
+        return;
+    }
+    struct ivm_slot_entry *s = slot_at(r, slot);
+    /* only while the slot is still ours: once reclaimed it may be another
+     * process's; relaxed, the lease carries no other data */
+    if (IVM_SLOT_CLAIMED == atomic_load_explicit(&s->state, memory_order_acquire)
+        && gen == *(volatile uint32_t *) &s->gen) {
+        atomic_store_explicit(&s->lease_ms, ivm_wall_ms(), memory_order_relaxed);
+    }
+}
+
 /* A peer's user word, only if the slot is claimed by a member of @job. */
 int ivm_slot_user_get(ivm_region_t *r, uint32_t slot, uint32_t job, uint32_t job_gen, unsigned k,
                       uint64_t *value)
 {
     struct ivm_slot_entry s;
-    if (k >= 3 || IVM_OK != ivm_slot_read(r, slot, &s) || IVM_SLOT_CLAIMED != s.state) {
+    if (k >= IVM_SLOT_USER_WORDS || IVM_OK != ivm_slot_read(r, slot, &s)
+        || IVM_SLOT_CLAIMED != s.state) {
         return ivm_error(r, IVM_ERR_NOT_FOUND, "slot %u is not in use", slot);
     }
     if (s.job != job || s.job_gen != job_gen) {
         return ivm_error(r, IVM_ERR_NOT_FOUND, "slot %u belongs to another job", slot);
     }
+    /* acquire: pairs with ivm_slot_user_set's release store */
     *value = atomic_load_explicit(&slot_at(r, slot)->user[k], memory_order_acquire);
     return IVM_OK;
 }

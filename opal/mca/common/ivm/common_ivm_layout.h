@@ -139,6 +139,8 @@ struct ivm_job_entry {
     uint8_t pad[40];
 };
 
+#define IVM_SLOT_USER_WORDS 2u
+
 /** One process attached to the region.  W: lock holder (claim/release),
  * owner (user words).  R: peers (nonce proof), ivmctl. */
 struct ivm_slot_entry {
@@ -152,7 +154,9 @@ struct ivm_slot_entry {
     uint32_t rank;             /* informational: rank within the job */
     uint32_t pad0;
     char host[IVM_HOST_LEN];   /* informational hostname, NUL padded, untrusted */
-    _Atomic uint64_t user[3];  /* owner-defined words (e.g. BTL receive queue offset) */
+    _Atomic uint64_t user[IVM_SLOT_USER_WORDS]; /* owner-defined (BTL receive ring offset) */
+    _Atomic uint64_t lease_ms; /* W: owner's lease thread; its wall clock in ms at the last
+                                * renewal, 0 = no lease (common_ivm_lease.c) */
 };
 
 /* ---- job partition: the heap of one job (common_ivm_heap.c) ----
@@ -190,8 +194,9 @@ struct ivm_part_header {
     uint8_t pad1[40];
 };
 
-/* ---- transport objects, allocated in the job heap (common_ivm_ring.h,
- * common_ivm_fbox.h).  Referenced by region offsets only. ---- */
+/* ---- transport objects, allocated in the job heap: receive rings and
+ * fast boxes (both driven by common_ivm_ring.h).  Referenced by region
+ * offsets only. ---- */
 
 #define IVM_RING_MAGIC 0x474e495256564949ULL /* "IIVVRING" */
 #define IVM_FBOX_MAGIC 0x584f424656564949ULL /* "IIVVFBOX" */
@@ -284,8 +289,18 @@ _Static_assert(offsetof(struct ivm_superblock, change_count) == 176, "change cou
 _Static_assert(sizeof(struct ivm_superblock) == IVM_SB_SIZE, "superblock is one page");
 _Static_assert(sizeof(struct ivm_job_entry) == 128, "job entry size");
 _Static_assert(sizeof(struct ivm_slot_entry) == 128, "slot entry size");
+_Static_assert(offsetof(struct ivm_slot_entry, user) == 104
+                   && offsetof(struct ivm_slot_entry, lease_ms) == 120,
+               "slot user words, then the lease (formerly the third user word, always 0)");
 _Static_assert(sizeof(_Atomic uint64_t) == 8 && sizeof(_Atomic uint32_t) == 4,
                "atomics must have plain layout");
 _Static_assert(IVM_CHUNK_SIZE % IVM_SB_SIZE == 0, "chunks are page multiples");
+
+/* The components' own areas: same format, same version. */
+#include "common_ivm_layout_btl.h"
+#include "common_ivm_layout_coll.h"
+
+_Static_assert((IVM_FBOX_F_REF & (IVM_FBOX_F_VALID | IVM_FBOX_F_WRAP)) == 0,
+               "btl/ivm's fast-box flag shares the byte of the layout's own flags");
 
 #endif /* COMMON_IVM_LAYOUT_H */

@@ -13,7 +13,8 @@
  * 64-bit word taken with a CAS, never a futex or pthread mutex, because its
  * users run on different kernels.  A holder that dies would block everyone,
  * so waits are bounded: when the timeout expires the lock is stolen if its
- * holder is provably dead (same VM), otherwise the caller gets
+ * holder is provably dead (same VM), or, with leases (r->lease_ms), once it
+ * has held the lock for longer than a lease; otherwise the caller gets
  * IVM_ERR_TIMEOUT and a message naming the holder; `ivmctl clean
  * --break-lock` is the admin's way out for the region lock. */
 
@@ -48,6 +49,23 @@ static void record_holder(struct ivm_lockword *lw)
     atomic_fetch_add_explicit(&lw->epoch, 1, memory_order_relaxed);
 }
 
+/* A holder that kept the lock for @held_ms is dead if /proc says so (its
+ * own VM), or if the lock outlived a lease: the region lock and the heap
+ * locks guard table and list updates of microseconds, so a holder that
+ * keeps one for a lease (30 s by default) has died, or its VM has. */
+static bool holder_dead(const ivm_region_t *r, const struct ivm_owner *holder, uint64_t held_ms)
+{
+    int live = ivm_owner_liveness(holder);
+    return IVM_DEAD == live || (IVM_UNKNOWN == live && 0 != r->lease_ms && held_ms > r->lease_ms);
+}
+
+/* Should a waiter whose timeout has passed keep waiting for the lease of a
+ * holder it cannot prove dead?  Only with leases, and only up to one. */
+static bool lease_pending(const ivm_region_t *r, uint64_t held_ms)
+{
+    return 0 != r->lease_ms && held_ms <= r->lease_ms;
+}
+
 int ivm_lockword_acquire(ivm_region_t *r, struct ivm_lockword *lw, const char *what,
                          unsigned timeout_ms, uint64_t *token)
 {
@@ -59,13 +77,14 @@ int ivm_lockword_acquire(ivm_region_t *r, struct ivm_lockword *lw, const char *w
         }
     }
     uint64_t first_seen = atomic_load_explicit(&lw->word, memory_order_relaxed);
+    uint64_t first_seen_ms = ivm_now_ms();
     unsigned handovers = 0;
     for (unsigned it = 0;; it++) {
         if (try_take(lw, 0, mine)) {
             break;
         }
         if (ivm_now_ms() < deadline) {
-            ivm_pause(it);
+            ivm_backoff(it);
             continue;
         }
         uint64_t held = atomic_load_explicit(&lw->word, memory_order_acquire);
@@ -77,15 +96,20 @@ int ivm_lockword_acquire(ivm_region_t *r, struct ivm_lockword *lw, const char *w
          * provably dead. */
         struct ivm_owner holder;
         memcpy(&holder, &lw->holder, sizeof(holder));
-        if (held == first_seen && IVM_DEAD == ivm_owner_liveness(&holder)
+        if (held == first_seen && holder_dead(r, &holder, ivm_now_ms() - first_seen_ms)
             && try_take(lw, held, mine)) {
             break;
+        }
+        if (held == first_seen && lease_pending(r, ivm_now_ms() - first_seen_ms)) {
+            ivm_backoff(it);
+            continue; /* the holder is in another VM: wait out its lease */
         }
         if (held != first_seen && ++handovers < 8) {
             /* it changed hands, so others progress: wait again, a bounded
              * number of times so a peer flipping the word cannot hang us */
             first_seen = held;
-            deadline = ivm_now_ms() + timeout_ms;
+            first_seen_ms = ivm_now_ms();
+            deadline = first_seen_ms + timeout_ms;
             continue;
         }
         describe_holder(r, what, &holder, timeout_ms);

@@ -144,9 +144,13 @@ int ivm_region_validate(ivm_region_t *r)
     struct ivm_superblock copy;
     char why[256];
 
+    /* acquire: pairs with the formatter's release store of READY
+     * (write_format): loaded before the copy, so a READY seen here comes
+     * with the static fields it published.  A copy torn by a reformat
+     * racing it (ivmctl format --force) fails the checksum below. */
+    uint32_t state = atomic_load_explicit(&ivm_sb(r)->state, memory_order_acquire);
     /* Work on a snapshot: peers may scribble on the live page meanwhile. */
     memcpy(&copy, r->map.base, offsetof(struct ivm_superblock, lock));
-    uint32_t state = atomic_load_explicit(&ivm_sb(r)->state, memory_order_acquire);
     int rc = foreign_or_version(r, &copy);
     if (IVM_OK != rc) {
         return rc;
@@ -289,9 +293,9 @@ int ivm_region_attach(ivm_region_t *r, const ivm_attach_opts_t *opts)
             if (IVM_OK != rc || formatted) {
                 return (IVM_OK != rc) ? rc : ivm_region_validate(r);
             }
-            continue; /* lost the race: wait for the winner */
-        }
-        if (IVM_SB_FORMATTING != state) {
+            /* lost the race: wait for the winner, within the deadline (a
+             * word that keeps reading ZERO must not hold us forever) */
+        } else if (IVM_SB_FORMATTING != state) {
             int rc = foreign_or_version(r, ivm_sb(r));
             return (IVM_OK != rc) ? rc
                                   : ivm_error(r, IVM_ERR_CORRUPT,
@@ -304,7 +308,7 @@ int ivm_region_attach(ivm_region_t *r, const ivm_attach_opts_t *opts)
                              "process die?); run 'ivmctl format --force %s'",
                              r->map.spec, o.timeout_ms, r->map.spec);
         }
-        ivm_pause(it);
+        ivm_backoff(it);
     }
 }
 

@@ -118,6 +118,24 @@ uint64_t ivm_now_sec(void)
     return (uint64_t) time(NULL);
 }
 
+/* Time fields of the region are whatever a peer left there: print every
+ * value as something, and always terminate.  A value above INT64_MAX is no
+ * time_t; gmtime_r rejects one whose year does not fit an int (glibc then
+ * leaves struct tm half written) and strftime leaves the buffer undefined
+ * when the text does not fit.  All of these print as "invalid(<t>)". */
+void ivm_format_time(uint64_t t, char *buf, size_t len)
+{
+    time_t tt = (time_t) t;
+    struct tm tm;
+    if (0 == len) {
+        return;
+    }
+    if (t > (uint64_t) INT64_MAX || (uint64_t) tt != t || NULL == gmtime_r(&tt, &tm)
+        || 0 == strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm)) {
+        snprintf(buf, len, "invalid(%llu)", (unsigned long long) t);
+    }
+}
+
 uint64_t ivm_now_ns(void)
 {
     struct timespec ts;
@@ -132,7 +150,7 @@ uint64_t ivm_now_ms(void)
 
 /* Spin briefly, then yield, then sleep: waits in this layer are rare
  * (format, lock) and must not burn a core that a peer VM may need. */
-void ivm_pause(unsigned iteration)
+void ivm_backoff(unsigned iteration)
 {
     if (iteration < 64) {
         __asm__ __volatile__("" ::: "memory");

@@ -17,7 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "common_ivm_core.h"
@@ -47,8 +46,11 @@ static const char usage_text[] =
     "                       (suffixes K, M, G)\n"
     "      --force          format even if processes are attached or the region is\n"
     "                       stuck mid-format\n"
-    "  clean                free slots of dead processes and jobs left without processes\n"
-    "                       (only processes of this VM can be proven dead)\n"
+    "  clean                free slots of dead processes and jobs left without processes:\n"
+    "                       processes of this VM that are gone, and processes of any VM\n"
+    "                       whose lease expired\n"
+    "      --lease SECONDS  a lease older than this has expired (default 30, as\n"
+    "                       opal_common_ivm_lease; 0: never)\n"
     "      --job N          also remove job N; refuses if any of its processes is alive,\n"
     "                       or lives in another VM unless --force\n"
     "      --break-lock     release the region lock (its holder must be gone)\n"
@@ -64,6 +66,7 @@ static const char usage_text[] =
 struct options {
     bool json, force, break_lock;
     long job;
+    uint32_t lease_s;
     uint32_t jobs, slots;
     uint64_t size;
     const char *device;
@@ -129,14 +132,6 @@ static const char *liveness_name(int l)
     return IVM_ALIVE == l ? "alive" : (IVM_DEAD == l ? "dead" : "unknown");
 }
 
-static void fmt_time(uint64_t t, char *buf, size_t len)
-{
-    time_t tt = (time_t) t;
-    struct tm tm;
-    gmtime_r(&tt, &tm);
-    strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 /* ---- info ---- */
 
 struct usage {
@@ -149,7 +144,7 @@ static void print_header(const ivm_region_t *r, const struct usage *u, bool json
     struct ivm_superblock *sb = ivm_sb(r);
     char id[2 * IVM_ID_LEN + 1], when[32];
     ivm_hex(r->region_id, IVM_ID_LEN, id);
-    fmt_time(sb->format_time, when, sizeof(when));
+    ivm_format_time(sb->format_time, when, sizeof(when));
     uint64_t lock = atomic_load(&sb->lock.word);
     if (json) {
         printf("{\"device\":{\"spec\":\"%s\",\"kind\":\"%s\",\"mapped_size\":%zu},\n"
@@ -228,7 +223,7 @@ static void print_jobs(ivm_region_t *r, bool json)
         }
         ivm_hex(e.key, IVM_ID_LEN, key);
         ivm_sanitize_label(e.label, IVM_LABEL_LEN, label);
-        fmt_time(e.create_time, when, sizeof(when));
+        ivm_format_time(e.create_time, when, sizeof(when));
         if (json) {
             printf("%s\n  {\"index\":%u,\"generation\":%u,\"key\":\"%s\",\"label\":\"%s\","
                    "\"partition_offset\":%llu,\"partition_size\":%llu,\"created\":\"%s\","
@@ -246,8 +241,16 @@ static void print_jobs(ivm_region_t *r, bool json)
     printf(json ? "],\n" : (first ? "  (none)\n" : ""));
 }
 
+/* Seconds since a lease was renewed (negative: a clock ahead of ours). */
+static void lease_age(uint64_t lease_ms, uint64_t now_ms, char *buf, size_t len)
+{
+    double age = ((double) now_ms - (double) lease_ms) / 1000.0;
+    snprintf(buf, len, "%.1f", age);
+}
+
 static void print_slots(ivm_region_t *r, bool json)
 {
+    const uint64_t now_ms = ivm_wall_ms();
     bool first = true;
     printf(json ? " \"slots\":[" : "\nprocesses:\n");
     for (uint32_t i = 0; i < r->layout.slot_count; i++) {
@@ -258,16 +261,19 @@ static void print_slots(ivm_region_t *r, bool json)
         }
         ivm_hex(s.owner.vm_id, 8, vm);
         ivm_sanitize_label(s.host, IVM_HOST_LEN, host);
-        const char *live = liveness_name(ivm_owner_liveness(&s.owner));
+        const char *live = liveness_name(ivm_slot_liveness(r, &s, now_ms));
+        char age[32];
+        lease_age(s.lease_ms, now_ms, age, sizeof(age));
         if (json) {
             printf("%s\n  {\"slot\":%u,\"job\":%u,\"rank\":%u,\"host\":\"%s\",\"vm\":\"%s\","
-                   "\"pid\":%llu,\"start_time\":%llu,\"state\":\"%s\"}",
+                   "\"pid\":%llu,\"start_time\":%llu,\"state\":\"%s\",\"lease_age\":%s}",
                    first ? "" : ",", i, s.job, s.rank, host, vm,
                    (unsigned long long) s.owner.pid, (unsigned long long) s.owner.start_time,
-                   live);
+                   live, 0 == s.lease_ms ? "null" : age);
         } else {
-            printf("  slot %-4u job %-3u rank %-5u host %-16s vm %s pid %-8llu %s\n", i, s.job,
-                   s.rank, host, vm, (unsigned long long) s.owner.pid, live);
+            printf("  slot %-4u job %-3u rank %-5u host %-16s vm %s pid %-8llu %-7s lease %s\n",
+                   i, s.job, s.rank, host, vm, (unsigned long long) s.owner.pid, live,
+                   0 == s.lease_ms ? "none" : age);
         }
         first = false;
     }
@@ -393,7 +399,7 @@ static int cmd_clean(ivm_region_t *r, const struct options *o)
                st.slots_unknown);
     } else {
         printf("freed %u process slots and %u jobs (%llu bytes); %u processes live in other "
-               "VMs and were left alone\n",
+               "VMs, hold a lease that has not expired, and were left alone\n",
                st.slots_freed, st.jobs_freed, (unsigned long long) st.bytes_freed,
                st.slots_unknown);
     }
@@ -407,6 +413,7 @@ static int parse_options(int argc, char **argv, struct options *o)
         {"jobs", required_argument, NULL, 'J'}, {"slots", required_argument, NULL, 'S'},
         {"size", required_argument, NULL, 's'}, {"job", required_argument, NULL, 'n'},
         {"break-lock", no_argument, NULL, 'b'}, {"help", no_argument, NULL, 'h'},
+        {"lease", required_argument, NULL, 'L'},
         {NULL, 0, NULL, 0}};
     int c;
     uint64_t v;
@@ -416,13 +423,14 @@ static int parse_options(int argc, char **argv, struct options *o)
         case 'f': o->force = true; break;
         case 'b': o->break_lock = true; break;
         case 'h': fputs(usage_text, stdout); exit(0);
-        case 'J': case 'S': case 'n':
+        case 'J': case 'S': case 'n': case 'L':
             if (!parse_size(optarg, &v) || v > IVM_SLOT_COUNT_MAX) {
                 fprintf(stderr, "ivmctl: bad number '%s'\n", optarg);
                 return EXIT_USAGE;
             }
             if ('J' == c) o->jobs = (uint32_t) v;
             else if ('S' == c) o->slots = (uint32_t) v;
+            else if ('L' == c) o->lease_s = (uint32_t) v;
             else o->job = (long) v;
             break;
         case 's':
@@ -439,7 +447,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 
 int main(int argc, char **argv)
 {
-    struct options o = {.job = -1};
+    struct options o = {.job = -1, .lease_s = 30};
     ivm_region_t r;
     char spec[IVM_SPEC_LEN];
     const char *cmd;
@@ -475,6 +483,7 @@ int main(int argc, char **argv)
     if (IVM_OK != rc) {
         return fail(&r, rc);
     }
+    r.lease_ms = o.lease_s * 1000u;
     if (0 == strcmp(cmd, "info")) {
         rc = cmd_info(&r, &o);
     } else if (0 == strcmp(cmd, "format")) {

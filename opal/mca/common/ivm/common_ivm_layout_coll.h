@@ -10,8 +10,10 @@
 /**
  * @file
  *
- * The shared area of one coll/ivm communicator group: the only definition
- * of bytes coll/ivm places in the ivm region.
+ * coll/ivm's part of the region format (included by common_ivm_layout.h,
+ * covered by IVM_FORMAT_VERSION): the shared area of one coll/ivm
+ * communicator group, the only definition of bytes coll/ivm places in the
+ * ivm region, and the arithmetic every member uses on it.
  *
  * A group is the set of ranks of one communicator that share one region.
  * Its leader (lowest rank) allocates the area from the job heap at the
@@ -57,8 +59,8 @@
  * are needed.
  */
 
-#ifndef MCA_COLL_IVM_LAYOUT_H
-#define MCA_COLL_IVM_LAYOUT_H
+#ifndef COMMON_IVM_LAYOUT_COLL_H
+#define COMMON_IVM_LAYOUT_COLL_H
 
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -66,7 +68,6 @@
 #include <stdint.h>
 
 #define COLL_IVM_AREA_MAGIC 0x4c4c4f43564d5649ULL /* "IVMVCOLL" (diagnostic only) */
-#define COLL_IVM_CACHELINE 64u
 #define COLL_IVM_CHANNELS 2u
 #define COLL_IVM_DATA_ALIGN 4096u
 #define COLL_IVM_TOK_ALL 0xffffffffu
@@ -102,10 +103,10 @@ struct coll_ivm_small {
     uint8_t data[COLL_IVM_SMALL_BYTES];  /* payload, valid once tok is seen */
 };
 
-_Static_assert(sizeof(struct coll_ivm_area_hdr) == COLL_IVM_CACHELINE, "area header is one line");
-_Static_assert(sizeof(struct coll_ivm_small) == COLL_IVM_CACHELINE, "small slot is one line");
+_Static_assert(sizeof(struct coll_ivm_area_hdr) == IVM_CACHELINE, "area header is one line");
+_Static_assert(sizeof(struct coll_ivm_small) == IVM_CACHELINE, "small slot is one line");
 _Static_assert(offsetof(struct coll_ivm_area_hdr, attached) == 24, "attach count offset");
-_Static_assert(sizeof(struct coll_ivm_ctl) == COLL_IVM_CACHELINE, "control block is one line");
+_Static_assert(sizeof(struct coll_ivm_ctl) == IVM_CACHELINE, "control block is one line");
 _Static_assert(sizeof(_Atomic uint64_t) == 8 && sizeof(_Atomic int64_t) == 8,
                "atomics must have plain layout");
 
@@ -129,7 +130,7 @@ static inline bool coll_ivm_area_geometry(uint32_t members, uint64_t chunk, uint
                                           struct coll_ivm_geom *g)
 {
     if (members < 2 || members > COLL_IVM_MAX_MEMBERS || nbuf < 1 || nbuf > 64
-        || chunk < COLL_IVM_CACHELINE || chunk > (1u << 24) || chunk % COLL_IVM_CACHELINE) {
+        || chunk < IVM_CACHELINE || chunk > (1u << 24) || chunk % IVM_CACHELINE) {
         return false;
     }
     g->members = members;
@@ -139,7 +140,7 @@ static inline bool coll_ivm_area_geometry(uint32_t members, uint64_t chunk, uint
     g->small_off = g->ctl_off + (uint64_t) members * sizeof(struct coll_ivm_ctl);
     uint64_t small_end = g->small_off
                          + (uint64_t) members * COLL_IVM_SMALL_SLOTS * sizeof(struct coll_ivm_small);
-    g->data_off = (small_end + COLL_IVM_CACHELINE - 1) / COLL_IVM_CACHELINE * COLL_IVM_CACHELINE;
+    g->data_off = (small_end + IVM_CACHELINE - 1) / IVM_CACHELINE * IVM_CACHELINE;
     g->member_stride = (uint64_t) nbuf * chunk;          /* <= 2^30 */
     g->chan_stride = (uint64_t) members * g->member_stride; /* <= 2^46 */
     g->size = g->data_off + COLL_IVM_CHANNELS * g->chan_stride;
@@ -157,4 +158,4 @@ static inline bool coll_ivm_tok_reached(uint64_t v, uint64_t t)
     return (int64_t) (v - t) >= 0;
 }
 
-#endif /* MCA_COLL_IVM_LAYOUT_H */
+#endif /* COMMON_IVM_LAYOUT_COLL_H */
