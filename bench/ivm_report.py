@@ -1,0 +1,800 @@
+#!/usr/bin/env python3
+"""Reports of the ivm benchmarks (contrib/ivm-bench, contrib/ivm-bench-coll).
+
+The drivers only run the benchmarks and keep each run's output in OUT/runs/
+(CONFIG.repN.out, meta.sh, failed).  This module turns that directory into
+raw.csv, medians.csv, placement.csv (p2p only), summary.md and the PNG plots.
+Both benchmarks use it, so that they take medians, ratios and verdicts the
+same way, and --report-only can redo every output from runs/ alone.
+
+    ivm_report.py p2p OUT [--no-plots]    contrib/ivm-bench's outputs
+    ivm_report.py coll OUT [--no-plots]   contrib/ivm-bench-coll's outputs
+    ivm_report.py machine                 a machine='...' line for meta.sh
+
+Python 3.11 standard library only; gnuplot (gnuplot-nox) draws the plots.
+"""
+
+import argparse
+import glob
+import math
+import os
+import shlex
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+MIB = 1024 * 1024
+BIG = '1-4 MiB'  # a "size" that stands for the mean over BIG_SIZES
+BIG_SIZES = (MIB, 2 * MIB, 4 * MIB)
+MEDIAN, MIN, MAX = 0, 1, 2  # positions in a medians.csv value triple
+
+
+class ReportError(Exception):
+    """An unusable output directory or a failed plot: reported, exit 1."""
+
+
+# ----------------------------------------------------------------------
+# numbers and formats
+
+
+def to_float(text):
+    """The number in a CSV field, or None if it is empty or not a number.
+
+    A run cut short can leave a field empty or garbled; such a value must
+    be left out of a median, not count as 0."""
+    try:
+        value = float(text)
+    except (TypeError, ValueError):
+        return None
+    return value if math.isfinite(value) else None
+
+
+def summarize(values):
+    """(n, median, min, max) of the numbers among values; None if none.
+
+    Every reported number is a median over separate runs so that one run
+    disturbed by other load does not move it; min and max keep the spread.
+    With an even count the median is the mean of the two middle values."""
+    nums = sorted(v for v in map(to_float, values) if v is not None)
+    if not nums:
+        return None
+    return len(nums), statistics.median(nums), nums[0], nums[-1]
+
+
+def ratio(a, b):
+    """a / b, or None when either is missing or b is not positive.
+
+    A ratio against a baseline that was not measured (or is 0) would be
+    meaningless; the tables then say n/a instead of a number."""
+    if a is None or b is None or b <= 0:
+        return None
+    return a / b
+
+
+def passes(r, direction, threshold):
+    """Whether ratio r meets a target: 'le' (at most) or 'ge' (at least).
+
+    Targets are ratios in both directions (ivm / vader <= 1.1, tcp / ivm
+    >= 10); naming the direction keeps each target readable where it is
+    defined."""
+    if direction == 'le':
+        return r <= threshold
+    if direction == 'ge':
+        return r >= threshold
+    raise ValueError(f'unknown target direction {direction!r}')
+
+
+def verdict(ok):
+    """The result cell of a target line."""
+    return '**PASS**' if ok else '**MISS**'
+
+
+def fmt_value(x, decimals):
+    """x for a table: 'decimals' digits after the point below 10, one fewer
+    per decade above, none from 10**decimals on; 'n/a' when missing.
+
+    Keeps about four significant digits without exponents, which is what
+    the numbers' run-to-run noise justifies."""
+    if x is None:
+        return 'n/a'
+    for shown in range(decimals):
+        if x >= 10 ** (decimals - shown):
+            return '%.*f' % (shown, x)
+    return '%.*f' % (decimals, x)
+
+
+def human_size(size):
+    """A message size as the tables show it: 4 MiB, 64 KiB, 8 B.
+
+    Only exact multiples get a unit, so that no size is shown rounded."""
+    for unit, name in ((MIB, 'MiB'), (1024, 'KiB')):
+        if size >= unit and size % unit == 0:
+            return f'{size // unit} {name}'
+    return f'{size} B'
+
+
+def md_row(cells):
+    """One markdown table line."""
+    return '| ' + ' | '.join(cells) + ' |'
+
+
+def md_rule(aligns):
+    """A markdown table's separator line from '---' / '--:' entries."""
+    return '|' + ''.join(a + '|' for a in aligns)
+
+
+# ----------------------------------------------------------------------
+# the output directory
+
+
+def read_meta(outdir, tool):
+    """runs/meta.sh's NAME=VALUE assignments, unquoted as the shell would.
+
+    The drivers write meta.sh as shell (older directories too), so it is
+    read with shell quoting rules rather than being sourced."""
+    path = os.path.join(outdir, 'runs', 'meta.sh')
+    if not os.path.isfile(path):
+        raise ReportError(f'{path} missing: not an {tool} output directory')
+    meta = {}
+    with open(path) as f:
+        for line in f:
+            try:
+                words = shlex.split(line, comments=True)
+            except ValueError:
+                continue
+            if len(words) == 1 and '=' in words[0]:
+                name, _, value = words[0].partition('=')
+                meta[name] = value
+    return meta
+
+
+def run_files(outdir, pattern='*.out'):
+    """The run outputs matching pattern, by name: the order of raw.csv."""
+    return sorted(glob.glob(os.path.join(outdir, 'runs', pattern)))
+
+
+def tagged_lines(path, tags):
+    """The comma-separated fields of the lines of path whose first field is
+    one of tags (the benchmarks tag every machine-readable line)."""
+    with open(path, errors='replace') as f:
+        for line in f:
+            fields = line.rstrip('\n').split(',')
+            if fields[0] in tags:
+                yield fields
+
+
+def pad(fields, n):
+    """fields extended with empty strings to n entries (a truncated line)."""
+    return fields + [''] * (n - len(fields))
+
+
+def failed_runs(outdir):
+    """runs/failed as one line, 'a 1 124;b 2 1;', or '' if none failed."""
+    try:
+        with open(os.path.join(outdir, 'runs', 'failed')) as f:
+            lines = [line for line in f.read().split('\n') if line]
+    except FileNotFoundError:
+        return ''
+    return ''.join(line + ';' for line in lines)
+
+
+def write_csv(path, header, rows):
+    """Write rows comma-separated, unquoted: their fields were split on
+    commas, so they hold none, and this is how raw.csv always looked."""
+    with open(path, 'w') as f:
+        f.write(header + '\n')
+        for row in rows:
+            f.write(','.join(row) + '\n')
+
+
+def read_csv(path):
+    """The rows of a CSV that write_csv wrote, without the header."""
+    with open(path) as f:
+        return [line.rstrip('\n').split(',') for line in f][1:]
+
+
+def write_text(path, lines):
+    """Write lines as a text file, each ending in a newline."""
+    with open(path, 'w') as f:
+        f.write(''.join(line + '\n' for line in lines))
+
+
+# ----------------------------------------------------------------------
+# statistics
+
+
+def median_rows(rows, key_cols, value_col, fmt):
+    """medians.csv rows: key fields, n, median, min, max, one per key in the
+    order the keys first appear in rows (raw.csv's order).
+
+    A key without a single number (every run of it cut short) gets no row;
+    the tables then show n/a for it."""
+    groups = {}
+    for row in rows:
+        key = tuple(row[i] for i in key_cols)
+        groups.setdefault(key, []).append(row[value_col])
+    out = []
+    for key, values in groups.items():
+        stats = summarize(values)
+        if stats:
+            out.append(list(key) + [str(stats[0])] + [fmt % v for v in stats[1:]])
+    return out
+
+
+def medians_by_key(rows, nkey):
+    """{(key fields..., size): (median, min, max)} from medians.csv rows
+    whose first nkey fields are the key, size last, and whose median, min
+    and max are fields 5 to 7.
+
+    Tables and plots use the medians as medians.csv states them (rounded),
+    so every number in summary.md can be checked against that file."""
+    med = {}
+    for row in rows:
+        try:
+            size = int(row[nkey - 1])
+        except (IndexError, ValueError):
+            continue
+        med[tuple(row[:nkey - 1]) + (size,)] = tuple(to_float(x) for x in pad(row, 8)[5:8])
+    return med
+
+
+# ----------------------------------------------------------------------
+# common summary parts
+
+
+def cpu_model():
+    """The first 'model name' of /proc/cpuinfo, or '' where there is none."""
+    try:
+        with open('/proc/cpuinfo') as f:
+            return next((line.split(': ')[1].rstrip('\n') for line in f
+                         if line.startswith('model name') and ': ' in line), '')
+    except OSError:
+        return ''
+
+
+def ompi_version():
+    """The last word of `ompi_info --version`'s first line (v4.1.4), or ''."""
+    try:
+        out = subprocess.run(['ompi_info', '--version'], capture_output=True, text=True).stdout
+    except OSError:
+        return ''
+    words = out.split('\n', 1)[0].split()
+    return words[-1] if words else ''
+
+
+def machine_facts():
+    """'2 CPUs, MODEL, Linux KERNEL; Open MPI VERSION' of this machine.
+
+    The drivers store it in meta.sh at the end of a run, so that a later
+    --report-only states the machine that measured, not the one reporting
+    (directories from before that fall back to the reporting machine)."""
+    cpus = len(os.sched_getaffinity(0))
+    return f'{cpus} CPUs, {cpu_model()}, Linux {os.uname().release}; Open MPI {ompi_version()}'
+
+
+def busy_note(load_start):
+    """A warning when the 1-minute load average at the start was above 0.5:
+    the ranks busy-poll, so any other load lands in the numbers."""
+    first = (load_start.split() or ['0'])[0]
+    if (to_float(first) or 0) > 0.5:
+        return ' (**not a quiet machine: treat the numbers as noisy**)'
+    return ''
+
+
+def header_lines(title, command, run_text, meta):
+    """The summary's title, provenance, machine and load lines."""
+    elapsed = int(to_float(meta.get('t_end')) or 0) - int(to_float(meta.get('t_start')) or 0)
+    machine = meta.get('machine') or machine_facts()
+    load_start, load_end = meta.get('load_start', ''), meta.get('load_end', '')
+    return [
+        f'# {title}', '',
+        f'Generated {time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())} by `{command}` '
+        f'({run_text}, {elapsed} s).',
+        f'Machine: {machine}, pml ob1; ivm {meta.get("git_rev", "unknown")}.',
+        f'Load average before / after: {load_start} / {load_end}{busy_note(load_start)}.',
+    ]
+
+
+def run_notes(quick_text, failed, failed_fields):
+    """The optional quick-run and failed-runs paragraphs."""
+    lines = ['', quick_text] if quick_text else []
+    if failed:
+        lines += ['', f'**Failed runs** ({failed_fields}): {failed}']
+    return lines
+
+
+# ----------------------------------------------------------------------
+# plots
+
+
+def write_dat(path, names, rows):
+    """A gnuplot data file: 'size NAME...', then one line per size with a
+    value per name, NaN where it is missing."""
+    with open(path, 'w') as f:
+        f.write(' '.join(['size'] + names) + '\n')
+        for size, values in rows:
+            cells = ['NaN' if v is None else repr(v) for v in values]
+            f.write(' '.join([str(size)] + cells) + '\n')
+
+
+def gnuplot_script(png, dat, ncols, title, xlabel, ylabel, xaxis, key='top left',
+                   enhanced=True, extra=''):
+    """A log-log plot of every column of dat against the first, one line
+    with points per column, titled by the column's header."""
+    plain = '' if enhanced else ' noenhanced'
+    lines = [
+        'set terminal pngcairo size 1000,650 font ",11"', f"set output '{png}'",
+        f"set title '{title}'{plain}", f"set xlabel '{xlabel}'", f"set ylabel '{ylabel}'",
+        'set logscale x 2', xaxis, 'set logscale y 10', "set format y '%g'",
+        'set grid xtics ytics mytics', f'set key {key}', "set datafile missing 'NaN'",
+    ]
+    if extra:
+        lines.append(extra)
+    lines.append(f"plot for [i=2:{ncols}] '{dat}' using 1:i with linespoints lw 2 pt (i+4) "
+                 f"title columnheader(i){plain}")
+    return '\n'.join(lines) + '\n'
+
+
+def run_gnuplot(script, outdir):
+    """Run a gnuplot script in outdir (its PNG names are relative)."""
+    if not shutil.which('gnuplot'):
+        raise ReportError('gnuplot not found (apt-get install gnuplot-nox), or use --no-plots')
+    if subprocess.run(['gnuplot'], input=script, text=True, cwd=outdir).returncode != 0:
+        raise ReportError('gnuplot failed')
+
+
+# ----------------------------------------------------------------------
+# point to point (contrib/ivm-bench)
+
+P2P_RAW = 'config,rep,test,size,loop,iters,window,seconds,value,unit'
+P2P_MEDIANS = 'config,test,size,unit,n,median,min,max'
+P2P_PLACEMENT = 'config,rep,rank,host,cpu_start,cpu_end,affinity,autogroup'
+P2P_TESTS = ('lat', 'bw', 'bibw', 'rate')
+P2P_DESC = {
+    'vader-cma': 'vader, 1 VM (single copy: cma)',
+    'vader-none': 'vader, 1 VM (single copy: none)',
+    'ivm': 'ivm, 2 VMs (ordinary buffers)',
+    'ivm-allocmem': 'ivm, 2 VMs (MPI_Alloc_mem mpool_hints=ivm)',
+    'tcp': 'tcp, 2 VMs (veth)',
+}
+P2P_KEY_COLUMNS = (  # (header, test, size) of the key-numbers table
+    ('lat 0 B (us)', 'lat', 0), ('lat 8 B (us)', 'lat', 8), ('lat 4 KiB (us)', 'lat', 4096),
+    ('lat 64 KiB (us)', 'lat', 65536), ('lat 1 MiB (us)', 'lat', MIB),
+    ('bw 64 KiB (MB/s)', 'bw', 65536), ('bw 1-4 MiB (MB/s)', 'bw', BIG),
+    ('bibw 1-4 MiB (MB/s)', 'bibw', BIG), ('rate 8 B (Mmsg/s)', 'rate', 8),
+)
+P2P_TARGETS = (  # label, numerator, baseline, test, size, direction, threshold, unit, required
+    ('ivm 8 B latency / vader (cma) 8 B latency', 'ivm', 'vader-cma', 'lat', 8,
+     'le', 1.10, 'us', '<= 1.10x'),
+    ('tcp 8 B latency / ivm 8 B latency', 'tcp', 'ivm', 'lat', 8, 'ge', 10, 'us', '>= 10x'),
+    ('ivm (ordinary buffers) 1-4 MiB bandwidth / vader (none)', 'ivm', 'vader-none', 'bw', BIG,
+     'ge', 0.95, 'MB/s', '>= 0.95x'),
+    ('ivm (MPI_Alloc_mem) 1-4 MiB bandwidth / vader (cma)', 'ivm-allocmem', 'vader-cma', 'bw', BIG,
+     'ge', 1.0, 'MB/s', '>= 1.00x'),
+)
+P2P_TITLES = {
+    'lat': 'Ping-pong latency, half round trip (us)',
+    'bw': 'Streaming bandwidth (MB/s)',
+    'bibw': 'Bidirectional bandwidth, both directions (MB/s)',
+    'rate': 'Message rate (million messages/s)',
+}
+P2P_PLOTS = (  # test, PNG, title ({reps} = runs), y label, key position
+    ('lat', 'latency.png', 'Ping-pong latency (median of {reps} runs; lower is better)',
+     'half round trip (us)', 'top left'),
+    ('bw', 'bandwidth.png', 'Streaming bandwidth (median of {reps} runs)', 'MB/s (10^6 B/s)',
+     'top left'),
+    ('bibw', 'bibw.png', 'Bidirectional bandwidth (median of {reps} runs)',
+     'MB/s (10^6 B/s), both directions', 'top left'),
+    ('rate', 'msgrate.png', 'Message rate (median of {reps} runs)', 'million messages/s',
+     'bottom left'),
+)
+P2P_XAXIS = ('set xtics ("1" 1, "8" 8, "64" 64, "512" 512, "4K" 4096, "32K" 32768, '
+             '"256K" 262144, "2M" 2097152)')
+
+
+def p2p_run_label(path):
+    """(config, rep) of runs/CONFIG.repN.out."""
+    base = os.path.basename(path)[:-len('.out')]
+    config, sep, rep = base.rpartition('.rep')
+    return (config, rep) if sep else (base, base)
+
+
+def p2p_unit(test):
+    """The unit of a test's values (ivm_p2pbench's RESULT lines carry none)."""
+    return {'lat': 'us', 'rate': 'Mmsg/s'}.get(test, 'MB/s')
+
+
+def p2p_raw_rows(outdir):
+    """raw.csv rows: every measured loop of every run, from its lines
+    RESULT,label,test,size,loop,iters,window,seconds,value."""
+    rows = []
+    for path in run_files(outdir):
+        config, rep = p2p_run_label(path)
+        for fields in tagged_lines(path, ('RESULT',)):
+            values = pad(fields, 9)[2:9]
+            rows.append([config, rep] + values + [p2p_unit(values[0])])
+    return rows
+
+
+def p2p_placement_rows(outdir):
+    """placement.csv rows, from CPU,rank,host,cpu_start,cpu_end,affinity,autogroup."""
+    rows = []
+    for path in run_files(outdir):
+        config, rep = p2p_run_label(path)
+        rows += [[config, rep] + pad(f, 7)[1:7] for f in tagged_lines(path, ('CPU',))]
+    return rows
+
+
+def p2p_measure(med, config, test, size, which=MEDIAN):
+    """A configuration's median (or min or max) of test at size; for size
+    BIG the mean over the 1, 2 and 4 MiB values that exist."""
+    if size != BIG:
+        values = med.get((config, test, size))
+        return values[which] if values else None
+    found = [med[(config, test, s)][which] for s in BIG_SIZES if (config, test, s) in med]
+    found = [v for v in found if v is not None]
+    return sum(found) / len(found) if found else None
+
+
+def p2p_fmt(x):
+    """A p2p table number (three decimals below 10)."""
+    return fmt_value(x, 3)
+
+
+def p2p_placement_notes(rows):
+    """{config: 'vm0 cpu 0 / vm1 cpu 1'} with a warning where the ranks'
+    CPUs changed between runs, a rank could use more than one CPU, both
+    shared a CPU set or both shared a scheduler autogroup: each of these
+    skews the comparison between configurations."""
+    place, varies, bad, shared, group = {}, set(), set(), set(), {}
+    for row in rows:
+        if len(row) < 7:
+            continue
+        config, rep, rank, host, affinity = row[0], row[1], row[2], row[3], row[6]
+        where = f'{host} cpu {affinity}'
+        if place.setdefault((config, rank), where) != where:
+            varies.add((config, rank))
+        if len(affinity.split()) != 1:
+            bad.add(config)
+        group[(config, rep, rank)] = row[7] if len(row) > 7 else ''
+        if rank == '1' and group.get((config, rep, '0')) == group[(config, rep, rank)]:
+            shared.add(config)
+    text = {k: v + (' (varies!)' if k in varies else '') for k, v in place.items()}
+    notes = {}
+    for config in {k[0] for k in text}:
+        r0, r1 = text.get((config, '0'), ''), text.get((config, '1'), '')
+        if (config, '0') in text and r0 == r1:
+            bad.add(config)
+        notes[config] = (f'{r0} / {r1}' + (' (**not one CPU each!**)' if config in bad else '')
+                         + (' (**one autogroup!**)' if config in shared else ''))
+    return notes
+
+
+def p2p_key_table(med, configs, notes):
+    """The key-numbers table: one line per configuration."""
+    lines = ['## Key numbers (medians)', '',
+             md_row(['configuration', 'rank 0 / rank 1'] + [c[0] for c in P2P_KEY_COLUMNS]),
+             md_rule(['---', '---'] + ['--:'] * len(P2P_KEY_COLUMNS))]
+    for config in configs:
+        values = [p2p_fmt(p2p_measure(med, config, t, s)) for _, t, s in P2P_KEY_COLUMNS]
+        lines.append(md_row([P2P_DESC.get(config, ''), notes.get(config, ' / ')] + values))
+    return lines
+
+
+def p2p_target_row(med, target):
+    """One target line: the ratio of the medians, required, PASS/MISS, and
+    the same ratio over each configuration's best run (lowest latency,
+    highest bandwidth)."""
+    label, num, base, test, size, direction, threshold, unit, required = target
+    a, b = p2p_measure(med, num, test, size), p2p_measure(med, base, test, size)
+    r = ratio(a, b)
+    if r is None:
+        return md_row([label, 'n/a', required, 'n/a', 'n/a'])
+    best = MIN if test == 'lat' else MAX
+    rb = ratio(p2p_measure(med, num, test, size, best), p2p_measure(med, base, test, size, best))
+    return md_row([label, '%.2fx (%s vs %s %s)' % (r, p2p_fmt(a), p2p_fmt(b), unit), required,
+                   verdict(passes(r, direction, threshold)), 'n/a' if rb is None else '%.2fx' % rb])
+
+
+def p2p_per_size(med):
+    """The bandwidth ratios behind targets 3 and 4, at 1, 2 and 4 MiB."""
+    text = 'Per size,'
+    for num, base in (('ivm', 'vader-none'), ('ivm-allocmem', 'vader-cma')):
+        text += f' {num} / {base}:'
+        for size in BIG_SIZES:
+            r = ratio(p2p_measure(med, num, 'bw', size), p2p_measure(med, base, 'bw', size))
+            if r is not None:
+                text += ' %s %.2fx;' % (human_size(size), r)
+    return text
+
+
+def p2p_targets(med):
+    """The targets section."""
+    return ['## Targets', '',
+            md_row(['target', 'measured (medians)', 'required', 'result', 'best runs']),
+            md_rule(['---', '--:', '--:', '---', '--:'])] + [
+        p2p_target_row(med, t) for t in P2P_TARGETS] + [
+        '', 'PASS/MISS uses the medians. "best runs" is the same ratio over the best',
+        'repetition of each configuration (lowest latency, highest bandwidth): a hint of what an '
+        'undisturbed machine gives',
+        'when the load average above says the medians are noisy.', '',
+        '"1-4 MiB bandwidth" is the mean of the streaming-bandwidth medians at 1, 2 and 4 MiB.',
+        p2p_per_size(med)]
+
+
+def p2p_detail_tables(med, configs):
+    """One table per test: medians against size, a column per configuration."""
+    lines = []
+    for test in P2P_TESTS:
+        sizes = sorted({k[2] for k in med if k[1] == test})
+        if not sizes:
+            continue
+        lines += ['', '## ' + P2P_TITLES[test], '', md_row(['size'] + configs),
+                  md_rule(['--:'] * (len(configs) + 1))]
+        lines += [md_row([human_size(s)] + [p2p_fmt(p2p_measure(med, c, test, s)) for c in configs])
+                  for s in sizes]
+    return lines
+
+
+def p2p_cvar(outdir, config, name):
+    """An MPI_T control variable's value in the first run of config."""
+    files = run_files(outdir, f'{config}.rep*.out')
+    if not files:
+        return ''
+    values = (','.join(f[2:]) for f in tagged_lines(files[0], ('CVAR',)) if f[1:2] == [name])
+    return next(values, '')
+
+
+def p2p_pvar_sum(outdir, config, name):
+    """An MPI_T performance variable summed over the ranks and runs of config."""
+    total = 0.0
+    for path in run_files(outdir, f'{config}.rep*.out'):
+        total += sum(to_float(pad(f, 4)[3]) or 0.0 for f in tagged_lines(path, ('PVAR',))
+                     if f[2:3] == [name])
+    return '%.0f' % total
+
+
+def p2p_settings(outdir, meta):
+    """The lines on the effective btl settings and single-copy traffic."""
+    def cvar(config, name):
+        return p2p_cvar(outdir, config, name)
+    ivm_mca, extra = meta.get('IVM_MCA', ''), meta.get('EXTRA_MCA', '')
+    return [
+        f'ivm settings: eager_limit {cvar("ivm", "btl_ivm_eager_limit")}, max_send_size '
+        f'{cvar("ivm", "btl_ivm_max_send_size")}, fbox_size {cvar("ivm", "btl_ivm_fbox_size")}, '
+        f'fbox_threshold {cvar("ivm", "btl_ivm_fbox_threshold")}; vader single copy: vader-cma = '
+        f'{cvar("vader-cma", "btl_vader_single_copy_mechanism")}, vader-none = '
+        f'{cvar("vader-none", "btl_vader_single_copy_mechanism")}'
+        + (f'; extra ivm MCA:{ivm_mca}' if ivm_mca else '')
+        + (f'; extra MCA:{extra}' if extra else '') + '.',
+        'Single-copy bytes moved by btl/ivm (all runs, both ranks): ivm '
+        f'{p2p_pvar_sum(outdir, "ivm", "btl_ivm_single_copy_bytes")}, ivm-allocmem '
+        f'{p2p_pvar_sum(outdir, "ivm-allocmem", "btl_ivm_single_copy_bytes")}.',
+    ]
+
+
+def p2p_summary(outdir, meta, med, placement):
+    """summary.md of a p2p run, as lines."""
+    quick = meta.get('QUICK') == '1'
+    configs = meta.get('CONFIGS', '').split()
+    run_text = (f'{meta.get("REPS", "")} repetitions = separate mpirun runs per configuration, '
+                f'{meta.get("TARGET_MS", "")} ms per measured loop')
+    lines = header_lines('ivm point-to-point benchmark',
+                         'contrib/ivm-bench' + (' --quick' if quick else ''), run_text, meta)
+    lines += run_notes('**Quick smoke run: few sizes and repetitions, tiny measurement times. '
+                       'The numbers are not meaningful.**' if quick else '',
+                       failed_runs(outdir), 'config rep exit')
+    lines += [''] + p2p_settings(outdir, meta) + ['']
+    lines += p2p_key_table(med, configs, p2p_placement_notes(placement)) + ['']
+    return lines + p2p_targets(med) + p2p_detail_tables(med, configs)
+
+
+def p2p_plots(outdir, med, configs, reps):
+    """latency.png, bandwidth.png, bibw.png, msgrate.png: medians against
+    size (sizes above 0, as the axes are logarithmic)."""
+    with tempfile.TemporaryDirectory(prefix='ivm-bench-report.') as tmp:
+        for test, png, title, ylabel, key in P2P_PLOTS:
+            sizes = sorted({k[2] for k in med if k[1] == test and k[2] > 0})
+            if not sizes:
+                continue
+            dat = os.path.join(tmp, test + '.dat')
+            write_dat(dat, configs, [(s, [p2p_measure(med, c, test, s) for c in configs])
+                                     for s in sizes])
+            run_gnuplot(gnuplot_script(png, dat, len(configs) + 1, title.format(reps=reps),
+                                       'message size (bytes; K = 1024, M = 1024^2)', ylabel,
+                                       P2P_XAXIS, key), outdir)
+
+
+def p2p_report(outdir, plots=True):
+    """Every output of contrib/ivm-bench from outdir/runs/."""
+    meta = read_meta(outdir, 'ivm-bench')
+    raw = p2p_raw_rows(outdir)
+    write_csv(os.path.join(outdir, 'raw.csv'), P2P_RAW, raw)
+    write_csv(os.path.join(outdir, 'medians.csv'), P2P_MEDIANS,
+              median_rows(raw, (0, 2, 3, 9), 8, '%.6g'))
+    placement = p2p_placement_rows(outdir)
+    write_csv(os.path.join(outdir, 'placement.csv'), P2P_PLACEMENT, placement)
+    med = medians_by_key(read_csv(os.path.join(outdir, 'medians.csv')), 3)
+    if plots:
+        p2p_plots(outdir, med, meta.get('CONFIGS', '').split(), meta.get('REPS', ''))
+    write_text(os.path.join(outdir, 'summary.md'), p2p_summary(outdir, meta, med, placement))
+
+
+# ----------------------------------------------------------------------
+# collectives (contrib/ivm-bench-coll)
+
+COLL_RAW = 'config,np,rep,op,size,iters,usec,component'
+COLL_MEDIANS = 'config,np,op,size,runs,median_us,min_us,max_us'
+COLL_OPS = ('barrier', 'bcast', 'reduce', 'allreduce', 'allgather', 'alltoall')
+COLL_TARGETS = (('barrier', 0), ('bcast', 8), ('allreduce', 8))  # at 2 ranks
+COLL_XAXIS = "set format x '%.0b%BB'"
+
+
+def coll_run_label(path):
+    """(config, np, rep) of runs/CONFIG-NP.repN.out."""
+    base = os.path.basename(path)[:-len('.out')]
+    config, _, rest = base.partition('-')
+    np_, _, rep = (rest or base).partition('.rep')
+    return config, np_, rep
+
+
+def coll_raw_rows(outdir):
+    """raw.csv rows from RESULT,label,op,size,iters,usec lines, each with
+    the component that ran MPI_Allreduce (the run's COLL line)."""
+    rows = []
+    for path in run_files(outdir):
+        config, np_, rep = coll_run_label(path)
+        component, results = '', []
+        for fields in tagged_lines(path, ('RESULT', 'COLL')):
+            if fields[0] == 'COLL':
+                component = pad(fields, 3)[2]
+            else:
+                results.append(pad(fields, 6)[2:6])
+        rows += [[config, np_, rep] + r + [component] for r in results]
+    return rows
+
+
+def coll_medians(med, np_, op, size):
+    """The (ivm, vader, tcp) medians of op at size and np_ ranks."""
+    return tuple(med.get((c, np_, op, size), (None,))[MEDIAN] for c in ('ivm', 'vader', 'tcp'))
+
+
+def coll_fmt(x):
+    """A coll table number (two decimals below 10)."""
+    return fmt_value(x, 2)
+
+
+def coll_components(raw):
+    """'ivm-2 ivm; tcp-2 other; ' : the component that ran MPI_Allreduce
+    in the first run of each configuration and rank count, which shows
+    whether coll/ivm served exactly the ivm runs."""
+    first = {}
+    for row in raw:
+        first.setdefault(f'{row[0]}-{row[1]}', row[7])
+    return ''.join(f'{k} {c}; ' for k, c in first.items())
+
+
+def coll_target_row(med, op, size):
+    """One target line at 2 ranks: ivm / vader <= 1 and tcp / ivm >= 5."""
+    ivm, vader, tcp = coll_medians(med, '2', op, size)
+    r1, r2 = ratio(ivm, vader), ratio(tcp, ivm)
+    return md_row([op, coll_fmt(ivm), coll_fmt(vader), coll_fmt(tcp),
+                   'n/a' if r1 is None else '%.2fx' % r1, '<= 1.0x',
+                   'n/a' if r1 is None else verdict(passes(r1, 'le', 1.0)),
+                   'n/a' if r2 is None else '%.1fx' % r2, '>= 5x',
+                   'n/a' if r2 is None else verdict(passes(r2, 'ge', 5))])
+
+
+def coll_targets(med):
+    """The targets section."""
+    return ['## Targets (2 ranks, one per VM; 8 B, barrier: 0 B)', '',
+            md_row(['collective', 'ivm (us)', 'vader (us)', 'tcp (us)', 'ivm / vader', 'required',
+                    'result', 'tcp / ivm', 'required', 'result']),
+            md_rule(['---', '--:', '--:', '--:', '--:', '--:', '---', '--:', '--:', '---'])] + [
+        coll_target_row(med, op, size) for op, size in COLL_TARGETS]
+
+
+def coll_op_table(med, op, nps):
+    """One collective's medians against size: ivm, vader, tcp and ivm /
+    vader for each rank count."""
+    sizes = sorted({k[3] for k in med if k[2] == op})
+    if not sizes:
+        return []
+    head = ['size']
+    for np_ in nps:
+        head += [f'ivm {np_}', f'vader {np_}', f'tcp {np_}', f'ivm/vader {np_}']
+    lines = ['', f'## MPI_{op} latency (us, median)', '', md_row(head),
+             md_rule(['--:'] * (1 + 4 * len(nps)))]
+    for size in sizes:
+        cells = [human_size(size)]
+        for np_ in nps:
+            ivm, vader, tcp = coll_medians(med, np_, op, size)
+            r = ratio(ivm, vader)
+            cells += [coll_fmt(ivm), coll_fmt(vader), coll_fmt(tcp),
+                      'n/a' if r is None else '%.2f' % r]
+        lines.append(md_row(cells))
+    return lines
+
+
+def coll_summary(outdir, meta, med, raw):
+    """summary.md of a coll run, as lines."""
+    quick = meta.get('QUICK_FLAG', '')
+    run_text = (f'{meta.get("REPS", "")} runs per configuration, '
+                f'{meta.get("TARGET_MS", "")} ms per measured loop')
+    lines = header_lines('coll/ivm latency benchmark', 'contrib/ivm-bench-coll' + quick,
+                         run_text, meta)
+    lines += run_notes('**Quick smoke run: the numbers are not meaningful.**' if quick else '',
+                       failed_runs(outdir), 'config np rep exit')
+    lines += ['', "Component that ran MPI_Allreduce (coll/ivm's MPI_T counter): "
+              + coll_components(raw), ''] + coll_targets(med)
+    for op in COLL_OPS:
+        lines += coll_op_table(med, op, meta.get('NPS', '').split())
+    return lines
+
+
+def coll_plots(outdir, med, meta):
+    """OP.png per collective: medians against size, one line per
+    configuration and rank count (size 0 drawn at 1 on the log axis)."""
+    columns = [(c, n) for n in meta.get('NPS', '').split() for c in meta.get('CONFIGS', '').split()]
+    with tempfile.TemporaryDirectory(prefix='ivm-bench-coll-report.') as tmp:
+        for op in COLL_OPS:
+            sizes = sorted({k[3] for k in med if k[2] == op})
+            if not sizes:
+                continue
+            dat = os.path.join(tmp, op + '.dat')
+            write_dat(dat, [f'{c}-{n}' for c, n in columns],
+                      [(s or 1, [med.get((c, n, op, s), (None,))[MEDIAN] for c, n in columns])
+                       for s in sizes])
+            title = f'MPI_{op} latency, median of {meta.get("REPS", "")} runs (lower is better)'
+            one_size = "set xrange [0.5:2]; set format x ''" if len(sizes) == 1 else ''
+            run_gnuplot(gnuplot_script(f'{op}.png', dat, len(columns) + 1, title,
+                                       'message size (bytes per rank)', 'latency (us)', COLL_XAXIS,
+                                       enhanced=False, extra=one_size), outdir)
+
+
+def coll_report(outdir, plots=True):
+    """Every output of contrib/ivm-bench-coll from outdir/runs/."""
+    meta = read_meta(outdir, 'ivm-bench-coll')
+    raw = coll_raw_rows(outdir)
+    write_csv(os.path.join(outdir, 'raw.csv'), COLL_RAW, raw)
+    write_csv(os.path.join(outdir, 'medians.csv'), COLL_MEDIANS,
+              median_rows(raw, (0, 1, 3, 4), 6, '%.4g'))
+    med = medians_by_key(read_csv(os.path.join(outdir, 'medians.csv')), 4)
+    if plots:
+        coll_plots(outdir, med, meta)
+    write_text(os.path.join(outdir, 'summary.md'), coll_summary(outdir, meta, med, raw))
+
+
+# ----------------------------------------------------------------------
+# command line
+
+
+def main(argv=None):
+    """Parse the command line and run one subcommand; 1 on a report error."""
+    parser = argparse.ArgumentParser(
+        prog='ivm_report.py', description='CSVs, plots and summary.md of the ivm benchmarks.')
+    sub = parser.add_subparsers(dest='command', required=True)
+    for name, what in (('p2p', 'contrib/ivm-bench'), ('coll', 'contrib/ivm-bench-coll')):
+        cmd = sub.add_parser(name, help=f"regenerate {what}'s outputs in OUT from OUT/runs/")
+        cmd.add_argument('outdir', metavar='OUT')
+        cmd.add_argument('--no-plots', action='store_true', help='do not run gnuplot')
+    sub.add_parser('machine', help="print this machine's machine='...' line for runs/meta.sh")
+    args = parser.parse_args(argv)
+    try:
+        if args.command == 'machine':
+            print('machine=' + shlex.quote(machine_facts()))
+        elif args.command == 'p2p':
+            p2p_report(args.outdir, plots=not args.no_plots)
+        else:
+            coll_report(args.outdir, plots=not args.no_plots)
+    except (ReportError, OSError) as e:
+        print(f'ivm_report: error: {e}', file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
