@@ -38,7 +38,8 @@ rank_pid() {
 # result LOG: "status secs" of rank 0's second barrier
 result() {
 	local line
-	line=$(grep '^STALL,0,' "$1" || true)
+	# (Open MPI 5's launcher may print a warning on the same line first)
+	line=$(grep -ao 'STALL,0,[a-z]*,[0-9.]*' "$1" | head -n 1 || true)
 	[ -n "$line" ] || { cat "$1"; fail "rank 0 printed no result"; }
 	IFS=, read -r _ _ status secs <<<"$line"
 	echo "$status $secs"
@@ -75,7 +76,7 @@ stop_for_good() {
 	local log=$1 p
 	p=$(rank_pid 1) && sleep 1 && kill -STOP "$p" || return 1
 	for _ in $(seq 1 600); do
-		grep -q '^STALL,0,' "$log" 2>/dev/null && break
+		grep -aq 'STALL,0,' "$log" 2>/dev/null && break
 		sleep 0.1
 	done
 	kill -KILL "$p"

@@ -275,15 +275,18 @@ static int ivm_open(void)
     }
     if (OPAL_SUCCESS == mca_common_ivm_init(false)) {
         c->attached = true;
-        int rc = mca_common_ivm_modex_send();
-        if (OPAL_SUCCESS != rc) {
-            COLL_IVM_VERBOSE(1, "coll:ivm: publishing the device blob failed (%d); other "
-                             "ranks will not see this one as co-located", rc);
-        }
     } else {
         mca_common_ivm_fini();
         COLL_IVM_VERBOSE(1, "coll:ivm: no usable ivm device in this process; it takes part "
                          "in ivm communicators as a group of its own");
+    }
+    /* published (empty without a device) and committed even when btl/ivm
+     * did it before MPI_Init's fence: peers ask for it whatever they found */
+    int rc = mca_common_ivm_modex_send();
+    IVM_OMPI_MODEX_COMMIT();
+    if (OPAL_SUCCESS != rc) {
+        COLL_IVM_VERBOSE(1, "coll:ivm: publishing the device blob failed (%d); other ranks "
+                         "will not see this one as co-located", rc);
     }
     return OMPI_SUCCESS;
 }

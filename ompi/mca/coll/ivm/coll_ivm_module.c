@@ -153,7 +153,7 @@ static int published_home(struct coll_ivm_peer_cache *p, const opal_process_name
     size_t size = 0;
     int rc, home = -1;
 
-    OPAL_MODEX_RECV_STRING(rc, MCA_COMMON_IVM_MODEX_KEY, name, &data, &size);
+    IVM_OMPI_MODEX_RECV_BLOB(rc, MCA_COMMON_IVM_MODEX_KEY, name, &data, &size);
     if (OPAL_SUCCESS != rc || NULL == data) {
         return -1;
     }

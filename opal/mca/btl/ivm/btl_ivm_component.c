@@ -236,6 +236,17 @@ static int create_ring(void)
     return OPAL_SUCCESS;
 }
 
+/* No module: let go of the device, and still publish a blob (an empty one)
+ * so that peers asking for ours get an answer instead of waiting for one
+ * (Open MPI 5 fetches peers' blobs on demand). */
+static mca_btl_base_module_t **step_aside(void)
+{
+    mca_common_ivm_fini();
+    mca_btl_ivm_component.dev = NULL;
+    (void) mca_common_ivm_modex_send();
+    return NULL;
+}
+
 static mca_btl_base_module_t **ivm_init(int *num_btls, bool progress_threads, bool mpi_threads)
 {
     mca_btl_ivm_component_t *c = &mca_btl_ivm_component;
@@ -250,23 +261,19 @@ static mca_btl_base_module_t **ivm_init(int *num_btls, bool progress_threads, bo
     }
     c->explicit_request = named_by_user();
     if (!params_valid()) {
-        return NULL;
+        return step_aside();
     }
     if (OPAL_SUCCESS != mca_common_ivm_init(c->explicit_request)) {
         BTL_IVM_VERBOSE(1, "btl:ivm: no usable ivm device; not using ivm");
-        mca_common_ivm_fini();
-        return NULL;
+        return step_aside();
     }
     c->dev = mca_common_ivm_device_get(0);
     if (OPAL_SUCCESS != create_ring() || OPAL_SUCCESS != mca_common_ivm_modex_send()) {
-        mca_common_ivm_fini();
-        c->dev = NULL;
-        return NULL;
+        return step_aside();
     }
     btls = (mca_btl_base_module_t **) calloc(1, sizeof(*btls));
     if (NULL == btls) {
-        mca_common_ivm_fini();
-        return NULL;
+        return step_aside();
     }
     btls[0] = &mca_btl_ivm.super;
     *num_btls = 1;

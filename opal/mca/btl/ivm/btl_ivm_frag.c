@@ -73,6 +73,11 @@ mca_btl_ivm_frag_t *mca_btl_ivm_frag_alloc(struct mca_btl_base_endpoint_t *ep, s
     }
     frag->endpoint = ep;
     frag->base.des_flags = flags;
+    /* a user that sets no callback (Open MPI 5's active-message RDMA
+     * replies) must not inherit the previous user's */
+    frag->base.des_cbfunc = NULL;
+    frag->base.des_cbdata = NULL;
+    frag->base.des_context = NULL;
     frag->base.order = MCA_BTL_NO_ORDER;
     frag->segments[0].seg_addr.pval = frag->hdr + 1;
     frag->segments[0].seg_len = size;

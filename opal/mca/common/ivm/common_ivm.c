@@ -474,7 +474,7 @@ int mca_common_ivm_peer_locate(const opal_process_name_t *peer, int *device,
     void *data = NULL;
     size_t size = 0;
     int rc;
-    OPAL_MODEX_RECV_STRING(rc, MCA_COMMON_IVM_MODEX_KEY, peer, &data, &size);
+    IVM_OMPI_MODEX_RECV_BLOB(rc, MCA_COMMON_IVM_MODEX_KEY, peer, &data, &size);
     if (OPAL_SUCCESS != rc) {
         return OPAL_ERR_UNREACH;
     }

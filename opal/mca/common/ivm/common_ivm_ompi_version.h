@@ -37,6 +37,17 @@
 #    include "opal/mca/threads/mutex.h"
 
 #    define IVM_OMPI_MODEX_SCOPE_GLOBAL PMIX_GLOBAL
+/* A peer's ivm blob.  PRRTE's modex fence does not hand every node's data
+ * to every node (an "immediate" or "optional" get finds the local ranks'
+ * and mpirun's node's only), so the get must be allowed to ask the peer's
+ * node (direct modex); every rank publishes a blob, empty without a
+ * device, so that answer comes.  The timeout bounds the wait for a rank
+ * whose ivm components are all disabled and that publishes nothing. */
+#    define IVM_OMPI_MODEX_RECV_BLOB(r, key, proc, data, size) \
+        ((r) = ivm_ompi_modex_recv_blob((key), (proc), (data), (size)))
+#    define IVM_OMPI_MODEX_GET_TIMEOUT_S 10
+/* Data published after MPI_Init's fence reaches peers only once committed */
+#    define IVM_OMPI_MODEX_COMMIT() ((void) PMIx_Commit())
 /* the mpool interface is the same; only its version number went up */
 #    define IVM_OMPI_MPOOL_BASE_VERSION MCA_MPOOL_BASE_VERSION_3_1_0
 /* The component structure must stay visible in the DSO (Open MPI finds it
@@ -48,6 +59,11 @@
 #    include "opal/threads/mutex.h"
 
 #    define IVM_OMPI_MODEX_SCOPE_GLOBAL OPAL_PMIX_GLOBAL
+/* ORTE's fence delivers every rank's data to every rank: a blob that is not
+ * there after it was never published, and the receive says so at once */
+#    define IVM_OMPI_MODEX_RECV_BLOB(r, key, proc, data, size) \
+        OPAL_MODEX_RECV_STRING(r, key, proc, data, size)
+#    define IVM_OMPI_MODEX_COMMIT() ((void) opal_pmix.commit())
 #    define IVM_OMPI_MPOOL_BASE_VERSION MCA_MPOOL_BASE_VERSION_3_0_0
 #    define IVM_OMPI_MODULE_DECLSPEC OPAL_MODULE_DECLSPEC
 #endif
@@ -97,6 +113,36 @@ static inline const char *ivm_ompi_job_token(void)
     return NULL != token ? token : "";
 #endif
 }
+
+#if OPAL_MAJOR_VERSION >= 5
+/** A peer's modex blob under @key, waiting at most
+ * IVM_OMPI_MODEX_GET_TIMEOUT_S for it; OPAL_SUCCESS and a malloc'ed copy
+ * in @data, else an error and NULL. */
+static inline int ivm_ompi_modex_recv_blob(const char *key, const opal_process_name_t *proc,
+                                           void **data, size_t *size)
+{
+    pmix_proc_t p;
+    pmix_value_t *kv = NULL;
+    pmix_info_t info;
+    int timeout = IVM_OMPI_MODEX_GET_TIMEOUT_S;
+
+    *data = NULL;
+    *size = 0;
+    OPAL_PMIX_CONVERT_NAME(&p, proc);
+    PMIX_INFO_LOAD(&info, PMIX_TIMEOUT, &timeout, PMIX_INT);
+    pmix_status_t rc = PMIx_Get(&p, key, &info, 1, &kv);
+    PMIX_INFO_DESTRUCT(&info);
+    if (PMIX_SUCCESS == rc && NULL != kv && PMIX_BYTE_OBJECT == kv->type) {
+        *data = kv->data.bo.bytes;
+        *size = kv->data.bo.size;
+        kv->data.bo.bytes = NULL; /* ours now */
+    }
+    if (NULL != kv) {
+        PMIX_VALUE_RELEASE(kv);
+    }
+    return NULL != *data ? OPAL_SUCCESS : OPAL_ERR_NOT_FOUND;
+}
+#endif
 
 END_C_DECLS
 
