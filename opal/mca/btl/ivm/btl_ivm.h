@@ -44,6 +44,10 @@
 
 BEGIN_C_DECLS
 
+/* Payload bytes of the overflow fragments that keep small messages going
+ * when the eager list is at free_list_max (a PML's control headers). */
+#define MCA_BTL_IVM_CTL_PAYLOAD 256
+
 typedef struct mca_btl_ivm_component_t {
     mca_btl_base_component_3_0_0_t super;
 
@@ -68,6 +72,7 @@ typedef struct mca_btl_ivm_component_t {
     uint64_t ring_off;
     opal_free_list_t frags_eager;
     opal_free_list_t frags_max;
+    opal_free_list_t frags_ctl;  /**< overflow for small messages, see frag_alloc */
     struct mca_btl_ivm_frag_t **frag_table; /**< cookie -> fragment */
     uint32_t frag_count, frag_table_size;
     struct mca_btl_base_endpoint_t **peers; /**< slot -> endpoint */

@@ -68,6 +68,15 @@ mca_btl_ivm_frag_t *mca_btl_ivm_frag_alloc(struct mca_btl_base_endpoint_t *ep, s
         return NULL;
     }
     mca_btl_ivm_frag_t *frag = (mca_btl_ivm_frag_t *) opal_free_list_get(list);
+    if (OPAL_UNLIKELY(NULL == frag) && size <= MCA_BTL_IVM_CTL_PAYLOAD) {
+        /* The eager list is at free_list_max.  A PML's control messages
+         * (acknowledgements, FIN) that find no fragment wait on the PML's own
+         * list, which Open MPI 5's ob1 retries only when one of its sends
+         * completes with a callback; if every fragment out is an inline send
+         * without one, nothing would ever retry them.  Small messages take an
+         * overflow fragment instead: they come back as soon as the peer polls. */
+        frag = (mca_btl_ivm_frag_t *) opal_free_list_get(&mca_btl_ivm_component.frags_ctl);
+    }
     if (OPAL_UNLIKELY(NULL == frag)) {
         return NULL;
     }

@@ -77,13 +77,13 @@ static int scaled(int count, size_t payload, int min)
     return n < (size_t) min ? min : (int) n;
 }
 
-static int init_list(opal_free_list_t *list, size_t payload)
+static int init_list(opal_free_list_t *list, size_t payload, int max)
 {
     mca_btl_ivm_component_t *c = &mca_btl_ivm_component;
     return opal_free_list_init(list, sizeof(mca_btl_ivm_frag_t), opal_cache_line_size,
                                OBJ_CLASS(mca_btl_ivm_frag_t),
                                sizeof(struct ivm_msg_hdr) + payload, IVM_CACHELINE,
-                               scaled(c->free_list_num, payload, 0), c->free_list_max,
+                               scaled(c->free_list_num, payload, 0), max,
                                scaled(c->free_list_inc, payload, 4), mca_common_ivm_mpool(0), 0,
                                NULL, mca_btl_ivm_frag_init, list);
 }
@@ -99,12 +99,16 @@ int mca_btl_ivm_module_first_init(void)
      * heap, which is gone after mca_common_ivm_fini() */
     OBJ_CONSTRUCT(&c->frags_eager, opal_free_list_t);
     OBJ_CONSTRUCT(&c->frags_max, opal_free_list_t);
+    OBJ_CONSTRUCT(&c->frags_ctl, opal_free_list_t);
     mca_btl_ivm.initialized = true;
     c->peers = calloc(c->dev->region.layout.slot_count, sizeof(*c->peers));
     c->fbox_in = calloc(c->dev->region.layout.slot_count, sizeof(*c->fbox_in));
     if (NULL == c->peers || NULL == c->fbox_in
-        || OPAL_SUCCESS != init_list(&c->frags_eager, mca_btl_ivm.super.btl_eager_limit)
-        || OPAL_SUCCESS != init_list(&c->frags_max, mca_btl_ivm.super.btl_max_send_size)) {
+        || OPAL_SUCCESS != init_list(&c->frags_eager, mca_btl_ivm.super.btl_eager_limit,
+                                     c->free_list_max)
+        || OPAL_SUCCESS != init_list(&c->frags_max, mca_btl_ivm.super.btl_max_send_size,
+                                     c->free_list_max)
+        || OPAL_SUCCESS != init_list(&c->frags_ctl, MCA_BTL_IVM_CTL_PAYLOAD, -1)) {
         opal_show_help("help-btl-ivm.txt", "no-memory", true, opal_process_info.nodename,
                        c->dev->region.map.spec);
         return OPAL_ERR_OUT_OF_RESOURCE;
@@ -212,6 +216,7 @@ static int ivm_finalize(struct mca_btl_base_module_t *btl)
     if (mca_btl_ivm.initialized) {
         OBJ_DESTRUCT(&c->frags_eager);
         OBJ_DESTRUCT(&c->frags_max);
+        OBJ_DESTRUCT(&c->frags_ctl);
     }
     mca_btl_ivm_emu_fini();
     /* the job partition goes away with its last member; our ring and
