@@ -7,6 +7,7 @@
 # through Open MPI's error path, within a bounded time, never a hang.
 # Exit 0 pass, 77 skip, anything else fail.
 # ivm-timeout: 400
+# ivm-ompi: 4.1 5.0
 set -eu
 
 cd "$(dirname "$0")/../.."

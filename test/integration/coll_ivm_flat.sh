@@ -19,6 +19,7 @@
 # Exit 0 pass, 77 skip, anything else fail.
 #
 # ivm-timeout: 420
+# ivm-ompi: 4.1 5.0
 # ivm-deps: iproute2 util-linux mount procps openssh-server openssh-client openmpi-bin libopenmpi-dev make gcc
 set -eu
 # shellcheck source=coll_ivm_lib.sh
