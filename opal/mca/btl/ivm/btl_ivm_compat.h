@@ -26,18 +26,14 @@
 #define MCA_BTL_IVM_COMPAT_H
 
 #include "btl_ivm.h"
-#include "btl_ivm_endpoint.h"
 
-static inline void mca_btl_ivm_deliver(mca_btl_base_tag_t tag, const void *data, size_t len,
+/** Hand @len bytes at @data, received from @ep with @tag, to the upper
+ * layer's callback @reg (non-NULL: the caller checked it). */
+static inline void mca_btl_ivm_deliver(const mca_btl_active_message_callback_t *reg,
+                                       mca_btl_base_tag_t tag, const void *data, size_t len,
                                        struct mca_btl_base_endpoint_t *ep)
 {
-    const mca_btl_active_message_callback_t *reg = mca_btl_base_active_message_trigger + tag;
     mca_btl_base_segment_t seg = {.seg_addr.pval = (void *) data, .seg_len = len};
-
-    if (OPAL_UNLIKELY(NULL == reg->cbfunc)) {
-        mca_btl_ivm_peer_failed(ep, "sent a message with a tag nobody listens to");
-        return;
-    }
 #if BTL_VERSION >= 330 /* Open MPI 5.0 */
     mca_btl_base_receive_descriptor_t des = {.endpoint = ep, .des_segments = &seg,
                                              .des_segment_count = 1, .tag = tag,

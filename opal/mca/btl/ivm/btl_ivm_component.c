@@ -23,21 +23,22 @@
 #include "btl_ivm_endpoint.h"
 #include "btl_ivm_frag.h"
 
-static int ivm_register(void);
-static int ivm_open(void);
-static int ivm_close(void);
-static mca_btl_base_module_t **ivm_init(int *num_btls, bool progress_threads, bool mpi_threads);
+static int btl_ivm_register(void);
+static int btl_ivm_open(void);
+static int btl_ivm_close(void);
+static mca_btl_base_module_t **btl_ivm_init(int *num_btls, bool progress_threads,
+                                            bool mpi_threads);
 
 mca_btl_ivm_component_t mca_btl_ivm_component = {
     .super = {
         .btl_version = {
             MCA_BTL_DEFAULT_VERSION("ivm"),
-            .mca_open_component = ivm_open,
-            .mca_close_component = ivm_close,
-            .mca_register_component_params = ivm_register,
+            .mca_open_component = btl_ivm_open,
+            .mca_close_component = btl_ivm_close,
+            .mca_register_component_params = btl_ivm_register,
         },
         .btl_data = {.param_field = MCA_BASE_METADATA_PARAM_NONE},
-        .btl_init = ivm_init,
+        .btl_init = btl_ivm_init,
         .btl_progress = mca_btl_ivm_component_progress,
     },
     .output = -1,
@@ -93,7 +94,7 @@ static void module_defaults(mca_btl_base_module_t *m)
     m->btl_put_limit = SIZE_MAX;
 }
 
-static int ivm_register(void)
+static int btl_ivm_register(void)
 {
     mca_btl_ivm_component_t *c = &mca_btl_ivm_component;
 
@@ -149,7 +150,7 @@ static int ivm_register(void)
     return mca_btl_base_param_register(&c->super.btl_version, &mca_btl_ivm.super);
 }
 
-static int ivm_open(void)
+static int btl_ivm_open(void)
 {
     OBJ_CONSTRUCT(&mca_btl_ivm_component.pending_endpoints, opal_list_t);
     OBJ_CONSTRUCT(&mca_btl_ivm_component.pending_returns, opal_list_t);
@@ -157,7 +158,7 @@ static int ivm_open(void)
     return OPAL_SUCCESS;
 }
 
-static int ivm_close(void)
+static int btl_ivm_close(void)
 {
     mca_btl_ivm_component_t *c = &mca_btl_ivm_component;
     OPAL_LIST_DESTRUCT(&c->pending_returns);
@@ -247,7 +248,8 @@ static mca_btl_base_module_t **step_aside(void)
     return NULL;
 }
 
-static mca_btl_base_module_t **ivm_init(int *num_btls, bool progress_threads, bool mpi_threads)
+static mca_btl_base_module_t **btl_ivm_init(int *num_btls, bool progress_threads,
+                                            bool mpi_threads)
 {
     mca_btl_ivm_component_t *c = &mca_btl_ivm_component;
     mca_btl_base_module_t **btls;

@@ -25,30 +25,30 @@
 #include "btl_ivm_endpoint.h"
 #include "btl_ivm_frag.h"
 
-static int ivm_del_procs(struct mca_btl_base_module_t *btl, size_t nprocs,
+static int btl_ivm_del_procs(struct mca_btl_base_module_t *btl, size_t nprocs,
                          struct opal_proc_t **procs, struct mca_btl_base_endpoint_t **peers);
-static int ivm_finalize(struct mca_btl_base_module_t *btl);
-static mca_btl_base_descriptor_t *ivm_alloc(struct mca_btl_base_module_t *btl,
+static int btl_ivm_finalize(struct mca_btl_base_module_t *btl);
+static mca_btl_base_descriptor_t *btl_ivm_alloc(struct mca_btl_base_module_t *btl,
                                             struct mca_btl_base_endpoint_t *ep, uint8_t order,
                                             size_t size, uint32_t flags);
-static int ivm_free(struct mca_btl_base_module_t *btl, mca_btl_base_descriptor_t *des);
-static mca_btl_base_descriptor_t *ivm_prepare_src(struct mca_btl_base_module_t *btl,
+static int btl_ivm_free(struct mca_btl_base_module_t *btl, mca_btl_base_descriptor_t *des);
+static mca_btl_base_descriptor_t *btl_ivm_prepare_src(struct mca_btl_base_module_t *btl,
                                                   struct mca_btl_base_endpoint_t *ep,
                                                   struct opal_convertor_t *convertor,
                                                   uint8_t order, size_t reserve, size_t *size,
                                                   uint32_t flags);
-static int ivm_register_error(struct mca_btl_base_module_t *btl,
+static int btl_ivm_register_error(struct mca_btl_base_module_t *btl,
                               mca_btl_base_module_error_cb_fn_t cb);
 
 mca_btl_ivm_module_t mca_btl_ivm = {
     .super = {
         .btl_component = &mca_btl_ivm_component.super,
         .btl_add_procs = mca_btl_ivm_add_procs,
-        .btl_del_procs = ivm_del_procs,
-        .btl_finalize = ivm_finalize,
-        .btl_alloc = ivm_alloc,
-        .btl_free = ivm_free,
-        .btl_prepare_src = ivm_prepare_src,
+        .btl_del_procs = btl_ivm_del_procs,
+        .btl_finalize = btl_ivm_finalize,
+        .btl_alloc = btl_ivm_alloc,
+        .btl_free = btl_ivm_free,
+        .btl_prepare_src = btl_ivm_prepare_src,
         .btl_send = mca_btl_ivm_send,
         .btl_sendi = mca_btl_ivm_sendi,
         .btl_put = mca_btl_ivm_put,
@@ -59,7 +59,7 @@ mca_btl_ivm_module_t mca_btl_ivm = {
         .btl_register_mem = mca_btl_ivm_register_mem,
         .btl_deregister_mem = mca_btl_ivm_deregister_mem,
         .btl_dump = mca_btl_base_dump,
-        .btl_register_error = ivm_register_error,
+        .btl_register_error = btl_ivm_register_error,
     },
 };
 
@@ -183,7 +183,7 @@ int mca_btl_ivm_add_procs(struct mca_btl_base_module_t *btl, size_t nprocs,
     return OPAL_SUCCESS;
 }
 
-static int ivm_del_procs(struct mca_btl_base_module_t *btl, size_t nprocs,
+static int btl_ivm_del_procs(struct mca_btl_base_module_t *btl, size_t nprocs,
                          struct opal_proc_t **procs, struct mca_btl_base_endpoint_t **peers)
 {
     (void) btl;
@@ -197,7 +197,7 @@ static int ivm_del_procs(struct mca_btl_base_module_t *btl, size_t nprocs,
     return OPAL_SUCCESS;
 }
 
-static int ivm_finalize(struct mca_btl_base_module_t *btl)
+static int btl_ivm_finalize(struct mca_btl_base_module_t *btl)
 {
     mca_btl_ivm_component_t *c = &mca_btl_ivm_component;
     (void) btl;
@@ -228,7 +228,7 @@ static int ivm_finalize(struct mca_btl_base_module_t *btl)
     return OPAL_SUCCESS;
 }
 
-static mca_btl_base_descriptor_t *ivm_alloc(struct mca_btl_base_module_t *btl,
+static mca_btl_base_descriptor_t *btl_ivm_alloc(struct mca_btl_base_module_t *btl,
                                             struct mca_btl_base_endpoint_t *ep, uint8_t order,
                                             size_t size, uint32_t flags)
 {
@@ -238,7 +238,7 @@ static mca_btl_base_descriptor_t *ivm_alloc(struct mca_btl_base_module_t *btl,
     return NULL != frag ? &frag->base : NULL;
 }
 
-static int ivm_free(struct mca_btl_base_module_t *btl, mca_btl_base_descriptor_t *des)
+static int btl_ivm_free(struct mca_btl_base_module_t *btl, mca_btl_base_descriptor_t *des)
 {
     (void) btl;
     mca_btl_ivm_frag_return((mca_btl_ivm_frag_t *) des);
@@ -246,7 +246,7 @@ static int ivm_free(struct mca_btl_base_module_t *btl, mca_btl_base_descriptor_t
 }
 
 /* Copy-in: pack the convertor's data behind @reserve header bytes. */
-static mca_btl_base_descriptor_t *ivm_prepare_src(struct mca_btl_base_module_t *btl,
+static mca_btl_base_descriptor_t *btl_ivm_prepare_src(struct mca_btl_base_module_t *btl,
                                                   struct mca_btl_base_endpoint_t *ep,
                                                   struct opal_convertor_t *convertor,
                                                   uint8_t order, size_t reserve, size_t *size,
@@ -274,7 +274,7 @@ static mca_btl_base_descriptor_t *ivm_prepare_src(struct mca_btl_base_module_t *
     return &frag->base;
 }
 
-static int ivm_register_error(struct mca_btl_base_module_t *btl,
+static int btl_ivm_register_error(struct mca_btl_base_module_t *btl,
                               mca_btl_base_module_error_cb_fn_t cb)
 {
     (void) btl;
