@@ -71,4 +71,15 @@ static inline void ivm_test_open(ivm_region_t *r, const char *path)
     }
 }
 
+/* Active jobs in the region (each entry read the checked way). */
+static inline int ivm_test_active_jobs(ivm_region_t *r)
+{
+    int n = 0;
+    for (uint32_t j = 0; j < r->layout.job_count; j++) {
+        struct ivm_job_entry je;
+        n += IVM_OK == ivm_job_read(r, j, &je) && IVM_JOB_ACTIVE == je.state;
+    }
+    return n;
+}
+
 #endif

@@ -92,16 +92,6 @@ static void join_foreign(ivm_region_t *r, const char *key, uint64_t lease, ivm_m
     atomic_store(&s->lease_ms, lease);
 }
 
-static int active_jobs(ivm_region_t *r)
-{
-    int n = 0;
-    for (uint32_t j = 0; j < r->layout.job_count; j++) {
-        struct ivm_job_entry je;
-        n += IVM_OK == ivm_job_read(r, j, &je) && IVM_JOB_ACTIVE == je.state;
-    }
-    return n;
-}
-
 static void test_reclaim_by_lease(ivm_region_t *r)
 {
     ivm_member_t fresh, old, none;
@@ -110,24 +100,24 @@ static void test_reclaim_by_lease(ivm_region_t *r)
     join_foreign(r, "fresh", ivm_wall_ms() - 5000, &fresh);
     join_foreign(r, "expired", ivm_wall_ms() - 60000, &old);
     join_foreign(r, "no-lease", 0, &none);
-    CHECK(3 == active_jobs(r));
+    CHECK(3 == ivm_test_active_jobs(r));
     r->lease_ms = 30000;
     CHECK_RC(ivm_reclaim(r, 2000, &st), IVM_OK);
     CHECK(1 == st.slots_freed && 1 == st.jobs_freed && 2 == st.slots_unknown);
-    CHECK(2 == active_jobs(r));
+    CHECK(2 == ivm_test_active_jobs(r));
     CHECK(!ivm_slot_verify(r, old.slot, old.slot_gen, old.nonce));
     CHECK(ivm_slot_verify(r, fresh.slot, fresh.slot_gen, fresh.nonce));
     /* without leases (0) nothing of another VM is ever reclaimed */
     atomic_store(&slot_ptr(r, fresh.slot)->lease_ms, ivm_wall_ms() - 60000);
     r->lease_ms = 0;
     CHECK_RC(ivm_reclaim(r, 2000, &st), IVM_OK);
-    CHECK(0 == st.slots_freed && 2 == active_jobs(r));
+    CHECK(0 == st.slots_freed && 2 == ivm_test_active_jobs(r));
     r->lease_ms = 30000;
     CHECK_RC(ivm_reclaim(r, 2000, &st), IVM_OK);
-    CHECK(1 == st.slots_freed && 1 == active_jobs(r));
+    CHECK(1 == st.slots_freed && 1 == ivm_test_active_jobs(r));
     slot_ptr(r, none.slot)->owner.vm_id[0] ^= 0xff; /* ours again: leave it */
     CHECK_RC(ivm_job_leave(r, &none, 2000), IVM_OK);
-    CHECK(0 == active_jobs(r));
+    CHECK(0 == ivm_test_active_jobs(r));
 }
 
 /* A region lock held by a process of another VM is taken over once it has

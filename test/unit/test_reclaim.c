@@ -26,16 +26,6 @@ static ivm_join_opts_t opts(const char *key)
     return jo;
 }
 
-static int active_jobs(ivm_region_t *r)
-{
-    int n = 0;
-    for (uint32_t j = 0; j < r->layout.job_count; j++) {
-        struct ivm_job_entry je;
-        n += IVM_OK == ivm_job_read(r, j, &je) && IVM_JOB_ACTIVE == je.state;
-    }
-    return n;
-}
-
 /* A child joins and dies without leaving; returns its member record. */
 static pid_t child_join(ivm_region_t *r, const char *key, bool stay_alive, int pipefd[2])
 {
@@ -63,18 +53,18 @@ static void test_dead_and_alive(ivm_region_t *r)
     ivm_reclaim_stats_t st;
     pid_t dead = child_join(r, "dead-job", false, p1);
     waitpid(dead, NULL, 0);
-    CHECK(1 == active_jobs(r));
+    CHECK(1 == ivm_test_active_jobs(r));
     CHECK_RC(ivm_reclaim(r, 2000, &st), IVM_OK);
     CHECK(1 == st.slots_freed && 1 == st.jobs_freed && 128 * 1024 == st.bytes_freed);
-    CHECK(0 == active_jobs(r));
+    CHECK(0 == ivm_test_active_jobs(r));
 
     /* joining reclaims too: the dead job is gone once the live one is in */
     dead = child_join(r, "dead-job", false, p1);
     waitpid(dead, NULL, 0);
     pid_t alive = child_join(r, "live-job", true, p2);
-    CHECK(1 == active_jobs(r));
+    CHECK(1 == ivm_test_active_jobs(r));
     CHECK_RC(ivm_reclaim(r, 2000, &st), IVM_OK);
-    CHECK(0 == st.slots_freed && 1 == active_jobs(r));
+    CHECK(0 == st.slots_freed && 1 == ivm_test_active_jobs(r));
     /* the live job is never removed, not even with force */
     uint32_t live_job = 0;
     for (uint32_t j = 0; j < r->layout.job_count; j++) {
@@ -91,9 +81,9 @@ static void test_dead_and_alive(ivm_region_t *r)
     ivm_member_t m;
     ivm_join_opts_t jo = opts("new-job");
     CHECK_RC(ivm_job_join(r, &jo, &m), IVM_OK);
-    CHECK(1 == active_jobs(r));
+    CHECK(1 == ivm_test_active_jobs(r));
     CHECK_RC(ivm_job_leave(r, &m, 2000), IVM_OK);
-    CHECK(0 == active_jobs(r));
+    CHECK(0 == ivm_test_active_jobs(r));
     close(p1[0]); close(p1[1]); close(p2[0]); close(p2[1]);
 }
 
@@ -109,11 +99,11 @@ static void test_other_vm(ivm_region_t *r)
     s->owner.vm_id[0] ^= 0xff;
     CHECK(IVM_UNKNOWN == ivm_owner_liveness(&s->owner));
     CHECK_RC(ivm_reclaim(r, 2000, &st), IVM_OK);
-    CHECK(0 == st.slots_freed && 1 == st.slots_unknown && 1 == active_jobs(r));
+    CHECK(0 == st.slots_freed && 1 == st.slots_unknown && 1 == ivm_test_active_jobs(r));
     CHECK_RC(ivm_job_remove(r, m.job, false, 2000, &st), IVM_ERR_BUSY);
     CHECK(NULL != strstr(r->errmsg, "--force"));
     CHECK_RC(ivm_job_remove(r, m.job, true, 2000, &st), IVM_OK);
-    CHECK(1 == st.slots_freed && 1 == st.jobs_freed && 0 == active_jobs(r));
+    CHECK(1 == st.slots_freed && 1 == st.jobs_freed && 0 == ivm_test_active_jobs(r));
     CHECK_RC(ivm_job_remove(r, m.job, true, 2000, &st), IVM_ERR_NOT_FOUND);
 }
 

@@ -96,11 +96,14 @@ int ivm_lockword_acquire(ivm_region_t *r, struct ivm_lockword *lw, const char *w
          * provably dead. */
         struct ivm_owner holder;
         memcpy(&holder, &lw->holder, sizeof(holder));
-        if (held == first_seen && holder_dead(r, &holder, ivm_now_ms() - first_seen_ms)
-            && try_take(lw, held, mine)) {
+        /* one reading of the clock for both decisions: with two, a holder
+         * could be "not dead yet" by the first and "past its lease" by the
+         * second, and the wait would give up instead of taking over */
+        const uint64_t held_ms = ivm_now_ms() - first_seen_ms;
+        if (held == first_seen && holder_dead(r, &holder, held_ms) && try_take(lw, held, mine)) {
             break;
         }
-        if (held == first_seen && lease_pending(r, ivm_now_ms() - first_seen_ms)) {
+        if (held == first_seen && lease_pending(r, held_ms)) {
             ivm_backoff(it);
             continue; /* the holder is in another VM: wait out its lease */
         }
