@@ -47,6 +47,9 @@ static void ring_arithmetic(void)
         CHECK(!ivm_ring_pop(&c, &v));
     }
     CHECK_RC(ivm_ring_create(&heap, 12, 0, &off), IVM_ERR_INVALID);
+    /* one cell cannot tell "published" from "free": a second push would
+     * overwrite the first (fuzz_ring's finding) */
+    CHECK_RC(ivm_ring_create(&heap, 1, 0, &off), IVM_ERR_INVALID);
 }
 
 static int producer(uint64_t off, int me, uint64_t n)
@@ -239,6 +242,8 @@ static void fbox_full_and_corrupt(void)
     struct ivm_ring *ring = (struct ivm_ring *) ivm_ptr(&r, roff, 192);
     ring->capacity = 1u << 19; /* cells would run past the job */
     ivm_ring_handle_t h;
+    CHECK_RC(ivm_ring_attach(&r, roff, lo, hi, &h), IVM_ERR_CORRUPT);
+    ring->capacity = 1; /* written by a peer: refused as well */
     CHECK_RC(ivm_ring_attach(&r, roff, lo, hi, &h), IVM_ERR_CORRUPT);
     CHECK_RC(ivm_ring_attach(&r, 12345, lo, hi, &h), IVM_ERR_CORRUPT);
 }

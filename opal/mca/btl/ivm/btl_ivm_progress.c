@@ -68,7 +68,10 @@ static void dispatch(mca_btl_base_tag_t tag, const void *data, size_t len,
         mca_btl_ivm_emu_request(ep, data, len);
     } else if (OPAL_UNLIKELY(MCA_BTL_IVM_TAG_EMU_REPLY == tag)) {
         mca_btl_ivm_emu_reply(ep, data, len);
-    } else if (OPAL_LIKELY(NULL != mca_btl_base_active_message_trigger[tag].cbfunc)) {
+    } else if (OPAL_LIKELY(tag < MCA_BTL_TAG_MAX
+                           && NULL != mca_btl_base_active_message_trigger[tag].cbfunc)) {
+        /* (the table has MCA_BTL_TAG_MAX = 255 entries: a byte from a peer
+         * can be one more) */
         mca_btl_ivm_deliver(&mca_btl_base_active_message_trigger[tag], tag, data, len, ep);
     } else {
         mca_btl_ivm_peer_failed(ep, "sent a message with a tag nobody listens to");

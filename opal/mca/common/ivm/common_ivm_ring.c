@@ -27,11 +27,19 @@ static bool inside(uint64_t off, uint64_t len, uint64_t lo, uint64_t hi)
     return off >= lo && off <= hi && len <= hi - off;
 }
 
+/* A power of two, and at least 2: with one cell, "published at p" and
+ * "free for p + 1" are the same sequence number, so a producer would
+ * overwrite a value the consumer has not taken (found by fuzz_ring). */
+static bool ring_capacity_ok(uint32_t cap)
+{
+    return pow2(cap) && cap >= 2 && cap <= (1u << 20);
+}
+
 int ivm_ring_create(ivm_heap_t *h, uint32_t capacity, uint32_t owner_slot, uint64_t *off)
 {
-    if (!pow2(capacity) || capacity > (1u << 20)) {
+    if (!ring_capacity_ok(capacity)) {
         return ivm_error(h->r, IVM_ERR_INVALID, "ring capacity %u is not a power of two "
-                         "up to 1048576", capacity);
+                         "from 2 to 1048576", capacity);
     }
     uint64_t bytes = sizeof(struct ivm_ring) + (uint64_t) capacity * sizeof(struct ivm_ring_cell);
     int rc = ivm_heap_alloc(h, bytes, IVM_CACHELINE, off);
@@ -61,7 +69,7 @@ int ivm_ring_attach(ivm_region_t *r, uint64_t off, uint64_t lo, uint64_t hi,
     }
     struct ivm_ring *ring = (struct ivm_ring *) ivm_ptr(r, off, sizeof(struct ivm_ring));
     uint32_t cap = ring->capacity; /* read once, then only the local copy */
-    if (IVM_RING_MAGIC != ring->magic || !pow2(cap) || cap > (1u << 20)
+    if (IVM_RING_MAGIC != ring->magic || !ring_capacity_ok(cap)
         || !inside(off, sizeof(struct ivm_ring) + (uint64_t) cap * sizeof(struct ivm_ring_cell),
                    lo, hi)) {
         return ivm_error(r, IVM_ERR_CORRUPT, "receive ring at %llu is corrupted",
