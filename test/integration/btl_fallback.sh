@@ -92,4 +92,5 @@ ivm-vmsim run --vms 2 --share "$build" --share "$out" -- bash -c '
     hostile_case exit "improperly" # (5.0 breaks the line before it)
     hostile_case return-twice "returned twice, or never sent"
     hostile_case emu-offset "answered an RMA request out of turn, twice, or with data"
-    hostile_case emu-twice "answered an RMA request out of turn, twice, or with data"' || exit 1
+    hostile_case emu-twice "answered an RMA request out of turn, twice, or with data"
+    OMPI_MCA_opal_common_ivm_lease=3 hostile_case emu-silent "stopped renewing its lease"' || exit 1

@@ -20,6 +20,9 @@
  *          active-message RMA on ordinary memory) with data for an offset
  *          far outside rank 0's buffer
  *   emu-twice     answer the first chunk of a two-chunk get twice
+ *   emu-silent    stop (SIGSTOP: as if its VM were paused) instead of
+ *          answering: rank 0's wait for the reply must end when rank 1's
+ *          lease expires (run it with a short opal_common_ivm_lease)
  * btl/ivm in rank 0 must end the job with a clear error, never hang, crash
  * or write outside the region or its own buffers.  Exit status 0 would
  * mean the attack went unnoticed. */
@@ -27,6 +30,7 @@
 #include "ompi_config.h"
 
 #include <mpi.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -251,6 +255,10 @@ static void attack(const char *mode)
         return_twice();
     } else if (0 == strcmp(mode, "emu-offset") || 0 == strcmp(mode, "emu-twice")) {
         forge_emu_reply(0 == strcmp(mode, "emu-twice"));
+    } else if (0 == strcmp(mode, "emu-silent")) {
+        printf("hostile: rank 1 stops without answering\n");
+        fflush(stdout);
+        raise(SIGSTOP); /* the lease thread stops with us */
     } else {
         fprintf(stderr, "hostile: unknown mode %s\n", mode);
         exit(2);

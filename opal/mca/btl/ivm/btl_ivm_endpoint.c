@@ -111,7 +111,9 @@ static void describe_peer(const mca_btl_ivm_endpoint_t *ep, char *buf, size_t le
     }
 }
 
-void mca_btl_ivm_peer_failed(struct mca_btl_base_endpoint_t *ep, const char *what)
+/* Say once, under help @topic, that @ep failed, and stop the job through
+ * the upper layer's error callback. */
+static void report_peer(struct mca_btl_base_endpoint_t *ep, const char *topic, const char *what)
 {
     char peer[160];
     if (NULL != ep) {
@@ -121,12 +123,16 @@ void mca_btl_ivm_peer_failed(struct mca_btl_base_endpoint_t *ep, const char *wha
         ep->failed = true;
     }
     describe_peer(ep, peer, sizeof(peer));
-    opal_show_help("help-btl-ivm.txt", "peer-protocol-error", true, opal_process_info.nodename,
-                   peer, what);
+    opal_show_help("help-btl-ivm.txt", topic, true, opal_process_info.nodename, peer, what);
     if (NULL != mca_btl_ivm.error_cb) {
         mca_btl_ivm.error_cb(&mca_btl_ivm.super, MCA_BTL_ERROR_FLAGS_FATAL,
                              NULL != ep ? ep->proc : NULL, (char *) what);
     }
+}
+
+void mca_btl_ivm_peer_failed(struct mca_btl_base_endpoint_t *ep, const char *what)
+{
+    report_peer(ep, "peer-protocol-error", what);
 }
 
 bool mca_btl_ivm_endpoint_alive(mca_btl_ivm_endpoint_t *ep, uint64_t now_ns)
@@ -139,20 +145,19 @@ bool mca_btl_ivm_endpoint_alive(mca_btl_ivm_endpoint_t *ep, uint64_t now_ns)
     }
     if (IVM_OK != rc || IVM_SLOT_CLAIMED != s.state || s.job != d->member.job
         || s.job_gen != d->member.job_gen) {
-        mca_btl_ivm_peer_failed(ep, "left the ivm region while this process waited for it "
-                                    "(it exited or crashed)");
+        report_peer(ep, "peer-gone", "it left the ivm region while this process waited for it "
+                                     "(it exited or crashed)");
         return false;
     }
     if (IVM_DEAD == ivm_owner_liveness(&s.owner)) {
-        mca_btl_ivm_peer_failed(ep, "is gone (it crashed in this VM)");
+        report_peer(ep, "peer-gone", "its process is gone (it crashed in this VM)");
         return false;
     }
     if (0 != d->region.lease_ms
         && ivm_lease_watch_stale(&ep->lease, s.lease_ms, now_ns,
                                  (uint64_t) d->region.lease_ms * 1000000u)) {
-        mca_btl_ivm_peer_failed(ep, "stopped renewing its lease (opal_common_ivm_lease) while "
-                                    "this process waited for it: its VM is down or stopped, "
-                                    "or the process is hung");
+        report_peer(ep, "peer-gone", "it stopped renewing its lease (opal_common_ivm_lease) "
+                                     "while this process waited for it");
         return false;
     }
     return true;
