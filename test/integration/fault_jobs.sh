@@ -18,7 +18,7 @@
 # Exit 0 pass, 77 skip, anything else fail.
 #
 # ivm-timeout: 1200
-# ivm-deps: iproute2 util-linux mount procps openssh-server openssh-client openmpi-bin libopenmpi-dev make gcc
+# ivm-deps: iproute2 util-linux mount procps openssh-server openssh-client openmpi-bin libopenmpi-dev make gcc python3
 set -eu -o pipefail
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
