@@ -24,6 +24,12 @@
  * up inside a wait, every peer leaves, so every wait ends: no input can
  * hang the harness unless coll/ivm itself waits without a bound.
  *
+ * The input's first bytes choose the group (size, our index, chunk size,
+ * buffers, tree degree) and whether leases are on (1 ms: a peer whose
+ * lease word stands still through a wait is declared gone; timing-
+ * dependent, so only on request); peers can also rewrite their slot's
+ * lease, job or pid (a process of our VM that is gone).
+ *
  * Between waits the input picks our next call: the small exchange (barrier
  * and small allreduce), the tree barrier, bcast / gather / scatter through
  * the data engine, or one chunk of the channel protocol.  Everything of the

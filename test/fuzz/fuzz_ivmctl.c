@@ -12,10 +12,11 @@
  * -Dmain=ivmctl_main and run as the admin would run it, on a memfd that
  * holds the fuzzed image (/proc/self/fd/N):
  *
- *   ivmctl info --json DEV     (output must be well-formed JSON)
+ *   ivmctl info --json DEV     (output must be well-formed JSON, as for
+ *                              every command with --json)
  *   ivmctl info DEV
  *   ivmctl clean [--json] [--job N [--force]] [--lease 0] DEV
- *   ivmctl format DEV          (refuses while processes are attached)
+ *   ivmctl [--json] format [--force] DEV  (refuses while processes are attached)
  *
  * Input: as fuzz_region.c (u8 template, u8 flags, u8 job, then patches),
  * templates 0-2 of the same kind.  clean gets --break-lock when the image's
@@ -306,6 +307,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         break;
     default:
+        json = !(flags & FL_TEXT);
+        if (json) {
+            argv[argc++] = "--json";
+        }
         argv[argc++] = "format";
         if (flags & FL_FORCE) {
             argv[argc++] = "--force";
@@ -319,7 +324,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     argv[argc++] = path;
     argv[argc] = NULL;
 
-    const char *cmd = (flags & 7) < 3 ? "info" : "clean";
+    const char *cmd = (flags & 7) < 3 ? "info" : ((flags & 7) < 6 ? "clean" : "format");
     char *out = NULL;
     size_t outlen = 0;
     int rc = run(argc, argv, &out, &outlen);
