@@ -113,6 +113,22 @@ static inline void fz_region_memfd(ivm_region_t *r, size_t size, char path[64])
 }
 
 /* Forget what a previous attach validated; keep the mapping. */
+/* An anonymous shared mapping of @size bytes as @r's region (no file, no
+ * format): for the harnesses that lay out their objects themselves. */
+static inline uint8_t *fz_region_anon(ivm_region_t *r, size_t size, const char *name)
+{
+    uint8_t *base = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (MAP_FAILED == base) {
+        exit(2);
+    }
+    r->map.base = base;
+    r->map.size = size;
+    r->map.fd = -1;
+    r->size = size;
+    snprintf(r->map.spec, sizeof(r->map.spec), "%s", name);
+    return base;
+}
+
 static inline void fz_region_reset(ivm_region_t *r)
 {
     r->size = 0;

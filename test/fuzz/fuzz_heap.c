@@ -44,15 +44,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void) argc;
     (void) argv;
-    base = mmap(NULL, REG_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    if (MAP_FAILED == base) {
-        exit(2);
-    }
-    region.map.base = base;
-    region.map.size = REG_SIZE;
-    region.map.fd = -1;
-    region.size = REG_SIZE;
-    snprintf(region.map.spec, sizeof(region.map.spec), "fuzz-heap");
+    base = fz_region_anon(&region, REG_SIZE, "fuzz-heap");
     return 0;
 }
 
