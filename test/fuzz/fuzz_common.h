@@ -129,6 +129,24 @@ static inline uint8_t *fz_region_anon(ivm_region_t *r, size_t size, const char *
     return base;
 }
 
+/* Keep a copy of region @r as template @t and the layout its patch areas
+ * use: template 0 is a zeroed region, so it gets the geometry a default
+ * format would give; the others their own. */
+static inline void fz_keep_template(ivm_region_t *r, unsigned t, uint8_t **templates,
+                                    struct ivm_layout *tlayout)
+{
+    templates[t] = malloc(r->map.size);
+    if (NULL == templates[t]) {
+        exit(2);
+    }
+    memcpy(templates[t], r->map.base, r->map.size);
+    if (0 == t) {
+        ivm_layout_compute(r->map.size, 16, 32, &tlayout[t]);
+    } else {
+        tlayout[t] = r->layout;
+    }
+}
+
 static inline void fz_region_reset(ivm_region_t *r)
 {
     r->size = 0;

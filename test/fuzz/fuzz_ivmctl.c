@@ -67,13 +67,7 @@ static void build_templates(void)
             fz_foreign_slot(r, 2, m.job, 2, 3600u * 1000u);
             fz_foreign_slot(r, 3, m.job, 3, 0);
         }
-        templates[t] = malloc(r->map.size);
-        memcpy(templates[t], r->map.base, r->map.size);
-        if (0 == t) {
-            ivm_layout_compute(r->map.size, 16, 32, &tlayout[t]);
-        } else {
-            tlayout[t] = r->layout;
-        }
+        fz_keep_template(r, t, templates, tlayout);
     }
 }
 

@@ -116,14 +116,7 @@ static void build_templates(void)
             join_as_self(r, key_a, 0, &m);
             break;
         }
-        templates[t] = malloc(r->map.size);
-        memcpy(templates[t], r->map.base, r->map.size);
-        if (0 == t) {
-            /* the geometry a default format would give, for the patch areas */
-            ivm_layout_compute(r->map.size, 16, 32, &tlayout[t]);
-        } else {
-            tlayout[t] = r->layout;
-        }
+        fz_keep_template(r, t, templates, tlayout);
         tpart[t] = tlayout[t].heap_off;
     }
 }
