@@ -43,14 +43,15 @@ client_cleanup() {
 	fi
 }
 
-# client_init TAG PACKAGE BINARY
+# client_init TAG [PACKAGE BINARY]: without a package, the caller builds
+# its client itself (client_netpipe_from_source)
 client_init() {
-	local tag=$1 pkg=$2 bin=$3
+	local tag=$1 pkg=${2:-} bin=${3:-}
 	[ "$(id -u)" = 0 ] || skip "needs root (namespaces for the emulated VMs, apt)"
 	unshare --uts --ipc --net --pid --mount --fork true 2>/dev/null || skip "cannot create namespaces here"
 	command -v ompi_info >/dev/null || skip "Open MPI is not installed"
 	ompi_info 2>/dev/null | grep -q 'MCA btl: ivm' || skip "btl ivm is not installed (contrib/ivm-dev build)"
-	if ! command -v "$bin" >/dev/null || ! command -v mpicc >/dev/null; then
+	if [ -n "$bin" ] && { ! command -v "$bin" >/dev/null || ! command -v mpicc >/dev/null; }; then
 		# "contrib/ivm-dev deps" installs these from the ivm-deps line; this
 		# is for a script run by hand on a machine without them.
 		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
@@ -58,7 +59,7 @@ client_init() {
 			fail "could not install $pkg"
 		command -v "$bin" >/dev/null || fail "package $pkg installed no $bin"
 	fi
-	client_check_libmpi "$(command -v "$bin")"
+	[ -z "$bin" ] || client_check_libmpi "$(command -v "$bin")"
 	# /tmp is private in every VM: the work directory is --share'd.
 	WORK=$(mktemp -d "/tmp/ivm-client-$tag.XXXXXX")
 	trap client_cleanup EXIT

@@ -38,7 +38,7 @@ if [ "${IVM_OMPI_SERIES:-4.1}" = 4.1 ]; then
 	NP=$(command -v NPopenmpi)
 else
 	# Debian packages NetPIPE for its own Open MPI (4.1) only
-	client_init netpipe dpkg-dev dpkg-source
+	client_init netpipe
 	NP=$(client_netpipe_from_source) || fail "building NetPIPE from Debian's source against $(command -v mpicc) failed"
 	client_check_libmpi "$NP"
 	say "NetPIPE built against Open MPI $(ompi_info -V | sed -n 's/^Open MPI v//p'): $NP"
