@@ -29,6 +29,9 @@
 #   libmca_opal_common_ivm_so_version
 #                    -version-info of libmca_common_ivm, read from
 #                    opal/mca/common/ivm/VERSION
+#   opal_common_ivm_version
+#                    the ivm version (ivm_version= in the same file),
+#                    for ivmctl --version
 #
 # Components that link this library test $opal_common_ivm_built
 # (set by MCA_opal_common_ivm_POST_CONFIG below; "1" when the common
@@ -59,6 +62,14 @@ AC_DEFUN([MCA_opal_common_ivm_CONFIG], [
           [libmca_opal_common_ivm_so_version=0:0:0])
     AC_MSG_RESULT([$libmca_opal_common_ivm_so_version])
     AC_SUBST([libmca_opal_common_ivm_so_version])
+
+    # The ivm version (same file), for ivmctl --version
+    AC_MSG_CHECKING([ivm version])
+    opal_common_ivm_version=`sed -n 's/^ivm_version=//p' "$srcdir/opal/mca/common/ivm/VERSION" 2>/dev/null`
+    AS_IF([test -z "$opal_common_ivm_version"],
+          [AC_MSG_ERROR([no ivm_version= line in $srcdir/opal/mca/common/ivm/VERSION])])
+    AC_MSG_RESULT([$opal_common_ivm_version])
+    AC_SUBST([opal_common_ivm_version])
 
     # Mode-dependent link lines (see the header of this file).
     # In a source tree the name of libopen-pal is the one version
