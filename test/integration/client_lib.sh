@@ -97,7 +97,7 @@ client_netpipe_from_source() {
 	if ! ls "$src"/netpipe_*.orig.tar.gz >/dev/null 2>&1; then
 		id _apt >/dev/null 2>&1 && chown _apt "$src"
 		# this release's deb-src entry, else trixie's (contrib/ivm-ompi5 adds it)
-		(cd "$src" && { apt-get source -qq --download-only netpipe ||
+		(cd "$src" && { apt-get source -qq --download-only "netpipe/$(. /etc/os-release && echo "$VERSION_CODENAME")" ||
 			apt-get source -qq --download-only netpipe/trixie; } </dev/null) >"$src/fetch.log" 2>&1 || true
 	fi
 	dsc=$(ls "$src"/netpipe_*.dsc 2>/dev/null | sort -V | tail -n 1)
