@@ -186,7 +186,7 @@ static int poll_fbox(mca_btl_ivm_endpoint_t *ep)
  * Open MPI sets it when it oversubscribes a node). */
 static bool pace_wanted(void)
 {
-    const mca_btl_ivm_component_t *c = &mca_btl_ivm_component;
+    mca_btl_ivm_component_t *c = &mca_btl_ivm_component; /* opal_list_is_empty takes no const */
     return opal_progress_yield_when_idle || mca_btl_ivm_emu_inflight() > 0
            || !opal_list_is_empty(&c->pending_endpoints)
            || !opal_list_is_empty(&c->pending_returns);
