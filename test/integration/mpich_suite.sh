@@ -63,8 +63,11 @@ t0=$(date +%s)
 t1=$(date +%s)
 echo "suite fetched/built in $((t1 - t0))s"
 
+# Open MPI 5: without what 5.0.7 itself fails (test/mpich/skipped-5.0.txt)
+exclude=()
+[ "$SERIES" = 4.1 ] || exclude=(--exclude "$TOP/test/mpich/skipped-$SERIES.txt")
 rc=0
-"$RUNNER" --no-build --cache "$cache" --results "$results/out" --mode vms --btl ivm,self \
+"$RUNNER" --no-build --cache "$cache" --results "$results/out" --mode vms --btl ivm,self "${exclude[@]+"${exclude[@]}"}" \
 	--timeout 60 --max-time "$MAX_TIME" --verify-transport "${DIRS[@]}" >>"$log" 2>&1 || rc=$?
 t2=$(date +%s)
 summary=$results/out/summary.txt
