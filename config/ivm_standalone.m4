@@ -1,4 +1,5 @@
 dnl -*- shell-script -*-
+dnl SPDX-License-Identifier: BSD-3-Clause
 dnl
 dnl ivm standalone build: the small subset of Open MPI's configury that
 dnl the components' configure.m4 / Makefile.am files rely on, plus the

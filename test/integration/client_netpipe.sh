@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
 # client_netpipe: Debian's NetPIPE (netpipe-openmpi, /usr/bin/NPopenmpi)
 # between 2 emulated VMs, one rank per VM, --mca pml ob1 --mca btl ivm,self:
 #  1. integrity mode (NetPIPE's -i: every message is filled with a known

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
 # ivmctl as an admin uses it: clear messages and distinct non-zero exit codes
 # for a missing file, a too small device, a wrong magic and a version
 # mismatch; format, info (text and JSON), clean; time fields in the region

@@ -1,4 +1,5 @@
 # -*- shell-script -*-
+# SPDX-License-Identifier: BSD-3-Clause
 #
 # ivm: Open MPI components for ranks in different VMs sharing a QEMU
 # ivshmem device.
