@@ -28,6 +28,15 @@
 
 #include "btl_ivm.h"
 
+/* The BTL interface version the component declares.  Open MPI's
+ * MCA_BTL_DEFAULT_VERSION() would also stamp Open MPI's own version on the
+ * component; btl/ivm reports ivm's (IVM_*_VERSION) instead. */
+#if BTL_VERSION >= 330 /* Open MPI 5.0 */
+#    define MCA_BTL_IVM_BASE_VERSION MCA_BTL_BASE_VERSION_3_3_0
+#else /* Open MPI 4.1 */
+#    define MCA_BTL_IVM_BASE_VERSION MCA_BTL_BASE_VERSION_3_1_0
+#endif
+
 /** Hand @len bytes at @data, received from @ep with @tag, to the upper
  * layer's callback @reg (non-NULL: the caller checked it). */
 static inline void mca_btl_ivm_deliver(const mca_btl_active_message_callback_t *reg,
