@@ -284,6 +284,9 @@ build inline (see config.log)])])])])
     LIBS=$ivm_save_LIBS
     CPPFLAGS=$ivm_save_CPPFLAGS
     AC_SUBST([IVM_OMPI_CPPFLAGS])
+    # for make distcheck's configure (Makefile.am)
+    IVM_OMPI_PREFIX=$ivm_ompi_prefix
+    AC_SUBST([IVM_OMPI_PREFIX])
 ])
 
 dnl ---------------------------------------------------------------------
