@@ -10,7 +10,7 @@
 #
 #   ./autogen.pl --ompi-tree DIR [-- OMPI-AUTOGEN-ARGS...]
 #       In-tree build: copy every */mca/*/ivm component directory into
-#       the Open MPI 4.1.x source tree DIR and run DIR's own autogen.pl
+#       the Open MPI 4.1.x or 5.0.x source tree DIR and run DIR's own autogen.pl
 #       (with --force, which Open MPI needs in a release/Debian tree),
 #       passing it any arguments given after "--".
 #
@@ -61,7 +61,7 @@ Standalone build (default):
   ./autogen.pl                 discover components, generate config/ivm_components.m4,
                                run autoreconf; then ./configure && make && make install
 
-In-tree build (inside an Open MPI 4.1.x source tree):
+In-tree build (inside an Open MPI 4.1.x or 5.0.x source tree):
   --ompi-tree DIR              copy every */mca/*/ivm component directory into DIR
                                and run DIR/autogen.pl --force [args after --]
   --ompi-tree fetch[=DIR]      first fetch Debian's Open MPI source into DIR
@@ -196,7 +196,7 @@ sub in_tree_mode {
     }
     # relative paths are relative to where autogen.pl was started
     $dir = "$orig_cwd/$dir" unless $dir =~ m{^/};
-    die "autogen.pl: $dir is not an Open MPI source tree (no config/opal_try_assemble.m4)\n"
+    die "autogen.pl: $dir is not an Open MPI source tree (no config/opal_mca.m4)\n"
         unless is_ompi_tree($dir);
     $dir = abs_path($dir);
     check_ompi_tree_version($dir);
@@ -230,7 +230,7 @@ sub in_tree_mode {
 
 sub is_ompi_tree {
     my ($d) = @_;
-    return -f "$d/config/opal_try_assemble.m4" && -f "$d/VERSION" && -d "$d/opal/mca";
+    return -f "$d/config/opal_mca.m4" && -f "$d/VERSION" && -d "$d/opal/mca";
 }
 
 sub check_ompi_tree_version {
@@ -244,12 +244,12 @@ sub check_ompi_tree_version {
     my $ver = join(".", map { $v{$_} // "?" } qw(major minor release));
     die "autogen.pl: cannot read the Open MPI version from $d/VERSION\n"
         unless defined $v{major} && defined $v{minor};
-    if ($v{major} == 4 && $v{minor} == 1) {
+    if (($v{major} == 4 && $v{minor} == 1) || ($v{major} == 5 && $v{minor} == 0)) {
         say "Open MPI source tree $d: version $ver";
-    } elsif ($v{major} >= 5) {
-        warn "autogen.pl: WARNING: Open MPI $ver is untested (ivm targets 4.1.x)\n";
+    } elsif ($v{major} > 5 || ($v{major} == 5 && $v{minor} > 0)) {
+        warn "autogen.pl: WARNING: Open MPI $ver is untested (ivm supports 4.1.x and 5.0.x)\n";
     } else {
-        die "autogen.pl: Open MPI $ver in $d is too old (ivm needs 4.1.x)\n";
+        die "autogen.pl: Open MPI $ver in $d is too old (ivm needs 4.1.x or 5.0.x)\n";
     }
 }
 

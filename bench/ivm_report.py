@@ -357,6 +357,8 @@ P2P_TESTS = ('lat', 'bw', 'bibw', 'rate')
 P2P_DESC = {
     'vader-cma': 'vader, 1 VM (single copy: cma)',
     'vader-none': 'vader, 1 VM (single copy: none)',
+    'sm-cma': 'sm, 1 VM (single copy: cma)',
+    'sm-none': 'sm, 1 VM (single copy: none)',
     'ivm': 'ivm, 2 VMs (ordinary buffers)',
     'ivm-allocmem': 'ivm, 2 VMs (MPI_Alloc_mem mpool_hints=ivm)',
     'tcp': 'tcp, 2 VMs (veth)',
@@ -367,6 +369,8 @@ P2P_KEY_COLUMNS = (  # (header, test, size) of the key-numbers table
     ('bw 64 KiB (MB/s)', 'bw', 65536), ('bw 1-4 MiB (MB/s)', 'bw', BIG),
     ('bibw 1-4 MiB (MB/s)', 'bibw', BIG), ('rate 8 B (Mmsg/s)', 'rate', 8),
 )
+# The targets name the in-VM baseline "vader" (Open MPI 4.1); p2p_shm()
+# swaps in "sm" for a run against Open MPI 5.
 P2P_TARGETS = (  # label, numerator, baseline, test, size, direction, threshold, unit, required
     ('ivm 8 B latency / vader (cma) 8 B latency', 'ivm', 'vader-cma', 'lat', 8,
      'le', 1.10, 'us', '<= 1.10x'),
@@ -485,11 +489,18 @@ def p2p_key_table(med, configs, notes):
     return lines
 
 
+def p2p_shm(med):
+    """The shared-memory BTL the run measured: 'sm' (Open MPI 5) or 'vader'."""
+    return 'sm' if any(k[0].startswith('sm-') for k in med) else 'vader'
+
+
 def p2p_target_row(med, target):
     """One target line: the ratio of the medians, required, PASS/MISS, and
     the same ratio over each configuration's best run (lowest latency,
     highest bandwidth)."""
     label, num, base, test, size, direction, threshold, unit, required = target
+    shm = p2p_shm(med)
+    label, base = label.replace('vader', shm), base.replace('vader', shm)
     a, b = p2p_measure(med, num, test, size), p2p_measure(med, base, test, size)
     r = ratio(a, b)
     if r is None:
@@ -503,7 +514,8 @@ def p2p_target_row(med, target):
 def p2p_per_size(med):
     """The bandwidth ratios behind targets 3 and 4, at 1, 2 and 4 MiB."""
     text = 'Per size,'
-    for num, base in (('ivm', 'vader-none'), ('ivm-allocmem', 'vader-cma')):
+    shm = p2p_shm(med)
+    for num, base in (('ivm', f'{shm}-none'), ('ivm-allocmem', f'{shm}-cma')):
         text += f' {num} / {base}:'
         for size in BIG_SIZES:
             r = ratio(p2p_measure(med, num, 'bw', size), p2p_measure(med, base, 'bw', size))
@@ -563,12 +575,13 @@ def p2p_settings(outdir, meta):
     def cvar(config, name):
         return p2p_cvar(outdir, config, name)
     ivm_mca, extra = meta.get('IVM_MCA', ''), meta.get('EXTRA_MCA', '')
+    shm = 'sm' if 'sm-cma' in meta.get('CONFIGS', '') else 'vader'
     return [
         f'ivm settings: eager_limit {cvar("ivm", "btl_ivm_eager_limit")}, max_send_size '
         f'{cvar("ivm", "btl_ivm_max_send_size")}, fbox_size {cvar("ivm", "btl_ivm_fbox_size")}, '
-        f'fbox_threshold {cvar("ivm", "btl_ivm_fbox_threshold")}; vader single copy: vader-cma = '
-        f'{cvar("vader-cma", "btl_vader_single_copy_mechanism")}, vader-none = '
-        f'{cvar("vader-none", "btl_vader_single_copy_mechanism")}'
+        f'fbox_threshold {cvar("ivm", "btl_ivm_fbox_threshold")}; {shm} single copy: {shm}-cma = '
+        f'{cvar(f"{shm}-cma", f"btl_{shm}_single_copy_mechanism")}, {shm}-none = '
+        f'{cvar(f"{shm}-none", f"btl_{shm}_single_copy_mechanism")}'
         + (f'; extra ivm MCA:{ivm_mca}' if ivm_mca else '')
         + (f'; extra MCA:{extra}' if extra else '') + '.',
         'Single-copy bytes moved by btl/ivm (all runs, both ranks): ivm '

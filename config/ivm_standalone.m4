@@ -340,10 +340,6 @@ AC_DEFUN([IVM_SETUP_OMPI_VARIABLES], [
     AC_SUBST([OPAL_TOP_SRCDIR])
     AC_SUBST([OMPI_TOP_BUILDDIR])
     AC_SUBST([OMPI_TOP_SRCDIR])
-    # Library name prefix (--with-opal-lib-prefix in Open MPI); empty
-    # on Debian and in upstream's default build.
-    OPAL_LIB_PREFIX=
-    AC_SUBST([OPAL_LIB_PREFIX])
     OMPI_LIBMPI_NAME=mpi
     AC_SUBST([OMPI_LIBMPI_NAME])
     # Headers are only installed in-tree with --with-devel-headers.

@@ -124,10 +124,10 @@ mkdir -p "$work" "$logs"
 # 1. Open MPI source tree (fetched once, then reused)
 # ---------------------------------------------------------------------
 phase "source tree: $tree"
-if [ ! -f "$tree/config/opal_try_assemble.m4" ]; then
+if [ ! -f "$tree/config/opal_mca.m4" ]; then
     rm -rf "$tree"
     if [ -n "${IVM_INTREE_OMPI_SRC:-}" ]; then
-        [ -f "$IVM_INTREE_OMPI_SRC/config/opal_try_assemble.m4" ] ||
+        [ -f "$IVM_INTREE_OMPI_SRC/config/opal_mca.m4" ] ||
             fail "IVM_INTREE_OMPI_SRC=$IVM_INTREE_OMPI_SRC is not an Open MPI source tree"
         echo "copying $IVM_INTREE_OMPI_SRC"
         cp -a "$IVM_INTREE_OMPI_SRC" "$tree"

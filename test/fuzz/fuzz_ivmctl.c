@@ -13,11 +13,14 @@
  * -Dmain=ivmctl_main and run as the admin would run it, on a memfd that
  * holds the fuzzed image (/proc/self/fd/N):
  *
- *   ivmctl info --json DEV     (output must be well-formed JSON, as for
- *                              every command with --json)
- *   ivmctl info DEV
+ *   ivmctl info [--json] [--lease 0] DEV
  *   ivmctl clean [--json] [--job N [--force]] [--lease 0] DEV
  *   ivmctl [--json] format [--force] DEV  (refuses while processes are attached)
+ *   ivmctl [--json] devices [--no-measure] DEV
+ *
+ * The exit status must be one of the documented ones (ivmctl.h), and with
+ * --json the output must be one well-formed JSON document whatever the
+ * status: the result or {"error":...}.
  *
  * Input: as fuzz_region.c (u8 template, u8 flags, u8 job, then patches),
  * templates 0-2 of the same kind.  clean gets --break-lock when the image's
@@ -30,6 +33,8 @@
 #include "fuzz_common.h"
 
 #include <getopt.h>
+
+#include "ivmctl.h"
 
 int ivmctl_main(int argc, char **argv);
 
@@ -301,7 +306,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             argv[argc++] = "--break-lock";
         }
         break;
-    default:
+    case 6:
         json = !(flags & FL_TEXT);
         if (json) {
             argv[argc++] = "--json";
@@ -311,22 +316,35 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             argv[argc++] = "--force";
         }
         break;
+    default:
+        json = !(flags & FL_TEXT);
+        if (json) {
+            argv[argc++] = "--json";
+        }
+        argv[argc++] = "devices";
+        if (!(flags & FL_FORCE)) {
+            argv[argc++] = "--no-measure";
+        }
+        break;
     }
-    if (flags & FL_LEASE0) {
+    if ((flags & FL_LEASE0) && (flags & 7) < 6) { /* info and clean take --lease */
         argv[argc++] = "--lease";
         argv[argc++] = "0";
     }
     argv[argc++] = path;
     argv[argc] = NULL;
 
-    const char *cmd = (flags & 7) < 3 ? "info" : ((flags & 7) < 6 ? "clean" : "format");
+    static const char *const cmds[] = {"info", "info", "info", "clean", "clean", "clean",
+                                       "format", "devices"};
+    const char *cmd = cmds[flags & 7];
     char *out = NULL;
     size_t outlen = 0;
     int rc = run(argc, argv, &out, &outlen);
-    FZ_CHECK(rc >= 0 && rc <= 8, "ivmctl exited %d", rc);
-    if (0 == rc && json) {
-        FZ_CHECK(json_ok(out, outlen), "ivmctl %s --json printed malformed JSON:\n%.*s", cmd,
-                 (int) (outlen > 4000 ? 4000 : outlen), out);
+    FZ_CHECK(rc >= 0 && rc <= IVMCTL_EXIT_MAX && IVMCTL_EXIT_USAGE != rc,
+             "ivmctl %s exited %d", cmd, rc);
+    if (json) {
+        FZ_CHECK(json_ok(out, outlen), "ivmctl %s --json (exit %d) printed malformed JSON:\n%.*s",
+                 cmd, rc, (int) (outlen > 4000 ? 4000 : outlen), out);
     }
     free(out);
     return 0;

@@ -9,6 +9,7 @@
 #   client_init TAG PACKAGE BINARY   checks (root, namespaces, btl/ivm), the
 #                                    package (installed with apt if missing),
 #                                    a shared work directory $WORK, cleanup
+#   client_netpipe_from_source       (Open MPI 5) NetPIPE built from source
 #   client_counters                  builds the MPI_T counter shim
 #                                    ($WORK/libivmcounters.so)
 #   vm_up INSTANCE NVMS              an emulated-VM instance sharing $WORK
@@ -43,14 +44,15 @@ client_cleanup() {
 	fi
 }
 
-# client_init TAG PACKAGE BINARY
+# client_init TAG [PACKAGE BINARY]: without a package, the caller builds
+# its client itself (client_netpipe_from_source)
 client_init() {
-	local tag=$1 pkg=$2 bin=$3
+	local tag=$1 pkg=${2:-} bin=${3:-}
 	[ "$(id -u)" = 0 ] || skip "needs root (namespaces for the emulated VMs, apt)"
 	unshare --uts --ipc --net --pid --mount --fork true 2>/dev/null || skip "cannot create namespaces here"
 	command -v ompi_info >/dev/null || skip "Open MPI is not installed"
 	ompi_info 2>/dev/null | grep -q 'MCA btl: ivm' || skip "btl ivm is not installed (contrib/ivm-dev build)"
-	if ! command -v "$bin" >/dev/null || ! command -v mpicc >/dev/null; then
+	if [ -n "$bin" ] && { ! command -v "$bin" >/dev/null || ! command -v mpicc >/dev/null; }; then
 		# "contrib/ivm-dev deps" installs these from the ivm-deps line; this
 		# is for a script run by hand on a machine without them.
 		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
@@ -58,15 +60,64 @@ client_init() {
 			fail "could not install $pkg"
 		command -v "$bin" >/dev/null || fail "package $pkg installed no $bin"
 	fi
-	# The client must use the Open MPI whose ompi_info lists btl/ivm.
-	ldd "$(command -v "$bin")" | grep -q 'libmpi\.so\.40' ||
-		fail "$bin is not linked with Open MPI's libmpi.so.40: $(ldd "$(command -v "$bin")" | grep -i mpi | tr -s ' \t' ' ')"
+	[ -z "$bin" ] || client_check_libmpi "$(command -v "$bin")"
 	# /tmp is private in every VM: the work directory is --share'd.
 	WORK=$(mktemp -d "/tmp/ivm-client-$tag.XXXXXX")
 	trap client_cleanup EXIT
 	trap 'exit 143' TERM INT
 	# Run from /: the caller's directory may be invisible inside the VMs.
 	cd /
+}
+
+# client_check_libmpi BINARY: the client uses the libmpi of the Open MPI
+# whose mpicc and ompi_info come first on PATH (the one ivm is built for).
+client_check_libmpi() {
+	local bin=$1 want got
+	want=$(readlink -f "$(mpicc --showme:libdirs | awk '{ print $1 }')/libmpi.so.40")
+	got=$(ldd "$bin" | awk '$1 == "libmpi.so.40" { print $3 }')
+	[ -n "$got" ] && [ "$(readlink -f "$got")" = "$want" ] ||
+		fail "$bin is not linked with $want (ldd: ${got:-no libmpi.so.40})"
+}
+
+# client_netpipe_from_source: prints the path of a NetPIPE MPI binary built
+# from Debian's netpipe source with the mpicc first on PATH, for an Open MPI
+# that Debian does not package (5.0).  Built once per Open MPI install into
+# /var/cache/ivm/netpipe-<version>/ (rebuilt when libmpi is newer).  The
+# source package's Debian part is applied when the archive serves it; the
+# upstream tarball, checked against the .dsc's SHA-256, is what matters.
+client_netpipe_from_source() {
+	local ver cache src dsc orig sum
+	ver=$(ompi_info -V | sed -n 's/^Open MPI v//p' | head -n 1)
+	cache=/var/cache/ivm/netpipe-$ver
+	if [ -x "$cache/NPmpi" ] && [ "$cache/NPmpi" -nt "$(mpicc --showme:libdirs | awk '{ print $1 }')/libmpi.so.40" ]; then
+		echo "$cache/NPmpi"
+		return 0
+	fi
+	src=/var/cache/ivm/netpipe-src
+	mkdir -p "$src"
+	if ! ls "$src"/netpipe_*.orig.tar.gz >/dev/null 2>&1; then
+		id _apt >/dev/null 2>&1 && chown _apt "$src"
+		# this release's deb-src entry, else trixie's (contrib/ivm-ompi5 adds it)
+		(cd "$src" && { apt-get source -qq --download-only netpipe ||
+			apt-get source -qq --download-only netpipe/trixie; } </dev/null) >"$src/fetch.log" 2>&1 || true
+	fi
+	dsc=$(ls "$src"/netpipe_*.dsc 2>/dev/null | sort -V | tail -n 1)
+	orig=$(ls "$src"/netpipe_*.orig.tar.gz 2>/dev/null | sort -V | tail -n 1)
+	[ -n "$dsc" ] && [ -n "$orig" ] || { cat "$src/fetch.log" >&2; return 1; }
+	sum=$(sha256sum "$orig" | cut -d' ' -f1)
+	grep -q "^ $sum [0-9]* $(basename "$orig")\$" "$dsc" || { echo "checksum of $orig does not match $dsc" >&2; return 1; }
+	rm -rf "$cache.tmp"
+	mkdir -p "$cache.tmp"
+	if ! dpkg-source -x "$dsc" "$cache.tmp/src" >"$cache.tmp/unpack.log" 2>&1; then
+		rm -rf "$cache.tmp/src"
+		mkdir -p "$cache.tmp/src"
+		tar -xzf "$orig" -C "$cache.tmp/src" --strip-components=1
+	fi
+	make -C "$cache.tmp/src" mpi MPICC="$(command -v mpicc)" CC="$(command -v mpicc)" >"$cache.tmp/build.log" 2>&1 ||
+		{ tail -n 20 "$cache.tmp/build.log" >&2; return 1; }
+	install -D -m 755 "$cache.tmp/src/NPmpi" "$cache/NPmpi"
+	rm -rf "$cache.tmp"
+	echo "$cache/NPmpi"
 }
 
 client_counters() {

@@ -1,6 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: BSD-3-Clause
-# client_netpipe: Debian's NetPIPE (netpipe-openmpi, /usr/bin/NPopenmpi)
+# client_netpipe: Debian's NetPIPE (netpipe-openmpi, /usr/bin/NPopenmpi;
+# on Open MPI 5, NPmpi built from Debian's netpipe source with its mpicc)
 # between 2 emulated VMs, one rank per VM, --mca pml ob1 --mca btl ivm,self:
 #  1. integrity mode (NetPIPE's -i: every message is filled with a known
 #     pattern and checked by the receiver; a mismatch prints "Integrity
@@ -26,14 +27,23 @@
 # Exit 0 pass, 77 skip, anything else fail.
 #
 # ivm-timeout: 300
-# ivm-deps: netpipe-openmpi openmpi-bin libopenmpi-dev gcc iproute2 util-linux openssh-server openssh-client
+# ivm-ompi: 4.1 5.0
+# ivm-deps: netpipe-openmpi dpkg-dev openmpi-bin libopenmpi-dev gcc iproute2 util-linux openssh-server openssh-client
 set -eu
 
 # shellcheck source=SCRIPTDIR/client_lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/client_lib.sh"
 
-client_init netpipe netpipe-openmpi NPopenmpi
-NP=$(command -v NPopenmpi)
+if [ "${IVM_OMPI_SERIES:-4.1}" = 4.1 ]; then
+	client_init netpipe netpipe-openmpi NPopenmpi
+	NP=$(command -v NPopenmpi)
+else
+	# Debian packages NetPIPE for its own Open MPI (4.1) only
+	client_init netpipe
+	NP=$(client_netpipe_from_source) || fail "building NetPIPE from Debian's source against $(command -v mpicc) failed"
+	client_check_libmpi "$NP"
+	say "NetPIPE built against Open MPI $(ompi_info -V | sed -n 's/^Open MPI v//p'): $NP"
+fi
 client_counters
 I=cnp$$
 vm_up "$I" 2

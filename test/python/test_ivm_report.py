@@ -113,6 +113,12 @@ class P2PTables(unittest.TestCase):
         self.assertEqual(row, '| ivm 8 B latency / vader (cma) 8 B latency'
                               ' | 0.93x (0.105 vs 0.113 us) | <= 1.10x | **PASS** | 0.95x |')
 
+    def test_open_mpi_5_targets_compare_with_sm(self):
+        med = {(k[0].replace('vader', 'sm'),) + k[1:]: v for k, v in p2p_medians().items()}
+        row = r.p2p_target_row(med, r.P2P_TARGETS[0])
+        self.assertEqual(row, '| ivm 8 B latency / sm (cma) 8 B latency'
+                              ' | 0.93x (0.105 vs 0.113 us) | <= 1.10x | **PASS** | 0.95x |')
+
     def test_target_miss_when_the_ratio_is_on_the_wrong_side(self):
         med = p2p_medians()
         med[('tcp', 'lat', 8)] = (0.9, 0.9, 0.9)

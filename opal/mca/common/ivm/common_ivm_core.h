@@ -41,6 +41,10 @@ extern "C" {
 #define IVM_MAX_DEVICES 8
 #define IVM_SPEC_LEN 256
 #define IVM_ERRMSG_LEN 512
+/* Reading the device this many times slower than ordinary memory means an
+ * uncached mapping (default of opal_common_ivm_uncached_threshold). */
+#define IVM_UNCACHED_THRESHOLD 8.0
+#define IVM_UNCACHED_PROBE_LEN (256u * 1024u)
 
 typedef enum {
     IVM_OK = 0,
@@ -171,6 +175,9 @@ int ivm_region_format(ivm_region_t *r, uint32_t job_count, uint32_t slot_count);
 int ivm_region_validate(ivm_region_t *r);
 void ivm_region_close(ivm_region_t *r);
 int ivm_region_probe_uncached(ivm_region_t *r, double threshold);
+/* How many times longer a copy of @len bytes at @off of the mapping takes than
+ * one of ordinary memory (best of 5 each); > IVM_UNCACHED_THRESHOLD: uncached. */
+int ivm_mapping_read_ratio(const ivm_mapping_t *m, size_t off, size_t len, double *ratio);
 uint32_t ivm_superblock_crc(const struct ivm_superblock *sb);
 struct ivm_superblock *ivm_sb(const ivm_region_t *r);
 

@@ -330,23 +330,37 @@ static double time_copy_ns(void *dst, const void *src, size_t len)
 
 /* sysfs resource and UIO "phys" mappings are created uncached; under KVM on
  * AMD hosts that is real.  Reading the region then costs 10-100x more than
- * reading ordinary memory, which a timed read of the heap shows.  Reads
- * only: the region is live. */
-int ivm_region_probe_uncached(ivm_region_t *r, double threshold)
+ * reading ordinary memory, which a timed read shows.  Reads only: the
+ * region is live. */
+int ivm_mapping_read_ratio(const ivm_mapping_t *m, size_t off, size_t len, double *ratio)
 {
-    size_t len = 256u * 1024u;
-    if (len > r->layout.heap_size) {
-        len = r->layout.heap_size;
+    if (off > m->size || len > m->size - off || 0 == len) {
+        return IVM_ERR_INVALID;
     }
     uint8_t *local = malloc(2 * len);
     if (NULL == local) {
-        return ivm_error(r, IVM_ERR_SYSTEM, "out of memory");
+        return IVM_ERR_SYSTEM;
     }
     memset(local, 1, 2 * len);
     double t_local = time_copy_ns(local + len, local, len);
-    double t_region = time_copy_ns(local + len, r->map.base + r->layout.heap_off, len);
+    double t_region = time_copy_ns(local + len, m->base + off, len);
     free(local);
-    r->uncached_ratio = (t_local > 0) ? t_region / t_local : 1.0;
+    *ratio = (t_local > 0) ? t_region / t_local : 1.0;
+    return IVM_OK;
+}
+
+/* The components time a read of the heap (what their transfers read). */
+int ivm_region_probe_uncached(ivm_region_t *r, double threshold)
+{
+    size_t len = IVM_UNCACHED_PROBE_LEN;
+    if (len > r->layout.heap_size) {
+        len = r->layout.heap_size;
+    }
+    int rc = ivm_mapping_read_ratio(&r->map, r->layout.heap_off, len, &r->uncached_ratio);
+    if (IVM_OK != rc) {
+        r->uncached_ratio = 1.0;
+        return ivm_error(r, rc, "cannot time a read of %s", r->map.spec);
+    }
     r->uncached = r->uncached_ratio > threshold;
     return IVM_OK;
 }

@@ -6,7 +6,7 @@
 #
 # This file is used unchanged in two build modes:
 #
-#  * in an Open MPI 4.1.x source tree (the directory is overlaid into
+#  * in an Open MPI 4.1.x or 5.0.x source tree (the directory is overlaid into
 #    <ompi>/opal/mca/common/ivm and Open MPI's own autogen.pl finds it);
 #  * in the standalone ivm build, whose configure.ac m4_include()s it
 #    (via the generated config/ivm_components.m4) after defining the m4
@@ -18,6 +18,7 @@
 #
 #   IVM_LIBOPEN_PAL  how to link libopen-pal
 #                      in-tree:    $(OPAL_TOP_BUILDDIR)/opal/lib$(OPAL_LIB_PREFIX)open-pal.la
+#                                  (4.1), .../opal/lib$(OPAL_LIB_NAME).la (5.0)
 #                      standalone: -L<ompi libdir> -lopen-pal
 #   IVM_LIBMPI       how to link libmpi (for ompi/mca/*/ivm components)
 #                      in-tree:    $(OMPI_TOP_BUILDDIR)/ompi/lib$(OMPI_LIBMPI_NAME).la
@@ -83,12 +84,23 @@ AC_DEFUN([MCA_opal_common_ivm_CONFIG], [
     AC_SUBST([IVM_PACKAGE_VERSION])
 
     # Mode-dependent link lines (see the header of this file).
+    # In a source tree the name of libopen-pal is the one version
+    # difference of the build system: 4.1 names it lib$(OPAL_LIB_PREFIX)open-pal
+    # (OPAL_LIB_PREFIX, usually empty, also prefixes the common libraries),
+    # 5.0 names it lib$(OPAL_LIB_NAME) and has no prefix for the others.
+    # IVM_LIB_PREFIX carries the prefix of libmca_common_ivm in all modes.
     m4_ifdef([IVM_STANDALONE_BUILD],
         [IVM_LIBOPEN_PAL="-L$ivm_ompi_libdir -lopen-pal"
-         IVM_LIBMPI="-L$ivm_ompi_libdir -lmpi"],
-        [IVM_LIBOPEN_PAL='$(OPAL_TOP_BUILDDIR)/opal/lib$(OPAL_LIB_PREFIX)open-pal.la'
+         IVM_LIBMPI="-L$ivm_ompi_libdir -lmpi"
+         IVM_LIB_PREFIX=],
+        [AS_IF([test -n "$OPAL_LIB_NAME"],
+               [IVM_LIBOPEN_PAL='$(OPAL_TOP_BUILDDIR)/opal/lib$(OPAL_LIB_NAME).la'
+                IVM_LIB_PREFIX=],
+               [IVM_LIBOPEN_PAL='$(OPAL_TOP_BUILDDIR)/opal/lib$(OPAL_LIB_PREFIX)open-pal.la'
+                IVM_LIB_PREFIX=$OPAL_LIB_PREFIX])
          IVM_LIBMPI='$(OMPI_TOP_BUILDDIR)/ompi/lib$(OMPI_LIBMPI_NAME).la'])
-    IVM_COMMON_LA='$(OPAL_TOP_BUILDDIR)/opal/mca/common/ivm/lib$(OPAL_LIB_PREFIX)mca_common_ivm.la'
+    IVM_COMMON_LA='$(OPAL_TOP_BUILDDIR)/opal/mca/common/ivm/lib$(IVM_LIB_PREFIX)mca_common_ivm.la'
+    AC_SUBST([IVM_LIB_PREFIX])
     AC_SUBST([IVM_LIBOPEN_PAL])
     AC_SUBST([IVM_LIBMPI])
     AC_SUBST([IVM_COMMON_LA])
