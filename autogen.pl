@@ -1,4 +1,5 @@
 #!/usr/bin/env perl
+# SPDX-License-Identifier: BSD-3-Clause
 #
 # ivm autogen: prepare the build system, in one of two modes.
 #

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """Reports of the ivm benchmarks (contrib/ivm-bench, contrib/ivm-bench-coll).
 
 The drivers only run the benchmarks and keep each run's output in OUT/runs/

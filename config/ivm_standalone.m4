@@ -1,4 +1,5 @@
 dnl -*- shell-script -*-
+dnl SPDX-License-Identifier: BSD-3-Clause
 dnl
 dnl ivm standalone build: the small subset of Open MPI's configury that
 dnl the components' configure.m4 / Makefile.am files rely on, plus the
@@ -283,6 +284,9 @@ build inline (see config.log)])])])])
     LIBS=$ivm_save_LIBS
     CPPFLAGS=$ivm_save_CPPFLAGS
     AC_SUBST([IVM_OMPI_CPPFLAGS])
+    # for make distcheck's configure (Makefile.am)
+    IVM_OMPI_PREFIX=$ivm_ompi_prefix
+    AC_SUBST([IVM_OMPI_PREFIX])
 ])
 
 dnl ---------------------------------------------------------------------

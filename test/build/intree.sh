@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
 #
 # In-tree build test: overlay the ivm components into Debian's Open MPI
 # 4.1 source tree (./autogen.pl --ompi-tree ...), build and install it

@@ -5,6 +5,7 @@
  * Additional copyrights may follow
  *
  * $HEADER$
+ * SPDX-License-Identifier: BSD-3-Clause
  */
 
 /* Shared helpers of the libFuzzer harnesses (test/fuzz, doc/fuzzing.md):

@@ -5,6 +5,7 @@
  * Additional copyrights may follow
  *
  * $HEADER$
+ * SPDX-License-Identifier: BSD-3-Clause
  */
 
 /* Writes the seed corpus of the fuzz targets (test/fuzz/corpus/<target>/):

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
 # The admin files are checked, not just shipped (issue 12):
 #  1. contrib/admin/*.xml are well-formed (xmllint --noout), and each is valid
 #     for libvirt (virt-xml-validate): a whole document against its own

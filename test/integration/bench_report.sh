@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
 # Unit tests of bench/ivm_report.py, the reports of contrib/ivm-bench and
 # contrib/ivm-bench-coll (test/python/test_ivm_report.py): statistics,
 # tables and targets on synthetic inputs, and the committed bench/results/

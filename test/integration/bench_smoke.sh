@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
 # contrib/ivm-bench --quick into a temporary directory: the run succeeds and
 # its outputs exist and parse (CSV columns and numbers, every configuration
 # and test present, the four targets stated, PNG files).  No performance

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
 # btl/ivm steps aside cleanly: with a device that is too small, of another
 # format version, or too full for the job, a job that named ivm explicitly
 # prints one clear warning and completes over tcp; a job that did not name

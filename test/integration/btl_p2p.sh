@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
 # btl/ivm point-to-point correctness across emulated VMs (ivm-vmsim), with
 # tcp excluded from the btl list, every byte verified by test/progs/ivm_p2p
 # and btl/ivm's MPI_T counters checked to prove that ivm carried the

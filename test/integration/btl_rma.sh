@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
 # MPI one-sided communication across emulated VMs over btl/ivm, tcp
 # excluded, by test/progs/ivm_rma: put, get, accumulate (SUM, MAX, MIN,
 # BXOR, BOR, BAND, PROD, REPLACE), get_accumulate, fetch-and-op,

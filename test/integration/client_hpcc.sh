@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
 # client_hpcc: Debian's HPC Challenge (hpcc, /usr/bin/hpcc) with 2 ranks,
 # one per emulated VM, --mca pml ob1 --mca btl ivm,self, 1 x 2 process grid,
 # HPL N=2000 (the other kernels' sizes follow from it: PTRANS n=1000,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * client_ivm_counters.c: an LD_PRELOAD PMPI shim for the client_*.sh
  * integration tests.  It wraps MPI_Finalize of an unmodified MPI program

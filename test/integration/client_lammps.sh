@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
 # client_lammps: Debian's LAMMPS (lammps, /usr/bin/lmp) on the Lennard-Jones
 # melt of LAMMPS's bench/in.lj (fcc 0.8442, T=1.44, lj/cut 2.5, nve), with a
 # 10x10x10 lattice (4000 atoms) for 400 steps, thermo every 50 steps, run

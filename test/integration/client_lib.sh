@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# SPDX-License-Identifier: BSD-3-Clause
 # client_lib.sh: helpers shared by test/integration/client_*.sh, which run
 # real MPI clients from Debian (NetPIPE, hpcc, LAMMPS) across emulated VMs
 # (contrib/ivm-vmsim) over btl/ivm.  Sourced, not run (not executable, so

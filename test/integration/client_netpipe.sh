@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
 # client_netpipe: Debian's NetPIPE (netpipe-openmpi, /usr/bin/NPopenmpi;
 # on Open MPI 5, NPmpi built from Debian's netpipe source with its mpicc)
 # between 2 emulated VMs, one rank per VM, --mca pml ob1 --mca btl ivm,self:

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
 # contrib/ivm-bench-coll smoke run: --quick at 2 ranks for two collectives
 # into a temporary directory; every output must exist and parse, and the
 # ivm runs must have been served by coll/ivm, the others not.  No

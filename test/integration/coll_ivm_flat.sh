@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
 # coll/ivm, flat mode: every rank of the communicators shares one device.
 #  - 2 VMs, one rank each: every collective, 0 B to 16 MiB, all roots,
 #    MPI_IN_PLACE, predefined and user-defined (non-commutative) operations,

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
 # coll/ivm, hierarchical mode: communicators whose ranks sit on several
 # devices (emulated hosts), or have no device at all.
 #  - 4 VMs on 2 devices (--devices 2 --map 0,0,1,1), one and two ranks per

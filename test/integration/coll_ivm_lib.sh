@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # Shared part of the coll/ivm integration tests (sourced, not run: no
 # execute bit, so test/run-tests skips it).
 #

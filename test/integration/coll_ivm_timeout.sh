@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
 # coll/ivm's waits are bounded: with coll_ivm_timeout=2, a barrier that
 # another rank enters 5 s late fails after about 2 s (an error from
 # MPI_Barrier and the "gave up waiting" message, no hang); without a

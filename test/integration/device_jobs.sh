@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
 # Jobs on one device across emulated VMs:
 #  1. two MPI jobs started by different mpiruns in different VMs share the
 #     device at the same time, each in its own partition under its own key;

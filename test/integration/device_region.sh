@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
 # Device layer across emulated VMs (each VM its own kernel-side namespaces):
 #  1. two VMs attached to one device see one region id, prove co-location to
 #     each other, and ivmctl inside a VM describes the region they formatted;

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
 # Fault injection across VMs on one device (issue: hardening).  Job B
 # (vm0, vm1; tcp excluded) runs verifying point-to-point, RMA and
 # collective jobs in a loop while job A (vm2, vm3) is started again and

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
 # The fuzz step (issue 10, doc/fuzzing.md): builds the libFuzzer harnesses
 # of test/fuzz with ASan and UBSan, runs every committed reproducer of
 # test/fuzz/crashes (regression inputs), then fuzzes each target for a

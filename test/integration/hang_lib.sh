@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # Sourced by integration tests (bash): run an MPI job under a time limit
 # and, when the limit is hit, print where every rank was stuck before it
 # is killed.  A hang seen once in CI is then diagnosable from the CI log

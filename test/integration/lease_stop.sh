@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
 # Leases across VMs (doc/security.md), seen through coll/ivm's waits:
 #  - a rank that stays outside MPI for longer than the lease keeps its job
 #    (its lease thread renews the lease while it computes);

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
 # mpich_suite: MPICH's own test suite (curated pt2pt, datatype, comm, rma
 # and coll lists of test/mpich/testlists) across 2 emulated VMs with
 # --mca pml ob1 --mca btl ivm,self, ranks round robin over the VMs.

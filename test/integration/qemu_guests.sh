@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
 # ivm in real QEMU guests: 'contrib/ivm-qemu test' boots 2 TCG (or KVM)
 # guests that share one ivshmem-plain device, checks that the device layer in
 # each guest finds the PCI BAR by itself, runs ring and a checked ping-pong

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
 # ivm-vmsim CPU sets: each VM's init (and so everything in the VM) runs on the
 # expected CPUs.  On a single-socket machine the CPUs are split into
 # min(VMs, CPUs) groups and VMs take them round robin: on 2 CPUs, 2 VMs get

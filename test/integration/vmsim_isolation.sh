@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
 # ivm-vmsim isolation: two emulated VMs share nothing but the ivshmem device.
 #  - hostnames differ; each VM has its own PID 1 and cannot see host processes;
 #  - files in /dev/shm and /tmp of vm0 are invisible in vm1 and on the host;

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
 # ivm-vmsim tear-down leaves nothing behind:
 #  1. two instances brought up at the same time get different subnets, both
 #     work concurrently, cannot reach each other, and one can be torn down

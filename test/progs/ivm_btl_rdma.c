@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * ivm_btl_rdma: btl/ivm's single-copy put, get and atomic operations,
  * called directly through the BTL interface between ranks in different

@@ -5,6 +5,7 @@
  * Additional copyrights may follow
  *
  * $HEADER$
+ * SPDX-License-Identifier: BSD-3-Clause
  */
 
 /* Integration probe of the device layer inside a real MPI job: every rank

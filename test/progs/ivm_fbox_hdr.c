@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * ivm_fbox_hdr: user data that looks like a fast-box header must arrive as
  * data (regression test for btl/ivm, used by test/integration/btl_p2p.sh;

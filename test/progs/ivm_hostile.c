@@ -5,6 +5,7 @@
  * Additional copyrights may follow
  *
  * $HEADER$
+ * SPDX-License-Identifier: BSD-3-Clause
  */
 
 /* A hostile or broken peer, for test/integration/btl_hostile.sh.  Rank 0

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * ivm_p2p: point-to-point correctness of an MPI transport, meant for
  * btl/ivm between emulated VMs (test/integration/btl_p2p.sh).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * ivm_pairs: show which BTL Open MPI's pml/ob1 uses between every pair of
  * ranks.  This is the ivm demo program: across emulated or real VMs it shows

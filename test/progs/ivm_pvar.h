@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * ivm_pvar.h: read btl/ivm's MPI_T performance variables (counters of what
  * this process sent through ivm) and a few helpers shared by the ivm test

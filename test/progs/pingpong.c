@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * pingpong: latency and bandwidth between ranks 0 and 1, with data checks.
  *

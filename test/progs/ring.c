@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * ring: pass a token around all ranks with MPI_Send/MPI_Recv for a few laps,
  * with MPI_Barrier between laps.  Each rank adds (rank + 1) to the token, so

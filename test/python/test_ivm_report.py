@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """Unit tests of bench/ivm_report.py, the benchmark drivers' reports.
 
 Small synthetic inputs check the statistics and formats one by one; the

@@ -5,6 +5,7 @@
  * Additional copyrights may follow
  *
  * $HEADER$
+ * SPDX-License-Identifier: BSD-3-Clause
  */
 
 /* coll/ivm's area arithmetic (common_ivm_layout_coll.h), without Open MPI:

@@ -5,6 +5,7 @@
  * Additional copyrights may follow
  *
  * $HEADER$
+ * SPDX-License-Identifier: BSD-3-Clause
  */
 
 /* Device discovery and the back ends, on a fake sysfs tree (IVM_SYSFS_ROOT):

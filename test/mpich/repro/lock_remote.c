@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* ivm reproducer (found by MPICH's rma tests, e.g. fetch_and_op_int 3):
  * 3 ranks over 2 VMs (--map-by node: ranks 0 and 2 in vm0, rank 1 in vm1),
  * btl ivm,self.  MPI_Win_create on malloc'd memory, then each rank takes an

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* MPI_Init + one MPI_Allreduce over all ranks + MPI_Finalize.  ivm
  * capacity reproducer (MPICH's datatype/darray_pack 72): on ivm-vmsim's
  * default 64 MiB device (job partition 16 MiB) 36 ranks work and 40 fail in

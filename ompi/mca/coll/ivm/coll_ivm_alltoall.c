@@ -5,6 +5,7 @@
  * Additional copyrights may follow
  *
  * $HEADER$
+ * SPDX-License-Identifier: BSD-3-Clause
  */
 
 /* MPI_Alltoall and MPI_Alltoallv (flat mode): every rank streams its

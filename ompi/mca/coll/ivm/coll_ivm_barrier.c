@@ -5,6 +5,7 @@
  * Additional copyrights may follow
  *
  * $HEADER$
+ * SPDX-License-Identifier: BSD-3-Clause
  */
 
 /* MPI_Barrier.  Flat, up to coll_ivm_barrier_all_max members: one small

@@ -5,6 +5,7 @@
  * Additional copyrights may follow
  *
  * $HEADER$
+ * SPDX-License-Identifier: BSD-3-Clause
  */
 
 /* MPI_Reduce_scatter and MPI_Reduce_scatter_block (flat mode): every rank

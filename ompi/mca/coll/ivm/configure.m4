@@ -6,6 +6,7 @@
 # Additional copyrights may follow
 #
 # $HEADER$
+# SPDX-License-Identifier: BSD-3-Clause
 #
 
 # MCA_ompi_coll_ivm_CONFIG([action-if-can-compile], [action-if-cant-compile])

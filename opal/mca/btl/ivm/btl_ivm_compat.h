@@ -5,6 +5,7 @@
  * Additional copyrights may follow
  *
  * $HEADER$
+ * SPDX-License-Identifier: BSD-3-Clause
  */
 
 /**
@@ -26,6 +27,15 @@
 #define MCA_BTL_IVM_COMPAT_H
 
 #include "btl_ivm.h"
+
+/* The BTL interface version the component declares.  Open MPI's
+ * MCA_BTL_DEFAULT_VERSION() would also stamp Open MPI's own version on the
+ * component; btl/ivm reports ivm's (IVM_*_VERSION) instead. */
+#if BTL_VERSION >= 330 /* Open MPI 5.0 */
+#    define MCA_BTL_IVM_BASE_VERSION MCA_BTL_BASE_VERSION_3_3_0
+#else /* Open MPI 4.1 */
+#    define MCA_BTL_IVM_BASE_VERSION MCA_BTL_BASE_VERSION_3_1_0
+#endif
 
 /** Hand @len bytes at @data, received from @ep with @tag, to the upper
  * layer's callback @reg (non-NULL: the caller checked it). */

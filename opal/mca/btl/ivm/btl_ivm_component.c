@@ -5,6 +5,7 @@
  * Additional copyrights may follow
  *
  * $HEADER$
+ * SPDX-License-Identifier: BSD-3-Clause
  */
 
 /* btl/ivm component: parameters, initialisation (attach, receive ring,
@@ -20,6 +21,7 @@
 #include "opal/util/show_help.h"
 
 #include "btl_ivm.h"
+#include "btl_ivm_compat.h"
 #include "btl_ivm_endpoint.h"
 #include "btl_ivm_frag.h"
 
@@ -32,7 +34,11 @@ static mca_btl_base_module_t **btl_ivm_init(int *num_btls, bool progress_threads
 mca_btl_ivm_component_t mca_btl_ivm_component = {
     .super = {
         .btl_version = {
-            MCA_BTL_DEFAULT_VERSION("ivm"),
+            MCA_BTL_IVM_BASE_VERSION,
+            .mca_component_name = "ivm",
+            /* ivm's own version (common/ivm/VERSION), as ompi_info shows it */
+            MCA_BASE_MAKE_VERSION(component, IVM_MAJOR_VERSION, IVM_MINOR_VERSION,
+                                  IVM_RELEASE_VERSION),
             .mca_open_component = btl_ivm_open,
             .mca_close_component = btl_ivm_close,
             .mca_register_component_params = btl_ivm_register,

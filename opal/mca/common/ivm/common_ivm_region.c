@@ -5,6 +5,7 @@
  * Additional copyrights may follow
  *
  * $HEADER$
+ * SPDX-License-Identifier: BSD-3-Clause
  */
 
 /* The region format: layout, race-free formatting by the first attacher,

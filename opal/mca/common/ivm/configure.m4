@@ -1,4 +1,5 @@
 # -*- shell-script -*-
+# SPDX-License-Identifier: BSD-3-Clause
 #
 # ivm: Open MPI components for ranks in different VMs sharing a QEMU
 # ivshmem device.
@@ -29,9 +30,10 @@
 #   libmca_opal_common_ivm_so_version
 #                    -version-info of libmca_common_ivm, read from
 #                    opal/mca/common/ivm/VERSION
-#   opal_common_ivm_version
-#                    the ivm version (ivm_version= in the same file),
-#                    for ivmctl --version
+#   IVM_PACKAGE_VERSION
+#                    ivm's version (ivm_version in the VERSION file),
+#                    also AC_DEFINEd, with IVM_{MAJOR,MINOR,RELEASE}_VERSION
+#                    (opal_config.h in-tree, -D flags standalone)
 #
 # Components that link this library test $opal_common_ivm_built
 # (set by MCA_opal_common_ivm_POST_CONFIG below; "1" when the common
@@ -63,13 +65,23 @@ AC_DEFUN([MCA_opal_common_ivm_CONFIG], [
     AC_MSG_RESULT([$libmca_opal_common_ivm_so_version])
     AC_SUBST([libmca_opal_common_ivm_so_version])
 
-    # The ivm version (same file), for ivmctl --version
+    # ivm's own version (the same VERSION file): the components report it
+    # as their MCA component version (ompi_info), ivmctl --version prints
+    # it, and the standalone configure.ac names its tarball after it.
     AC_MSG_CHECKING([ivm version])
-    opal_common_ivm_version=`sed -n 's/^ivm_version=//p' "$srcdir/opal/mca/common/ivm/VERSION" 2>/dev/null`
-    AS_IF([test -z "$opal_common_ivm_version"],
-          [AC_MSG_ERROR([no ivm_version= line in $srcdir/opal/mca/common/ivm/VERSION])])
-    AC_MSG_RESULT([$opal_common_ivm_version])
-    AC_SUBST([opal_common_ivm_version])
+    IVM_PACKAGE_VERSION=`sed -n 's/^ivm_version=//p' "$srcdir/opal/mca/common/ivm/VERSION" 2>/dev/null`
+    AS_IF([echo "$IVM_PACKAGE_VERSION" | grep -Eq '^[[0-9]]+\.[[0-9]]+\.[[0-9]]+$'], [],
+          [AC_MSG_ERROR([no ivm_version=MAJOR.MINOR.RELEASE in $srcdir/opal/mca/common/ivm/VERSION])])
+    AC_MSG_RESULT([$IVM_PACKAGE_VERSION])
+    AC_DEFINE_UNQUOTED([IVM_PACKAGE_VERSION], ["$IVM_PACKAGE_VERSION"],
+                       [Version of ivm (opal/mca/common/ivm/VERSION)])
+    AC_DEFINE_UNQUOTED([IVM_MAJOR_VERSION], [`echo $IVM_PACKAGE_VERSION | cut -d. -f1`],
+                       [Major version of ivm])
+    AC_DEFINE_UNQUOTED([IVM_MINOR_VERSION], [`echo $IVM_PACKAGE_VERSION | cut -d. -f2`],
+                       [Minor version of ivm])
+    AC_DEFINE_UNQUOTED([IVM_RELEASE_VERSION], [`echo $IVM_PACKAGE_VERSION | cut -d. -f3`],
+                       [Release version of ivm])
+    AC_SUBST([IVM_PACKAGE_VERSION])
 
     # Mode-dependent link lines (see the header of this file).
     # In a source tree the name of libopen-pal is the one version

@@ -6,6 +6,7 @@
  * Additional copyrights may follow
  *
  * $HEADER$
+ * SPDX-License-Identifier: BSD-3-Clause
  */
 
 /* ivmctl: the administrator's view of ivm devices and regions -- devices,
@@ -23,8 +24,8 @@
 #include "ivmctl.h"
 
 /* The ivm version.  One place: opal/mca/common/ivm/VERSION, which configure
- * turns into IVM_PACKAGE_VERSION (when it defines that) or Makefile.am into
- * IVMCTL_VERSION. */
+ * turns into IVM_PACKAGE_VERSION (configure.m4; Makefile.am hands it to
+ * ivmctl in an Open MPI tree too) or test/fuzz/Makefile into IVMCTL_VERSION. */
 #if defined(IVM_PACKAGE_VERSION)
 #    define IVMCTL_VERSION_STRING IVM_PACKAGE_VERSION
 #elif defined(IVMCTL_VERSION)

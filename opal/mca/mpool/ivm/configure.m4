@@ -6,6 +6,7 @@
 # Additional copyrights may follow
 #
 # $HEADER$
+# SPDX-License-Identifier: BSD-3-Clause
 #
 
 # MCA_opal_mpool_ivm_CONFIG([action-if-can-compile], [action-if-cant-compile])

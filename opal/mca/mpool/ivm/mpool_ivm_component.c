@@ -5,6 +5,7 @@
  * Additional copyrights may follow
  *
  * $HEADER$
+ * SPDX-License-Identifier: BSD-3-Clause
  */
 
 /* mpool/ivm: selection by hint, and the module the device layer provides. */
@@ -35,8 +36,9 @@ mca_mpool_ivm_component_t mca_mpool_ivm_component = {
         .mpool_version = {
             IVM_OMPI_MPOOL_BASE_VERSION,
             .mca_component_name = "ivm",
-            MCA_BASE_MAKE_VERSION(component, OPAL_MAJOR_VERSION, OPAL_MINOR_VERSION,
-                                  OPAL_RELEASE_VERSION),
+            /* ivm's own version (common/ivm/VERSION), as ompi_info shows it */
+            MCA_BASE_MAKE_VERSION(component, IVM_MAJOR_VERSION, IVM_MINOR_VERSION,
+                                  IVM_RELEASE_VERSION),
             .mca_close_component = mpool_ivm_close,
             .mca_register_component_params = mpool_ivm_register,
         },

@@ -5,6 +5,7 @@
  * Additional copyrights may follow
  *
  * $HEADER$
+ * SPDX-License-Identifier: BSD-3-Clause
  */
 
 /* Stand-in for Open MPI's ompi/mpi/fortran/base/fint_2_int.h, which
