@@ -480,22 +480,32 @@ cmd_up() {
 	tool_up_done
 }
 
-cmd_down() {
-	local name all=0 n
-	name=$(default_name)
+# parse_name_all CMD ARGS...: the options of 'down' and 'status' (P_NAME, P_ALL).
+P_NAME=""
+P_ALL=0
+parse_name_all() {
+	local cmd=$1
+	shift
+	P_NAME=$(default_name)
 	while [ $# -gt 0 ]; do
 		case $1 in
-		--name) optarg "$1" $# && name=$2 && shift 2 ;;
-		--name=*) name=${1#*=} && shift ;;
-		--all) all=1 && shift ;;
+		--name) optarg "$1" $# && P_NAME=$2 && shift 2 ;;
+		--name=*) P_NAME=${1#*=} && shift ;;
+		--all) P_ALL=1 && shift ;;
 		-h | --help) usage && exit 0 ;;
-		*) die "down: unknown argument '$1'" ;;
+		*) die "$cmd: unknown argument '$1'" ;;
 		esac
 	done
 	need_root
+}
+
+cmd_down() {
+	local name n
+	parse_name_all down "$@"
+	name=$P_NAME
 	# A second Ctrl-C must not interrupt a tear-down halfway.
 	trap '' INT TERM HUP
-	if [ $all = 1 ]; then
+	if [ "$P_ALL" = 1 ]; then
 		for n in $(all_instance_names); do
 			if valid_name "$n"; then
 				teardown "$n"
@@ -609,19 +619,10 @@ status_one() {
 }
 
 cmd_status() {
-	local name all=0 n rc=0 found=0
-	name=$(default_name)
-	while [ $# -gt 0 ]; do
-		case $1 in
-		--name) optarg "$1" $# && name=$2 && shift 2 ;;
-		--name=*) name=${1#*=} && shift ;;
-		--all) all=1 && shift ;;
-		-h | --help) usage && exit 0 ;;
-		*) die "status: unknown argument '$1'" ;;
-		esac
-	done
-	need_root
-	if [ $all = 1 ]; then
+	local name n rc=0 found=0
+	parse_name_all status "$@"
+	name=$P_NAME
+	if [ "$P_ALL" = 1 ]; then
 		for n in $(all_instance_names); do
 			valid_name "$n" || continue
 			[ $found = 0 ] || echo
