@@ -108,7 +108,7 @@ prepare() {
 boot() {
 	local k=$SECONDS
 	ivmctl format --size 64M "$SHM" >"$LOGS/format.log" 2>&1 || { t_show format; tfail "ivmctl format on the host failed"; }
-	REGION=$(ivmctl info --json "$SHM" | sed -n 's/.*"region_id":"\([0-9a-f]*\)".*/\1/p')
+	REGION=$(ivmctl info --json "$SHM" | sed -n 's/.*"region_id":"\([0-9a-f]*\)".*/\1/p') || true
 	[ -n "$REGION" ] || tfail "cannot read the region id of $SHM"
 	UP=1
 	"$QEMU" up --name "$TNAME" --vms 2 --smp 1 --accel "$ACCEL" --shm-file "$SHM" --host-node >"$LOGS/up.log" 2>&1 ||
