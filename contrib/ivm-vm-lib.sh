@@ -3,6 +3,7 @@
 # Not a program: each tool sources it from the directory of its own real
 # path, so it must be installed next to them.
 #
+# Copyright (c) 2026 The ivm authors.  All rights reserved.
 # SPDX-License-Identifier: BSD-3-Clause
 #
 # The library holds the logic that is the same for both kinds of VM: messages,

@@ -7,6 +7,8 @@
 # lives in the library.  Runs nothing else.
 # Exit 0 pass, 77 skip, anything else fail.
 #
+# Copyright (c) 2026 The ivm authors.  All rights reserved.
+# SPDX-License-Identifier: BSD-3-Clause
 # ivm-deps: python3
 set -eu -o pipefail
 
