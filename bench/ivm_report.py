@@ -10,6 +10,7 @@ same way, and --report-only can redo every output from runs/ alone.
 
     ivm_report.py p2p OUT [--no-plots]    contrib/ivm-bench's outputs
     ivm_report.py coll OUT [--no-plots]   contrib/ivm-bench-coll's outputs
+    ivm_report.py qemu DIR                contrib/ivm-bench --qemu's table
     ivm_report.py machine                 a machine='...' line for meta.sh
 
 Python 3.11 standard library only; gnuplot (gnuplot-nox) draws the plots.
@@ -783,6 +784,51 @@ def coll_report(outdir, plots=True):
 
 
 # ----------------------------------------------------------------------
+# contrib/ivm-bench --qemu: test/progs/pingpong in QEMU guests
+
+# (log file, column title) of the latency and bandwidth columns; tcp / ivm
+# follows the two latency columns it divides
+QEMU_LAT = (('ivm', 'ivm 2 guests'), ('tcp', 'tcp 2 guests (virtio-net)'),
+            ('vader', 'vader 1 guest'), ('hostguest', 'ivm guest-host'), ('host', 'vader host'))
+QEMU_BW = (('ivm', 'ivm MB/s'), ('tcp', 'tcp MB/s'), ('vader', 'vader guest MB/s'),
+           ('hostguest', 'ivm guest-host MB/s'), ('host', 'vader host MB/s'))
+
+
+def pingpong_values(path):
+    """{size: {field: text}} from pingpong's "pingpong size=S k=v..." lines."""
+    out = {}
+    if not os.path.exists(path):
+        return out
+    with open(path, encoding='utf-8', errors='replace') as f:
+        for line in f:
+            words = line.split()
+            if len(words) < 2 or words[0] != 'pingpong' or not words[1].startswith('size='):
+                continue
+            out[words[1][5:]] = dict(w.split('=', 1) for w in words[2:] if '=' in w)
+    return out
+
+
+def qemu_table(logdir, sizes):
+    """The Markdown table of one contrib/ivm-bench --qemu run."""
+    runs = {name: pingpong_values(os.path.join(logdir, name + '.log'))
+            for name, _ in QEMU_LAT}
+
+    def cell(name, size, field):
+        return runs[name].get(size, {}).get(field, '-')
+
+    titles = ['size (B)', QEMU_LAT[0][1], QEMU_LAT[1][1], 'tcp / ivm'] + \
+        [t for _, t in QEMU_LAT[2:]] + [t for _, t in QEMU_BW]
+    lines = [md_row(titles), md_rule(['---:'] * len(titles))]
+    for size in sizes:
+        ivm, tcp = to_float(cell('ivm', size, 'lat_us')), to_float(cell('tcp', size, 'lat_us'))
+        speedup = f'{tcp / ivm:.0f}x' if ivm and tcp and ivm > 0 and tcp > 0 else '-'
+        lines.append(md_row([size, cell('ivm', size, 'lat_us'), cell('tcp', size, 'lat_us'), speedup] +
+                            [cell(n, size, 'lat_us') for n, _ in QEMU_LAT[2:]] +
+                            [cell(n, size, 'bw_MBps') for n, _ in QEMU_BW]))
+    return lines
+
+
+# ----------------------------------------------------------------------
 # command line
 
 
@@ -795,11 +841,16 @@ def main(argv=None):
         cmd = sub.add_parser(name, help=f"regenerate {what}'s outputs in OUT from OUT/runs/")
         cmd.add_argument('outdir', metavar='OUT')
         cmd.add_argument('--no-plots', action='store_true', help='do not run gnuplot')
+    cmd = sub.add_parser('qemu', help="print contrib/ivm-bench --qemu's table from the logs in DIR")
+    cmd.add_argument('logdir', metavar='DIR')
+    cmd.add_argument('--sizes', required=True, help='comma-separated message sizes')
     sub.add_parser('machine', help="print this machine's machine='...' line for runs/meta.sh")
     args = parser.parse_args(argv)
     try:
         if args.command == 'machine':
             print('machine=' + shlex.quote(machine_facts()))
+        elif args.command == 'qemu':
+            print('\n'.join(qemu_table(args.logdir, args.sizes.split(','))))
         elif args.command == 'p2p':
             p2p_report(args.outdir, plots=not args.no_plots)
         else:

@@ -1,22 +1,240 @@
 #!/bin/bash
 # SPDX-License-Identifier: BSD-3-Clause
-# ivm in real QEMU guests: 'contrib/ivm-qemu test' boots 2 TCG (or KVM)
-# guests that share one ivshmem-plain device, checks that the device layer in
-# each guest finds the PCI BAR by itself, runs ring and a checked ping-pong
-# across the guests over btl/ivm, shows that --mca btl self alone fails,
-# compares ivm's 8-byte latency with tcp over virtio-net, checks that a host
-# process sees the guests' slots in the backing file, and tears down.
+# ivm in real QEMU guests (contrib/ivm-qemu): the host formats the region,
+# 2 TCG (or KVM) guests that share one ivshmem-plain device boot with the
+# host as a third node, the device layer in each guest must find the PCI BAR
+# and the host's region by itself, ring runs over btl/ivm across vm0, vm1 and
+# a rank on the host, a checked ping-pong runs across the guests while a host
+# process sees the guests' slots in the backing file, --mca btl self alone
+# must fail, ivm's 8-byte latency must beat tcp over virtio-net, and 'down'
+# must leave nothing behind.
 # Exit 0 pass, 77 skip (no accelerator can boot a guest, or no root / tun),
-# anything else fail.
+# anything else fail.  IVM_QEMU_ACCEL, IVM_QEMU_DIR: as for ivm-qemu;
+# IVM_QEMU_KEEP_LOGS=DIR keeps the logs.
 #
 # ivm-timeout: 600
 # ivm-deps: qemu-system-x86 busybox-static kmod xz-utils zstd iproute2 openssh-server openssh-client openmpi-bin
-set -eu
+# shellcheck disable=SC2015
+# ("A && B || fail" is the assertion idiom here.)
+set -eu -o pipefail
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-[ "$(id -u)" = 0 ] || { echo "SKIP: needs root (network namespace, tap devices)"; exit 77; }
-[ -c /dev/net/tun ] || { echo "SKIP: no /dev/net/tun"; exit 77; }
+QEMU=$TOP/contrib/ivm-qemu
+T0=$SECONDS
+TNAME=t$$
+STATE=/run/ivm-qemu/$TNAME
+SHM=/dev/shm/ivm-qemu.$TNAME.host
+LOGS=""
+UP=0
+
+skip() { echo "SKIP: $*"; exit 77; }
+tlog() { printf 'qemu_guests: [%4ds] %s\n' $((SECONDS - T0)) "$*"; }
+tfail() {
+	printf 'qemu_guests: FAIL: %s\n' "$*"
+	exit 1
+}
+# t_show TAG [LINES]: the end of a log, indented.
+t_show() { sed 's/^/  | /' "$LOGS/$1.log" | tail -n "${2:-25}"; }
+# pp_field FILE SIZE FIELD: a value from pingpong's output.
+pp_field() {
+	awk -v s="size=$2" -v f="$3=" '$1 == "pingpong" && $2 == s { for (i = 3; i <= NF; i++) if (index($i, f) == 1) print substr($i, length(f) + 1) }' "$1"
+}
+
+# Instances that an earlier run of this test (t<PID>) or of 'ivm-bench
+# --qemu' (b<PID>) left behind when it was killed with SIGKILL would eat the
+# CPUs: remove them.
+reap_stale_runs() {
+	local d n
+	for d in /run/ivm-qemu/[tb][0-9]* /run/netns/ivm-qemu.[tb][0-9]* /var/tmp/qemu_guests.t[0-9]*.*; do
+		[ -e "$d" ] || continue
+		n=${d##*/}
+		n=${n#ivm-qemu.}
+		n=${n#qemu_guests.}
+		n=${n%%.*}
+		[[ $n =~ ^[tb]([0-9]+)$ ]] && [ ! -d "/proc/${BASH_REMATCH[1]}" ] || continue
+		echo "qemu_guests: removing $d, left by an earlier run (process ${BASH_REMATCH[1]} is gone)"
+		"$QEMU" down --name "$n" >/dev/null 2>&1 || true
+		rm -rf "$d" "/dev/shm/ivm-qemu.$n.host" 2>/dev/null || true
+	done
+}
+
+cleanup() {
+	local rc=$?
+	trap '' INT TERM HUP
+	[ "$UP" = 0 ] || "$QEMU" down --name "$TNAME" >/dev/null 2>&1 || true
+	rm -f "$SHM"
+	if [ -n "${IVM_QEMU_KEEP_LOGS:-}" ] && [ -d "$LOGS" ]; then
+		mkdir -p "$IVM_QEMU_KEEP_LOGS" && cp -r "$LOGS"/*.log "$IVM_QEMU_KEEP_LOGS/" 2>/dev/null || true
+	fi
+	[ -z "$LOGS" ] || rm -rf "$LOGS"
+	exit "$rc"
+}
+
+# t_mpirun TAG [IVM-QEMU-MPIRUN-OPTIONS] -- MPIRUN-ARGS: mpirun in the test
+# instance, output to $LOGS/TAG.log; returns mpirun's status.
+t_mpirun() {
+	local tag=$1
+	local -a opts=()
+	shift
+	while [ "$1" != -- ]; do opts+=("$1") && shift; done
+	shift
+	"$QEMU" mpirun --name "$TNAME" "${opts[@]+"${opts[@]}"}" -- --mca pml ob1 "$@" >"$LOGS/$tag.log" 2>&1
+}
+
+# The guests' emulated CPU lacks e.g. AVX-512: never -march=native.
+build_progs() {
+	local p
+	mkdir -p "$LOGS/progs"
+	for p in ring pingpong; do
+		mpicc -O2 -o "$LOGS/progs/$p" "$TOP/test/progs/$p.c" || tfail "mpicc $p.c failed"
+	done
+}
+
+# Build the guest, the test programs, and find an accelerator (ACCEL).
+prepare() {
+	ompi_info 2>/dev/null | grep 'MCA btl: ivm' >/dev/null || tfail "Open MPI has no btl/ivm: run 'contrib/ivm-dev build' first"
+	"$QEMU" build >"$LOGS/build.log" 2>&1 || { t_show build; tfail "ivm-qemu build failed"; }
+	build_progs
+	tlog "built guest and test programs"
+	local rc=0
+	"$QEMU" probe --accel "${IVM_QEMU_ACCEL:-auto}" >"$LOGS/probe.log" 2>&1 || rc=$?
+	[ $rc != 77 ] || skip "no accelerator can boot a guest ($(tr '\n' ' ' <"$LOGS/probe.log"))"
+	[ $rc = 0 ] || { t_show probe; tfail "ivm-qemu probe failed (exit $rc)"; }
+	ACCEL=$(sed -n 's/^\([a-z]*\): works.*/\1/p' "$LOGS/probe.log")
+	[ -n "$ACCEL" ] || { t_show probe; tfail "cannot read the accelerator from ivm-qemu probe"; }
+}
+
+# 0. The host formats the region first (REGION): the guests must find it.
+# 1. Boot 2 guests and the host as a node.
+boot() {
+	local k=$SECONDS
+	ivmctl format --size 64M "$SHM" >"$LOGS/format.log" 2>&1 || { t_show format; tfail "ivmctl format on the host failed"; }
+	REGION=$(ivmctl info --json "$SHM" | sed -n 's/.*"region_id":"\([0-9a-f]*\)".*/\1/p') || true
+	[ -n "$REGION" ] || tfail "cannot read the region id of $SHM"
+	UP=1
+	"$QEMU" up --name "$TNAME" --vms 2 --smp 1 --accel "$ACCEL" --shm-file "$SHM" --host-node >"$LOGS/up.log" 2>&1 ||
+		{ t_show up 40; tfail "ivm-qemu up failed"; }
+	BOOT_S=$((SECONDS - k))
+	tlog "2 guests up in ${BOOT_S}s with $ACCEL (each guest's uptime when its sshd started: vm0 $(cat "$STATE/vm0/ready")s, vm1 $(cat "$STATE/vm1/ready")s)"
+	mkdir -p "$STATE/progs"
+	cp "$LOGS/progs/ring" "$LOGS/progs/pingpong" "$STATE/progs/"
+}
+
+# 2. Device discovery inside each guest, no path configured.
+check_discovery() {
+	local i rc
+	for i in 0 1; do
+		rc=0
+		"$QEMU" exec --name "$TNAME" "$i" -- ivmctl info --json >"$LOGS/ivmctl-vm$i.log" 2>&1 || rc=$?
+		[ $rc = 0 ] || { t_show "ivmctl-vm$i"; tfail "ivmctl info in vm$i exited $rc"; }
+		grep '"spec":"/sys/bus/pci/devices/[^"]*/resource2","kind":"pci"' "$LOGS/ivmctl-vm$i.log" >/dev/null ||
+			{ t_show "ivmctl-vm$i"; tfail "ivmctl in vm$i did not find the ivshmem PCI device's BAR2 by itself"; }
+		grep "\"region_id\":\"$REGION\"" "$LOGS/ivmctl-vm$i.log" >/dev/null ||
+			{ t_show "ivmctl-vm$i"; tfail "vm$i does not see the region the host formatted ($REGION)"; }
+	done
+	tlog "ok: ivmctl in vm0 and vm1 found $(sed -n 's/.*"spec":"\([^"]*\)".*/\1/p' "$LOGS/ivmctl-vm0.log") and the region $REGION formatted by the host"
+}
+
+# 3. Ring over ivm, verbose: both guests attach the PCI BAR, a third rank on
+# the host maps the backing file; all reach each other.
+check_ring() {
+	local i log=$LOGS/ring-ivm.log
+	t_mpirun ring-ivm --vms 0,1,host -- -np 3 --mca btl ivm,self --mca btl_ivm_verbose 5 \
+		--mca opal_common_ivm_verbose 5 "$STATE/progs/ring" ||
+		{ t_show ring-ivm; tfail "ring over --mca btl ivm,self (vm0, vm1, host) failed"; }
+	grep 'ring: 3 ranks, 10 laps, token 60 OK' "$log" >/dev/null || { t_show ring-ivm; tfail "ring did not report OK"; }
+	for i in 0 1; do
+		grep "^\[vm$i:[0-9]*\] btl:ivm: using /sys/bus/pci/devices/.*/resource2" "$log" >/dev/null ||
+			{ t_show ring-ivm; tfail "btl/ivm in vm$i did not report using the PCI BAR"; }
+		# Which peers a rank adds depends on whom it sends to (Open MPI adds
+		# remote peers lazily), so require one proven peer per node; the ring
+		# itself (vm0 -> vm1 -> host -> vm0 over "ivm,self" only) proves
+		# every link.
+		grep "^\[vm$i:[0-9]*\] btl:ivm: .* reachable through region $REGION" "$log" >/dev/null ||
+			{ t_show ring-ivm; tfail "btl/ivm in vm$i did not reach a peer through region $REGION"; }
+	done
+	grep "btl:ivm: using $SHM " "$log" >/dev/null || { t_show ring-ivm; tfail "the host's rank did not use the backing file $SHM"; }
+	! grep 'uncached' "$log" >/dev/null || tlog "note: the device layer reported an uncached mapping"
+	tlog "ok: ring over --mca btl ivm,self across vm0, vm1 and the host: the guests' btl/ivm use BAR2, the host's rank the backing file, all reach each other"
+
+	# 4. without ivm there is no path between the guests
+	local rc=0
+	t_mpirun ring-self -- -np 2 --mca btl self "$STATE/progs/ring" || rc=$?
+	[ $rc != 0 ] || { t_show ring-self; tfail "ring over --mca btl self alone passed: the ranks are not in different guests?"; }
+	tlog "ok: --mca btl self alone fails (mpirun exit status $rc), as it must between guests"
+}
+
+# 5. Checked ping-pong over ivm; meanwhile the host sees both guests' slots.
+check_pingpong() {
+	local pid k seen="" rc=0 info=$LOGS/host-info.log
+	t_mpirun pp-ivm -- -np 2 --mca btl ivm,self "$STATE/progs/pingpong" -n 1000 -b 4194304 -c 20 -s 0,8,512,4096,65536,1048576 &
+	pid=$!
+	for ((k = 0; k < 1200; k++)); do
+		ivmctl info "$SHM" >"$info" 2>&1 || true
+		if grep 'host vm0 ' "$info" >/dev/null && grep 'host vm1 ' "$info" >/dev/null; then
+			seen=ok
+			break
+		fi
+		[ -d "/proc/$pid" ] || break
+		sleep 0.1
+	done
+	wait "$pid" || rc=$?
+	[ $rc = 0 ] || { t_show pp-ivm; tfail "checked ping-pong over ivm failed (exit $rc)"; }
+	grep 'pingpong: ok' "$LOGS/pp-ivm.log" >/dev/null || { t_show pp-ivm; tfail "ping-pong over ivm did not finish"; }
+	[ "$seen" = ok ] || { t_show host-info; tfail "ivmctl info on the host never showed processes of vm0 and vm1"; }
+	tlog "ok: checked ping-pong over ivm (0 B .. 1 MiB, every byte of 20 round trips per size verified)"
+	tlog "ok: 'ivmctl info $SHM' on the host saw the guests' slots:"
+	grep -E '^ +slot .* host vm[01] ' "$info" | sed 's/^ */    /' || true
+}
+
+# 6. The same over tcp (virtio-net); ivm must be faster for small messages.
+check_tcp() {
+	local lat_ivm lat_tcp sz ivm=$LOGS/pp-ivm.log tcp=$LOGS/pp-tcp.log
+	t_mpirun pp-tcp -- -np 2 --mca btl tcp,self --mca btl_tcp_if_include eth0 "$STATE/progs/pingpong" \
+		-n 100 -b 1048576 -c 5 -s 0,8,4096,65536 || { t_show pp-tcp; tfail "ping-pong over tcp failed"; }
+	lat_ivm=$(pp_field "$ivm" 8 lat_us)
+	lat_tcp=$(pp_field "$tcp" 8 lat_us)
+	[ -n "$lat_ivm" ] && [ -n "$lat_tcp" ] || tfail "cannot read the 8-byte latencies"
+	awk -v a="$lat_ivm" -v b="$lat_tcp" 'BEGIN { exit !(a < b) }' ||
+		tfail "ivm's 8-byte latency ($lat_ivm us) is not lower than tcp's ($lat_tcp us)"
+	tlog "ok: 8-byte one-way latency: ivm $lat_ivm us, tcp over virtio-net $lat_tcp us ($(awk -v a="$lat_ivm" -v b="$lat_tcp" 'BEGIN { printf "%.0f", b / a }')x lower with ivm)"
+	printf '    %8s  %12s %10s  %12s %10s\n' size "ivm lat(us)" "ivm MB/s" "tcp lat(us)" "tcp MB/s"
+	for sz in 0 8 512 4096 65536 1048576; do
+		printf '    %8s  %12s %10s  %12s %10s\n' "$sz" \
+			"$(pp_field "$ivm" "$sz" lat_us)" "$(pp_field "$ivm" "$sz" bw_MBps)" \
+			"$(pp_field "$tcp" "$sz" lat_us)" "$(pp_field "$tcp" "$sz" bw_MBps)"
+	done
+}
+
+# 7. Tear down: nothing may be left.
+check_down() {
+	"$QEMU" down --name "$TNAME" >"$LOGS/down.log" 2>&1 || { t_show down; tfail "ivm-qemu down failed"; }
+	UP=0
+	! pgrep -f -- "-name ivm-qemu\.$TNAME\.vm" >/dev/null ||
+		tfail "QEMU processes left after down: $(pgrep -f -- "-name ivm-qemu\.$TNAME\.vm" | tr '\n' ' ')"
+	[ ! -e "/run/netns/ivm-qemu.$TNAME" ] || tfail "network namespace ivm-qemu.$TNAME left after down"
+	[ ! -e "$STATE" ] || tfail "state directory $STATE left after down"
+	! pgrep -f "$STATE/ssh/sshd_config" >/dev/null || tfail "the host node's sshd survived down"
+	[ -f "$SHM" ] || tfail "down removed the --shm-file $SHM, which it does not own"
+	tlog "ok: down left no QEMU process, host sshd, network namespace or state directory"
+}
+
+[ "$(id -u)" = 0 ] || skip "needs root (network namespace, tap devices)"
+[ -c /dev/net/tun ] || skip "no /dev/net/tun"
 command -v qemu-system-x86_64 >/dev/null || { echo "FAIL: qemu-system-x86_64 missing (contrib/ivm-dev deps)"; exit 1; }
 # Run from /: the caller's directory may be invisible in the guests.
 cd /
-exec "$TOP/contrib/ivm-qemu" test
+reap_stale_runs
+LOGS=$(mktemp -d "/var/tmp/qemu_guests.$TNAME.XXXXXX")
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+trap 'exit 129' HUP
+prepare
+boot
+check_discovery
+check_ring
+check_pingpong
+check_tcp
+check_down
+tlog "PASS (boot ${BOOT_S}s, total $((SECONDS - T0))s, accelerator $ACCEL)"

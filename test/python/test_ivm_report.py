@@ -107,6 +107,24 @@ def p2p_medians():
     return med
 
 
+class QemuTable(unittest.TestCase):
+    """contrib/ivm-bench --qemu's table from pingpong logs."""
+
+    def test_columns_ratio_and_missing_values(self):
+        with tempfile.TemporaryDirectory() as d:
+            with open(os.path.join(d, 'ivm.log'), 'w') as f:
+                f.write('noise\npingpong size=8 lat_us=20.5 bw_MBps=1.2 iters=10 checked=0\n')
+            with open(os.path.join(d, 'tcp.log'), 'w') as f:
+                f.write('pingpong size=8 lat_us=205 bw_MBps=0.1\npingpong size=64 lat_us=300\n')
+            lines = r.qemu_table(d, ['8', '64'])
+        self.assertEqual(len(lines), 4)
+        self.assertTrue(lines[0].startswith('| size (B) | ivm 2 guests | tcp 2 guests (virtio-net) | tcp / ivm |'))
+        self.assertEqual(lines[1], '|' + '---:|' * 12)
+        self.assertEqual(lines[2], '| 8 | 20.5 | 205 | 10x | - | - | - | 1.2 | 0.1 | - | - | - |')
+        # no ivm value: no ratio, a dash for every missing cell
+        self.assertEqual(lines[3], '| 64 | - | 300 | - | - | - | - | - | - | - | - | - |')
+
+
 class P2PTables(unittest.TestCase):
     def test_target_pass_with_best_run_ratio(self):
         row = r.p2p_target_row(p2p_medians(), r.P2P_TARGETS[0])
