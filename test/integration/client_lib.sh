@@ -73,7 +73,9 @@ client_init() {
 # whose mpicc and ompi_info come first on PATH (the one ivm is built for).
 client_check_libmpi() {
 	local bin=$1 want got
-	want=$(readlink -f "$(mpicc --showme:libdirs | awk '{ print $1 }')/libmpi.so.40")
+	# libmpi.so, the link name mpicc links with (Debian keeps libmpi.so.40
+	# itself one directory up), names the library file
+	want=$(readlink -f "$(mpicc --showme:libdirs | awk '{ print $1 }')/libmpi.so")
 	got=$(ldd "$bin" | awk '$1 == "libmpi.so.40" { print $3 }')
 	[ -n "$got" ] && [ "$(readlink -f "$got")" = "$want" ] ||
 		fail "$bin is not linked with $want (ldd: ${got:-no libmpi.so.40})"
@@ -89,7 +91,7 @@ client_netpipe_from_source() {
 	local ver cache src dsc orig sum
 	ver=$(ompi_info -V | sed -n 's/^Open MPI v//p' | head -n 1)
 	cache=/var/cache/ivm/netpipe-$ver
-	if [ -x "$cache/NPmpi" ] && [ "$cache/NPmpi" -nt "$(mpicc --showme:libdirs | awk '{ print $1 }')/libmpi.so.40" ]; then
+	if [ -x "$cache/NPmpi" ] && [ "$cache/NPmpi" -nt "$(readlink -f "$(mpicc --showme:libdirs | awk '{ print $1 }')/libmpi.so")" ]; then
 		echo "$cache/NPmpi"
 		return 0
 	fi
