@@ -241,8 +241,7 @@ static void suite_concurrent(MPI_Win w, int64_t *base)
     int64_t *all = malloc(sizeof(int64_t) * ITERS * np);
 
     MPI_Barrier(MPI_COMM_WORLD);
-    for (int t = 0; t < np; t++) {
-        int tt = (t + me) % np;
+    for (int tt = 0; tt < np; tt++) { /* all ranks on the same target at once */
         MPI_OK(MPI_Win_lock_all(0, w));
         for (int i = 0; i < ITERS; i++) {
             MPI_OK(MPI_Fetch_and_op(&one, &seen[i], MPI_INT64_T, tt, O_CNT, MPI_SUM, w));

@@ -42,8 +42,11 @@ uint8_t *osc_ivm_target_ptr(ompi_osc_ivm_module_t *m, int target, ptrdiff_t disp
         if (OPAL_UNLIKELY(first < 0 || end < first || (uint64_t) end > p->size)) {
             return NULL;
         }
-    } else if (at > p->size) {
-        return NULL;
+    } else {
+        /* nothing is accessed: any valid address will do, even for an
+         * empty segment without one */
+        static uint8_t nothing;
+        return NULL != p->base && at <= p->size ? p->base + at : &nothing;
     }
     return p->base + at;
 }
