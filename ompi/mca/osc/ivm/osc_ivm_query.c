@@ -45,6 +45,7 @@
 #include "opal/util/info.h"
 #include "opal/util/show_help.h"
 #include "opal/util/proc.h"
+#include "ompi/mca/osc/base/base.h"
 #include "ompi/proc/proc.h"
 
 #include "osc_ivm.h"
@@ -299,6 +300,25 @@ static int agree(ompi_communicator_t *comm, struct opal_info_t *info, int flavor
     return mca_osc_ivm_component.priority;
 }
 
+/* Open MPI 4.1 stops the selection of a shared window spanning nodes at
+ * osc/sm's refusal (see osc_ivm_version.h): say so, with the way out. */
+static void warn_if_sm_blocks(ompi_communicator_t *comm, int flavor)
+{
+    mca_base_component_list_item_t *cli;
+    if (!OSC_IVM_SM_BLOCKS_SHARED || MPI_WIN_FLAVOR_SHARED != flavor
+        || !ompi_group_have_remote_peers(comm->c_local_group)) {
+        return;
+    }
+    OPAL_LIST_FOREACH (cli, &ompi_osc_base_framework.framework_components,
+                       mca_base_component_list_item_t) {
+        if (0 == strcmp(cli->cli_component->mca_component_name, "sm")) {
+            opal_show_help("help-mpi-osc-ivm.txt", "sm-blocks-shared", true,
+                           opal_process_info.nodename);
+            return;
+        }
+    }
+}
+
 int mca_osc_ivm_query(struct ompi_win_t *win, void **base, size_t size, int disp_unit,
                       struct ompi_communicator_t *comm, struct opal_info_t *info, int flavor)
 {
@@ -348,6 +368,7 @@ int mca_osc_ivm_query(struct ompi_win_t *win, void **base, size_t size, int disp
         return prio < -1 ? -1 : prio;
     }
     p->win = win;
+    warn_if_sm_blocks(comm, flavor);
     OSC_IVM_VERBOSE(5, "osc:ivm: %s on communicator %s (cid %d): %d ranks, area of %llu bytes "
                     "at region offset %llu", flavor_name(flavor), comm->c_name,
                     OSC_IVM_COMM_CID(comm), p->n, (unsigned long long) p->geom.size,
