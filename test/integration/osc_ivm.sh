@@ -12,6 +12,9 @@
 #              allocated and shared windows anyway (priority 110 > 100)
 #   2vm-ppn2   2 VMs x 2 ranks, the same as 2vm
 #   4vm-ppn2   4 VMs x 2 ranks, the same
+#   toobig     2 VMs: a 32 MiB MPI_Win_allocate does not fit a 16 MiB
+#              job partition: osc/ivm declines it with a message naming
+#              opal_common_ivm_partition_size, and osc/rdma serves it
 #   rma-4vm    test/progs/ivm_rma (the RMA suite of btl_rma.sh) on the windows
 #              osc/ivm takes, 4 VMs x 2 ranks, its component checked by name
 #   dead-lock  2 VMs x 2 ranks, opal_common_ivm_lease 3 s: the last rank holds
@@ -130,6 +133,10 @@ ivm-vmsim run --vms 4 --device-size 1G --share "$build" --share "$out" -- bash -
     big="--mca opal_common_ivm_partition_size 268435456"
     run_case 2vm ivm_osc --vms 0,1 -- -np 2 --map-by node || rc=1
     NOSM= run_case 1vm ivm_osc --vms 0 --ppn 2 -- -np 2 -- allocate shared || rc=1
+    run_case toobig ivm_osc --vms 0,1 -- -np 2 --map-by node \
+        --mca opal_common_ivm_partition_size 16777216 -- toobig || rc=1
+    grep -q "opal_common_ivm_partition_size" "$OUT/toobig.log" ||
+        { echo "FAIL: toobig: no message naming opal_common_ivm_partition_size"; rc=1; }
     run_case 2vm-ppn2 ivm_osc --vms 0,1 --ppn 2 -- -np 4 --map-by node || rc=1
     run_case 4vm-ppn2 ivm_osc --ppn 2 -- -np 8 $big || rc=1
     run_case rma-4vm ivm_rma --ppn 2 -- -np 8 $big -- --kinds create/ivm,allocate \

@@ -16,6 +16,9 @@
  *              layout, alloc_shared_noncontig
  *   decline    MPI_Win_create on malloc'd memory and MPI_Win_create_dynamic
  *              are left to the other components (and the first still works)
+ *   toobig     a 32 MiB MPI_Win_allocate does not fit the job's partition:
+ *              osc/ivm declines it (its show_help names the parameter to
+ *              grow; the script checks) and the window still works
  *   dead-lock  the last rank holds an exclusive lock and stops (SIGSTOP);
  *   dead-fence the last rank stops before a fence: the others' MPI_Win_lock
  *              / MPI_Win_fence must fail (MPI_ERRORS_RETURN) within the
@@ -437,6 +440,28 @@ static void case_decline(void)
     free(heap);
 }
 
+static void case_toobig(void)
+{
+    pv_t a, b;
+    MPI_Win w;
+    char *base;
+    int64_t v = me, got = -1;
+    const MPI_Aint size = 32 << 20;
+
+    pv_read(&a);
+    MPI_OK(MPI_Win_allocate(size, 1, MPI_INFO_NULL, MPI_COMM_WORLD, &base, &w));
+    MPI_OK(MPI_Win_fence(0, w));
+    MPI_OK(MPI_Put(&v, 8, MPI_BYTE, (me + 1) % np, size - 8, 8, MPI_BYTE, w));
+    MPI_OK(MPI_Win_fence(0, w));
+    memcpy(&got, base + size - 8, 8);
+    CHECK(got == (me + np - 1) % np, "put into the declined window: %lld", (long long) got);
+    MPI_OK(MPI_Win_free(&w));
+    pv_read(&b);
+    CHECK(b.v[PV_WIN] == a.v[PV_WIN] && b.v[PV_DECL] == a.v[PV_DECL] + 1,
+          "osc/ivm took %llu and declined %llu too big windows", b.v[PV_WIN] - a.v[PV_WIN],
+          b.v[PV_DECL] - a.v[PV_DECL]);
+}
+
 /* The last rank stops (SIGSTOP: as if its VM were paused) where the others
  * will wait for it.  Does not return: the script kills the stopped rank. */
 static void case_dead(const char *how)
@@ -488,6 +513,8 @@ int main(int argc, char **argv)
             case_shared();
         } else if (0 == strcmp(cases[i], "decline")) {
             case_decline();
+        } else if (0 == strcmp(cases[i], "toobig")) {
+            case_toobig();
         } else if (0 == strncmp(cases[i], "dead-", 5)) {
             case_dead(cases[i] + 5); /* does not return */
         } else {
@@ -495,7 +522,7 @@ int main(int argc, char **argv)
             continue;
         }
         pv_read(&after);
-        if (0 != strcmp(cases[i], "decline")) {
+        if (0 != strcmp(cases[i], "decline") && 0 != strcmp(cases[i], "toobig")) {
             pv_expect_traffic(cases[i], &before, &after);
         }
         report(cases[i]);
