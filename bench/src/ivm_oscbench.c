@@ -115,17 +115,25 @@ static void measure(const char *label, int test, size_t bytes, double target_ms)
     fflush(stdout);
 }
 
-static long long osc_ivm_windows(void)
+/* osc/ivm's MPI_T counter of windows it created, bound right after MPI_Init
+ * (before any window exists); -1 when osc/ivm is not loaded. */
+static MPI_T_pvar_session pv_session;
+static MPI_T_pvar_handle pv_windows;
+static int pv_ok;
+
+static void osc_ivm_windows_bind(void)
 {
     int provided, idx, n;
-    MPI_T_pvar_session s;
-    MPI_T_pvar_handle h;
+    pv_ok = MPI_SUCCESS == MPI_T_init_thread(MPI_THREAD_SINGLE, &provided)
+            && MPI_SUCCESS == MPI_T_pvar_get_index("osc_ivm_windows", MPI_T_PVAR_CLASS_COUNTER, &idx)
+            && MPI_SUCCESS == MPI_T_pvar_session_create(&pv_session)
+            && MPI_SUCCESS == MPI_T_pvar_handle_alloc(pv_session, idx, NULL, &pv_windows, &n);
+}
+
+static long long osc_ivm_windows(void)
+{
     unsigned long long v = 0;
-    if (MPI_SUCCESS != MPI_T_init_thread(MPI_THREAD_SINGLE, &provided)
-        || MPI_SUCCESS != MPI_T_pvar_get_index("osc_ivm_windows", MPI_T_PVAR_CLASS_COUNTER, &idx)
-        || MPI_SUCCESS != MPI_T_pvar_session_create(&s)
-        || MPI_SUCCESS != MPI_T_pvar_handle_alloc(s, idx, NULL, &h, &n)
-        || MPI_SUCCESS != MPI_T_pvar_read(s, h, &v)) {
+    if (!pv_ok || MPI_SUCCESS != MPI_T_pvar_read(pv_session, pv_windows, &v)) {
         return -1;
     }
     return (long long) v;
@@ -149,6 +157,7 @@ int main(int argc, char **argv)
     MPI_Init(&argc, &argv);
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Comm_size(MPI_COMM_WORLD, &size);
+    osc_ivm_windows_bind();
     for (int i = 1; i + 1 < argc; i += 2) {
         if (0 == strcmp(argv[i], "-l")) label = argv[i + 1];
         else if (0 == strcmp(argv[i], "-f")) flavor = argv[i + 1];
