@@ -140,7 +140,7 @@ static int ivm_register(void)
         "MPI_Win_allocate, MPI_Win_allocate_shared, or MPI_Win_create on region memory); "
         "negative: never used",
         MCA_BASE_VAR_TYPE_INT, OPAL_INFO_LVL_6, &c->priority);
-    reg("verbose", "Verbosity: 1 whether each window is taken and why not, 5 window details",
+    reg("verbose", "Verbosity: 1 whether each window is taken (with its area) and why not",
         MCA_BASE_VAR_TYPE_INT, OPAL_INFO_LVL_5, &c->verbose);
     reg("liveness_interval",
         "Milliseconds between liveness checks of the window's ranks during a wait",

@@ -369,7 +369,7 @@ int mca_osc_ivm_query(struct ompi_win_t *win, void **base, size_t size, int disp
     }
     p->win = win;
     warn_if_sm_blocks(comm, flavor);
-    OSC_IVM_VERBOSE(5, "osc:ivm: %s on communicator %s (cid %d): %d ranks, area of %llu bytes "
+    OSC_IVM_VERBOSE(1, "osc:ivm: %s on communicator %s (cid %d): %d ranks, area of %llu bytes "
                     "at region offset %llu", flavor_name(flavor), comm->c_name,
                     OSC_IVM_COMM_CID(comm), p->n, (unsigned long long) p->geom.size,
                     (unsigned long long) p->area_off);
