@@ -1,0 +1,10 @@
+QUICK_FLAG=''
+REPS=5
+TARGET_MS=50
+CONFIGS='ivm sm rdma ivm-create vader-create'
+t_start=1796558126
+t_end=1796558166
+load_start='1.62 2.68 3.10'
+load_end='1.70 2.58 3.05'
+git_rev='d7cd420'
+machine='2 CPUs, Intel(R) Xeon(R) Processor, Linux 6.18.44-fc-v1300; Open MPI v4.1.4'
