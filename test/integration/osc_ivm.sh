@@ -64,6 +64,7 @@ run_case() {
     shift
     while [ $# -gt 0 ] && [ "$1" != -- ]; do margs+=("$1"); shift; done
     [ $# -eq 0 ] || { shift; pargs=("$@"); }
+    # shellcheck disable=SC2086 # NOSM: empty or two words
     hang_limit 240 "$prog" ivm-vmsim mpirun "${vopt[@]}" -- "${margs[@]}" --mca pml ob1 \
         --mca btl ivm,self --mca mpi_yield_when_idle 1 --mca osc_ivm_verbose 1 $NOSM \
         "$BUILD/$prog" "${pargs[@]}" >"$OUT/$name.log" 2>&1 || rc=$?
@@ -135,6 +136,7 @@ NOSM=
 export NOSM
 # ivm_rma names the osc component by the shared object that holds it
 t0=$SECONDS
+# shellcheck disable=SC2016 # expanded by the inner bash
 ivm-vmsim run --vms 4 --device-size 1G --share "$build" --share "$out" -- bash -c '
     rc=0
     big="--mca opal_common_ivm_partition_size 268435456"
