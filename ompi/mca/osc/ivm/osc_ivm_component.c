@@ -157,9 +157,10 @@ static int ivm_register(void)
         "opal_common_ivm_lease seconds)",
         MCA_BASE_VAR_TYPE_INT, OPAL_INFO_LVL_6, &c->timeout);
     reg("heap_fraction",
-        "Share (0 to 1] of the job's partition of the region that windows may fill; a window "
-        "that would exceed it is declined (grow the partition with "
-        "opal_common_ivm_partition_size)",
+        "Share (0 to 1] of the job's partition of the region that may be in use once a window "
+        "is placed there (everything in the job heap counts: btl/ivm's fragments, coll/ivm's "
+        "areas, other windows); a window that would exceed it is declined with a message "
+        "(grow the partition with opal_common_ivm_partition_size)",
         MCA_BASE_VAR_TYPE_DOUBLE, OPAL_INFO_LVL_5, &c->heap_fraction);
 
     mca_common_ivm_register(&c->super.osc_version);
