@@ -828,6 +828,136 @@ def qemu_table(logdir, sizes):
     return lines
 
 
+# one-sided (contrib/ivm-bench-osc)
+
+OSC_RAW = 'config,window,rep,test,size,iters,usec,osc_ivm_windows'
+OSC_MEDIANS = 'config,window,test,size,n,median,min,max'
+OSC_DESC = {  # config: (window flavor, description)
+    'ivm': ('allocate', 'osc/ivm, 2 VMs (btl ivm,self)'),
+    'sm': ('allocate', 'osc/sm, 1 VM (btl self,vader)'),
+    'rdma': ('allocate', 'osc/rdma over btl/ivm, 2 VMs'),
+    'ivm-create': ('create', 'osc/ivm, 2 VMs, MPI_Win_create on MPI_Alloc_mem(ivm)'),
+    'vader-create': ('create', 'osc/rdma over vader, 1 VM, MPI_Win_create'),
+}
+OSC_TESTS = ('put', 'get', 'acc', 'fop', 'lock')
+OSC_TARGETS = (  # test, size
+    ('put', 8), ('get', 8), ('fop', 8))
+
+
+def osc_run_label(path):
+    """(config, rep) of runs/CONFIG.repN.out."""
+    base = os.path.basename(path)[:-len('.out')]
+    config, _, rep = base.partition('.rep')
+    return config, rep
+
+
+def osc_raw_rows(outdir):
+    """raw.csv rows from RESULT,label,test,size,iters,usec lines, each with
+    the run's OSC line (windows osc/ivm created: proves who served it)."""
+    rows = []
+    for path in run_files(outdir):
+        config, rep = osc_run_label(path)
+        windows, results = '', []
+        for fields in tagged_lines(path, ('RESULT', 'OSC')):
+            if fields[0] == 'OSC':
+                windows = pad(fields, 2)[1]
+            else:
+                results.append(pad(fields, 6)[2:6])
+        window = OSC_DESC.get(config, ('?', ''))[0]
+        rows += [[config, window, rep] + r + [windows] for r in results]
+    return rows
+
+
+def osc_med(med, config, test, size):
+    """The median of config's test at size, or None."""
+    window = OSC_DESC.get(config, ('?', ''))[0]
+    return med.get((config, window, test, size), (None,))[MEDIAN]
+
+
+def osc_targets(med):
+    """8 B put, get, fetch_and_op: ivm / sm <= 1.2, rdma / ivm >= 10."""
+    lines = ['## Targets (2 ranks, 8 B, each operation followed by MPI_Win_flush)', '',
+             md_row(['operation', 'osc/ivm 2 VMs (us)', 'osc/sm 1 VM (us)',
+                     'osc/rdma over btl/ivm (us)', 'ivm / sm', 'required', 'result',
+                     'rdma / ivm', 'required', 'result']),
+             md_rule(['---', '--:', '--:', '--:', '--:', '--:', '---', '--:', '--:', '---'])]
+    for test, size in OSC_TARGETS:
+        ivm, sm, rdma = (osc_med(med, c, test, size) for c in ('ivm', 'sm', 'rdma'))
+        r1, r2 = ratio(ivm, sm), ratio(rdma, ivm)
+        lines.append(md_row([test, fmt_value(ivm, 3), fmt_value(sm, 3), fmt_value(rdma, 3),
+                             'n/a' if r1 is None else '%.2fx' % r1, '<= 1.2x',
+                             'n/a' if r1 is None else verdict(passes(r1, 'le', 1.2)),
+                             'n/a' if r2 is None else '%.0fx' % r2, '>= 10x',
+                             'n/a' if r2 is None else verdict(passes(r2, 'ge', 10))]))
+    return lines
+
+
+def osc_tables(med, configs):
+    """Latency of every test and size, and put/get bandwidth, per config."""
+    lines = ['', '## Latency (us, median of the runs)', '',
+             md_row(['test', 'size'] + configs), md_rule(['---', '--:'] + ['--:'] * len(configs))]
+    bw = ['', '## Bandwidth (MB/s = size / latency, median)', '',
+          md_row(['test', 'size'] + configs), md_rule(['---', '--:'] + ['--:'] * len(configs))]
+    for test in OSC_TESTS:
+        sizes = sorted({k[3] for k in med if k[2] == test})
+        for size in sizes:
+            vals = [osc_med(med, c, test, size) for c in configs]
+            lines.append(md_row([test, human_size(size)] + [fmt_value(v, 3) for v in vals]))
+            if test in ('put', 'get') and size >= 4096:
+                bw.append(md_row([test, human_size(size)] + [
+                    'n/a' if not v else fmt_value(size / v, 0) for v in vals]))
+    return lines + bw
+
+
+def osc_summary(outdir, meta, med, raw, configs):
+    """summary.md of an osc run, as lines."""
+    quick = meta.get('QUICK_FLAG', '')
+    run_text = (f'{meta.get("REPS", "")} runs per configuration, '
+                f'{meta.get("TARGET_MS", "")} ms per measurement')
+    lines = header_lines('One-sided (osc) benchmark', 'contrib/ivm-bench-osc' + quick,
+                         run_text, meta)
+    lines += run_notes('**Quick smoke run: the numbers are not meaningful.**' if quick else '',
+                       failed_runs(outdir), 'config rep exit')
+    first = {}
+    for row in raw:
+        first.setdefault(row[0], row[7])
+    lines += ['', 'Configurations: ' + '; '.join(
+        f'{c} = {OSC_DESC.get(c, ("", c))[1]}' for c in configs) + '.',
+        '', "Windows osc/ivm created per run (its MPI_T counter osc_ivm_windows; -1: not "
+        "loaded): " + ''.join(f'{c} {w}; ' for c, w in first.items()), ''] + osc_targets(med)
+    return lines + osc_tables(med, configs)
+
+
+def osc_plots(outdir, med, meta, configs):
+    """put.png and get.png: latency against size, one line per config."""
+    with tempfile.TemporaryDirectory(prefix='ivm-bench-osc-report.') as tmp:
+        for test in ('put', 'get'):
+            sizes = sorted({k[3] for k in med if k[2] == test})
+            if not sizes:
+                continue
+            dat = os.path.join(tmp, test + '.dat')
+            write_dat(dat, configs, [(s, [osc_med(med, c, test, s) for c in configs])
+                                     for s in sizes])
+            title = (f'MPI_{test.capitalize()} + MPI_Win_flush latency, median of '
+                     f'{meta.get("REPS", "")} runs (lower is better)')
+            run_gnuplot(gnuplot_script(f'{test}.png', dat, len(configs) + 1, title, 'bytes',
+                                       'latency (us)', P2P_XAXIS, enhanced=False), outdir)
+
+
+def osc_report(outdir, plots=True):
+    """Every output of contrib/ivm-bench-osc from outdir/runs/."""
+    meta = read_meta(outdir, 'ivm-bench-osc')
+    raw = osc_raw_rows(outdir)
+    configs = [c for c in meta.get('CONFIGS', '').split() if any(r[0] == c for r in raw)]
+    write_csv(os.path.join(outdir, 'raw.csv'), OSC_RAW, raw)
+    write_csv(os.path.join(outdir, 'medians.csv'), OSC_MEDIANS,
+              median_rows(raw, (0, 1, 3, 4), 6, '%.4g'))
+    med = medians_by_key(read_csv(os.path.join(outdir, 'medians.csv')), 4)
+    if plots:
+        osc_plots(outdir, med, meta, configs)
+    write_text(os.path.join(outdir, 'summary.md'), osc_summary(outdir, meta, med, raw, configs))
+
+
 # ----------------------------------------------------------------------
 # command line
 
@@ -837,7 +967,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(
         prog='ivm_report.py', description='CSVs, plots and summary.md of the ivm benchmarks.')
     sub = parser.add_subparsers(dest='command', required=True)
-    for name, what in (('p2p', 'contrib/ivm-bench'), ('coll', 'contrib/ivm-bench-coll')):
+    for name, what in (('p2p', 'contrib/ivm-bench'), ('coll', 'contrib/ivm-bench-coll'),
+                       ('osc', 'contrib/ivm-bench-osc')):
         cmd = sub.add_parser(name, help=f"regenerate {what}'s outputs in OUT from OUT/runs/")
         cmd.add_argument('outdir', metavar='OUT')
         cmd.add_argument('--no-plots', action='store_true', help='do not run gnuplot')
@@ -853,6 +984,8 @@ def main(argv=None):
             print('\n'.join(qemu_table(args.logdir, args.sizes.split(','))))
         elif args.command == 'p2p':
             p2p_report(args.outdir, plots=not args.no_plots)
+        elif args.command == 'osc':
+            osc_report(args.outdir, plots=not args.no_plots)
         else:
             coll_report(args.outdir, plots=not args.no_plots)
     except (ReportError, OSError) as e:

@@ -20,7 +20,9 @@
 #                 (NULL peer in ompi_osc_rdma_lock_atomic).
 #   default-4vm   4 VMs x 2 ranks, the installation's default osc list
 #                 (Debian disables osc pt2pt and ucx in
-#                 /etc/openmpi/openmpi-mca-params.conf: osc/rdma) with the
+#                 /etc/openmpi/openmpi-mca-params.conf: osc/rdma for the
+#                 heap window; with osc/ivm installed, osc/ivm takes the
+#                 MPI_Win_allocate and MPI_Alloc_mem(ivm) windows) with the
 #                 site settings the README recommends for ivm
 #                 (osc_rdma_locking_mode on_demand), and a 32 MiB job
 #                 partition that 8 ranks' fragments nearly fill.  With

@@ -26,9 +26,13 @@ RUNNER=$TOP/test/mpich/run-mpich
 # rma and coll last: they have the most tests, so a slow or hanging one
 # cannot keep the others from running within the time budget.  coll runs
 # with Open MPI's normal selection, where coll/ivm (priority 40) comes first
-# (--verify-transport checks it served a sample test).  rma runs over the default osc
-# (Debian's: osc/rdma), i.e. over btl/ivm's single copies, atomics and
-# emulated RMA.
+# (--verify-transport checks it served a sample test).  rma runs with Open
+# MPI's normal osc selection: osc/ivm (priority 110) takes the windows whose
+# ranks share the region and whose memory it can place there
+# (MPI_Win_allocate, MPI_Win_allocate_shared, MPI_Win_create on region
+# memory; --verify-transport checks it served rma/atomic_get_2int), Debian's
+# osc/rdma the others (MPI_Win_create on ordinary memory), over btl/ivm's
+# single copies, atomics and emulated RMA.
 DIRS=(pt2pt datatype comm rma coll)
 # Open MPI 5 (the ompi5 set): the pt2pt and coll subsets, built with its
 # mpicc in a cache of their own (the suite is configured for one mpicc).
@@ -84,6 +88,10 @@ echo "suite ran in $((t2 - t1))s"
 grep -q '^verify-coll: ok' "$summary" || {
 	[ -f "$results/out/verify-coll.log" ] && { echo "--- verify-coll.log"; tail -n 20 "$results/out/verify-coll.log"; }
 	fail "coll/ivm check failed: it must serve MPI_COMM_WORLD of MPICH's coll/allred across VMs"
+}
+grep -q '^verify-osc: ok' "$summary" || {
+	[ -f "$results/out/verify-osc.log" ] && { echo "--- verify-osc.log"; tail -n 20 "$results/out/verify-osc.log"; }
+	fail "osc/ivm check failed: it must serve the MPI_Win_allocate window of MPICH's rma/atomic_get_2int across VMs"
 }
 grep -q '^verify-transport: ok' "$summary" || {
 	for f in verify-self verify-btl; do

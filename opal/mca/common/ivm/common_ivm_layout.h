@@ -300,6 +300,7 @@ _Static_assert(IVM_CHUNK_SIZE % IVM_SB_SIZE == 0, "chunks are page multiples");
 /* The components' own areas: same format, same version. */
 #include "common_ivm_layout_btl.h"
 #include "common_ivm_layout_coll.h"
+#include "common_ivm_layout_osc.h"
 
 _Static_assert((IVM_FBOX_F_REF & (IVM_FBOX_F_VALID | IVM_FBOX_F_WRAP)) == 0,
                "btl/ivm's fast-box flag shares the byte of the layout's own flags");

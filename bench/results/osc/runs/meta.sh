@@ -1,0 +1,10 @@
+QUICK_FLAG=''
+REPS=5
+TARGET_MS=50
+CONFIGS='ivm sm rdma ivm-create vader-create'
+t_start=1796559380
+t_end=1796559419
+load_start='2.23 1.84 2.11'
+load_end='1.72 1.77 2.07'
+git_rev='3fd4f01'
+machine='2 CPUs, Intel(R) Xeon(R) Processor, Linux 6.18.44-fc-v1300; Open MPI v4.1.4'
