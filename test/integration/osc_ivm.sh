@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
 # osc/ivm: MPI one-sided communication done by the origin on the ivm
 # region, across emulated VMs, tcp excluded (btl ivm,self), with osc/ivm's
 # MPI_T counters proving it created every window and carried every kind of
