@@ -67,6 +67,7 @@
  * build (btl_ivm_module.c defines mca_btl_ivm) ---- */
 mca_btl_ivm_component_t mca_btl_ivm_component;
 mca_common_ivm_counters_t mca_common_ivm_counters;
+mca_common_ivm_params_t mca_common_ivm_params;
 /* Open MPI's table of receive callbacks, renamed (-D) to this one, whose
  * bounds ASan knows */
 mca_btl_active_message_callback_t fz_active_message_trigger[MCA_BTL_TAG_MAX];
@@ -266,8 +267,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     c->fbox_threshold = 3;
     c->fbox_max = 4;
     c->poll_limit = 8;
-    c->spin_time_us = 0; /* never sleep */
-    c->sleep_time_us = 0;
+    mca_common_ivm_params.spin_time_us = 0; /* never sleep */
+    mca_common_ivm_params.sleep_time_us = 0;
     c->output = -1;
     OBJ_CONSTRUCT(&c->lock, opal_mutex_t);
     mca_btl_ivm.super.btl_eager_limit = 256;

@@ -107,8 +107,6 @@ typedef struct mca_coll_ivm_component_t {
     double heap_fraction;        /**< share of the job heap coll/ivm may fill */
     int timeout;                 /**< seconds a wait may last (0: unbounded) */
     int liveness_interval_ms;    /**< how often a long wait checks its peer */
-    unsigned int spin_time_us;   /**< a wait polls without sleeping this long */
-    unsigned int sleep_time_us;  /**< then sleeps this long between polls */
     bool enable[COLL_IVM_NOPS];
 
     /* state */

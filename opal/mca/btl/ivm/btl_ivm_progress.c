@@ -215,7 +215,7 @@ static void check_awaited_peers(uint64_t now_ns)
 
 /* Called after every progress call (@events: what it found).  A peer in
  * another VM that runs answers within microseconds; when nothing has come
- * for spin_time, the peer probably has no CPU, and the CPU it needs may be
+ * for opal_common_ivm_spin_time, the peer probably has no CPU, and the CPU it needs may be
  * ours: the caller is spinning in an upper layer's loop.  sched_yield
  * (what mpi_yield_when_idle does) does not help: it yields only within
  * the caller's own scheduling group, and other VMs' processes (other
@@ -227,7 +227,7 @@ static void check_awaited_peers(uint64_t now_ns)
 static void pace_idle_wait(int events)
 {
     static uint64_t idle_since_ns;
-    const mca_btl_ivm_component_t *c = &mca_btl_ivm_component;
+    const mca_common_ivm_params_t *p = &mca_common_ivm_params;
 
     if (events > 0 || !pace_wanted()) {
         idle_since_ns = 0;
@@ -239,8 +239,8 @@ static void pace_idle_wait(int events)
         return;
     }
     check_awaited_peers(now);
-    if (0 != c->spin_time_us) {
-        ivm_pace(now - idle_since_ns, c->spin_time_us, c->sleep_time_us);
+    if (0 != p->spin_time_us) {
+        ivm_pace(now - idle_since_ns, p->spin_time_us, p->sleep_time_us);
     }
 }
 
