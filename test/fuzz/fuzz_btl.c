@@ -630,8 +630,8 @@ static void op_emu_reply(fz_t *f)
         emu_op_t *o = &ops[sel % nops];
         a.req = sel % nops;
         a.gen = o->gen;
-        a.offset = o->next_offset;
-        expect = reply_len(o, a.offset);
+        a.offset = o->t.next_offset;
+        expect = mca_btl_ivm_emu_reply_len(&o->t, a.offset);
         a.len = expect;
     } else {
         a.req = fz_u32(f);

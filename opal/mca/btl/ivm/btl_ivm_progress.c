@@ -25,6 +25,7 @@
 #include "btl_ivm_compat.h"
 #include "btl_ivm_emu.h"
 #include "btl_ivm_endpoint.h"
+#include "btl_ivm_fbox_ref.h"
 #include "btl_ivm_frag.h"
 
 /* A fragment we could not hand back yet (its owner's ring was full). */
@@ -165,8 +166,8 @@ static int poll_fbox(mca_btl_ivm_endpoint_t *ep)
 
     while (n < (int) limit && !ep->failed && 1 == (rc = ivm_fbox_peek(&ep->fbox_in, &hdr, &payload))) {
         n++;
-        if (IVM_FBOX_HDR_FLAGS(hdr) & IVM_FBOX_F_REF) {
-            uint64_t off = 8 == IVM_FBOX_HDR_LEN(hdr) ? *(const uint64_t *) payload : 1;
+        uint64_t off;
+        if (mca_btl_ivm_fbox_ref_take(hdr, payload, &off)) {
             ivm_fbox_consume(&ep->fbox_in, hdr);
             handle_frag(off, ep);
             continue;
