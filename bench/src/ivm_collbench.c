@@ -92,17 +92,14 @@ static size_t parse_size(const char *s)
     return (size_t) v;
 }
 
-int main(int argc, char **argv)
-{
-    const char *label = "run", *opl = NULL, *sizes = "8:1M";
-    double target_ms = 100;
-    int warmup = 20;
-    size_t list[64];
-    int nsizes = 0, want[NOPS];
+static const char *label = "run", *opl = NULL, *sizes = "8:1M";
+static double target_ms = 100;
+static int warmup = 20;
+static size_t list[64]; /* message sizes, from -s */
+static int nsizes;
 
-    MPI_Init(&argc, &argv);
-    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-    MPI_Comm_size(MPI_COMM_WORLD, &size);
+static void parse_args(int argc, char **argv)
+{
     for (int i = 1; i + 1 < argc; i += 2) {
         if (!strcmp(argv[i], "-l")) label = argv[i + 1];
         else if (!strcmp(argv[i], "-o")) opl = argv[i + 1];
@@ -110,9 +107,11 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "-T")) target_ms = atof(argv[i + 1]);
         else if (!strcmp(argv[i], "-w")) warmup = atoi(argv[i + 1]);
     }
-    for (int k = 0; k < NOPS; k++) {
-        want[k] = NULL == opl || NULL != strstr(opl, names[k]);
-    }
+}
+
+/* -s: sizes and LO:HI ranges (powers of two from LO, 0 included) into list[] */
+static void parse_sizes(void)
+{
     char *copy = strdup(sizes), *save = NULL;
     for (char *t = strtok_r(copy, ",", &save); t && nsizes < 64; t = strtok_r(NULL, ",", &save)) {
         char *colon = strchr(t, ':');
@@ -131,54 +130,54 @@ int main(int argc, char **argv)
         }
     }
     free(copy);
-    size_t maxb = 8;
-    for (int i = 0; i < nsizes; i++) maxb = list[i] > maxb ? list[i] : maxb;
-    sbuf = calloc((size_t) size, maxb);
-    rbuf = calloc((size_t) size, maxb);
+}
 
-    for (int op = 0; op < NOPS; op++) {
-        if (!want[op]) continue;
-        for (int i = 0; i < nsizes; i++) {
-            size_t bytes = OP_BARRIER == op ? 0 : list[i];
-            if (OP_BARRIER == op && i > 0) break;
-            for (int w = 0; w < warmup; w++) once(op, bytes);
-            /* calibrate: iterations for about target_ms of wall time
-             * (rank 0's estimate, from the last of a few short loops) */
-            long iters = 10;
-            double wall = 0;
-            for (int k = 0; k < 3; k++) {
-                (void) measure(op, bytes, iters, &wall);
-            }
-            MPI_Bcast(&wall, 1, MPI_DOUBLE, 0, MPI_COMM_WORLD);
-            iters = (long) (target_ms * 1e-3 / (wall > 1e-7 ? wall : 1e-7));
-            iters = iters < 10 ? 10 : iters > 1000000 ? 1000000 : iters;
-            /* LOOPS loops of a fifth of target_ms each; the median loop is
-             * reported, so that a burst of outside load hitting one loop
-             * does not move the result */
-            double loop[LOOPS];
-            iters = (iters + LOOPS - 1) / LOOPS;
-            iters = iters < 10 ? 10 : iters;
-            for (int k = 0; k < LOOPS; k++) {
-                double mine = measure(op, bytes, iters, &wall), sum = 0;
-                MPI_Reduce(&mine, &sum, 1, MPI_DOUBLE, MPI_SUM, 0, MPI_COMM_WORLD);
-                loop[k] = sum / size;
-            }
-            if (0 == rank) {
-                for (int a = 1; a < LOOPS; a++) {
-                    for (int b = a; b > 0 && loop[b - 1] > loop[b]; b--) {
-                        double t = loop[b];
-                        loop[b] = loop[b - 1];
-                        loop[b - 1] = t;
-                    }
-                }
-                printf("RESULT,%s,%s,%zu,%ld,%.4f\n", label, names[op], bytes, iters,
-                       loop[LOOPS / 2] * 1e6);
-                fflush(stdout);
+/* Calls per loop for about target_ms of wall time per LOOPS loops (rank
+ * 0's estimate, from the last of a few short loops) */
+static long calibrate(int op, size_t bytes)
+{
+    long iters = 10;
+    double wall = 0;
+    for (int k = 0; k < 3; k++) {
+        (void) measure(op, bytes, iters, &wall);
+    }
+    MPI_Bcast(&wall, 1, MPI_DOUBLE, 0, MPI_COMM_WORLD);
+    iters = (long) (target_ms * 1e-3 / (wall > 1e-7 ? wall : 1e-7));
+    iters = iters < 10 ? 10 : iters > 1000000 ? 1000000 : iters;
+    iters = (iters + LOOPS - 1) / LOOPS;
+    return iters < 10 ? 10 : iters;
+}
+
+/* One RESULT line: @op on @bytes.  LOOPS loops of a fifth of target_ms
+ * each; the median loop is reported, so that a burst of outside load
+ * hitting one loop does not move the result */
+static void bench_one(int op, size_t bytes)
+{
+    double loop[LOOPS], wall;
+    for (int w = 0; w < warmup; w++) once(op, bytes);
+    long iters = calibrate(op, bytes);
+    for (int k = 0; k < LOOPS; k++) {
+        double mine = measure(op, bytes, iters, &wall), sum = 0;
+        MPI_Reduce(&mine, &sum, 1, MPI_DOUBLE, MPI_SUM, 0, MPI_COMM_WORLD);
+        loop[k] = sum / size;
+    }
+    if (0 == rank) {
+        for (int a = 1; a < LOOPS; a++) {
+            for (int b = a; b > 0 && loop[b - 1] > loop[b]; b--) {
+                double t = loop[b];
+                loop[b] = loop[b - 1];
+                loop[b - 1] = t;
             }
         }
+        printf("RESULT,%s,%s,%zu,%ld,%.4f\n", label, names[op], bytes, iters,
+               loop[LOOPS / 2] * 1e6);
+        fflush(stdout);
     }
+}
 
-    /* which component served MPI_Allreduce on MPI_COMM_WORLD? */
+/* which component served MPI_Allreduce on MPI_COMM_WORLD? (COLL line) */
+static void report_component(void)
+{
     int provided, idx, count;
     unsigned long long calls = 0;
     MPI_T_pvar_session ses;
@@ -199,6 +198,28 @@ int main(int argc, char **argv)
     if (0 == rank) {
         printf("COLL,%s,%s\n", label, calls > 0 ? "ivm" : "other");
     }
+}
+
+int main(int argc, char **argv)
+{
+    MPI_Init(&argc, &argv);
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    parse_args(argc, argv);
+    parse_sizes();
+    size_t maxb = 8;
+    for (int i = 0; i < nsizes; i++) maxb = list[i] > maxb ? list[i] : maxb;
+    sbuf = calloc((size_t) size, maxb);
+    rbuf = calloc((size_t) size, maxb);
+
+    for (int op = 0; op < NOPS; op++) {
+        if (NULL != opl && NULL == strstr(opl, names[op])) continue;
+        for (int i = 0; i < nsizes; i++) {
+            if (OP_BARRIER == op && i > 0) break;
+            bench_one(op, OP_BARRIER == op ? 0 : list[i]);
+        }
+    }
+    report_component();
     free(sbuf);
     free(rbuf);
     MPI_Finalize();

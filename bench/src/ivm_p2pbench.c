@@ -195,9 +195,8 @@ static int parse_sizes(const char *arg, size_t *out, int *n)
     return m > 0 ? 0 : -1;
 }
 
-static int parse_args(int argc, char **argv)
+static void set_defaults(void)
 {
-    int c, any_test = 0;
     opt.target = 0.1;
     opt.min_iters = 5;
     opt.max_iters = 2000000;
@@ -208,74 +207,99 @@ static int parse_args(int argc, char **argv)
     opt.label = "run";
     parse_sizes("0:4M", opt.sizes, &opt.nsizes);
     parse_sizes("1:1K", opt.rate_sizes, &opt.nrate_sizes);
-    while ((c = getopt(argc, argv, "t:s:S:T:n:N:w:W:B:r:aH:c:p:l:Ch")) != -1) {
-        switch (c) {
-        case 't': {
-            char *copy = strdup(optarg), *save = NULL, *tok;
-            for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-                int i;
-                for (i = 0; i < T_COUNT && strcmp(tok, test_names[i]); i++) {
-                }
-                if (i == T_COUNT) {
-                    fprintf(stderr, "ivm_p2pbench: unknown test '%s'\n", tok);
-                    return -1;
-                }
-                opt.tests[i] = 1;
-                any_test = 1;
-            }
+}
+
+static int tests_named; /* -t named at least one test */
+
+/* -t NAME,...: the tests to run; -1 on an unknown name */
+static int parse_tests(const char *arg)
+{
+    char *copy = strdup(arg), *save = NULL, *tok;
+    for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        int i;
+        for (i = 0; i < T_COUNT && strcmp(tok, test_names[i]); i++) {
+        }
+        if (i == T_COUNT) {
+            fprintf(stderr, "ivm_p2pbench: unknown test '%s'\n", tok);
             free(copy);
-            break;
+            return -1;
         }
-        case 's':
-            if (parse_sizes(optarg, opt.sizes, &opt.nsizes)) {
-                fprintf(stderr, "ivm_p2pbench: bad size list '%s'\n", optarg);
-                return -1;
-            }
-            break;
-        case 'S':
-            if (parse_sizes(optarg, opt.rate_sizes, &opt.nrate_sizes)) {
-                fprintf(stderr, "ivm_p2pbench: bad size list '%s'\n", optarg);
-                return -1;
-            }
-            break;
-        case 'T': opt.target = atof(optarg) / 1000.0; break;
-        case 'n': opt.min_iters = atol(optarg); break;
-        case 'N': opt.max_iters = atol(optarg); break;
-        case 'w': opt.min_warmup = atol(optarg); break;
-        case 'W': opt.window = atoi(optarg); break;
-        case 'B':
-            if (parse_size(optarg, &opt.buf_cap)) {
-                fprintf(stderr, "ivm_p2pbench: bad size '%s'\n", optarg);
-                return -1;
-            }
-            break;
-        case 'r': opt.loops = atoi(optarg); break;
-        case 'a': opt.alloc_mem = 1; break;
-        case 'H': {
-            char *eq = strchr(optarg, '=');
-            if (!eq || opt.nhints == MAX_HINTS) {
-                fprintf(stderr, "ivm_p2pbench: -H wants KEY=VALUE\n");
-                return -1;
-            }
-            opt.hint_keys[opt.nhints] = strndup(optarg, eq - optarg);
-            opt.hint_vals[opt.nhints++] = strdup(eq + 1);
-            opt.alloc_mem = 1;
-            break;
+        opt.tests[i] = 1;
+        tests_named = 1;
+    }
+    free(copy);
+    return 0;
+}
+
+/* -H KEY=VALUE: an MPI_Alloc_mem info hint (implies -a) */
+static int parse_hint(const char *arg)
+{
+    const char *eq = strchr(arg, '=');
+    if (!eq || opt.nhints == MAX_HINTS) {
+        fprintf(stderr, "ivm_p2pbench: -H wants KEY=VALUE\n");
+        return -1;
+    }
+    opt.hint_keys[opt.nhints] = strndup(arg, eq - arg);
+    opt.hint_vals[opt.nhints++] = strdup(eq + 1);
+    opt.alloc_mem = 1;
+    return 0;
+}
+
+/* a size list (-s, -S) */
+static int parse_size_opt(const char *arg, size_t *list, int *n)
+{
+    if (parse_sizes(arg, list, n)) {
+        fprintf(stderr, "ivm_p2pbench: bad size list '%s'\n", arg);
+        return -1;
+    }
+    return 0;
+}
+
+/* One option @c with @arg: 0 done, 1 help, -1 bad */
+static int parse_opt(int c, char *arg)
+{
+    switch (c) {
+    case 't': return parse_tests(arg);
+    case 's': return parse_size_opt(arg, opt.sizes, &opt.nsizes);
+    case 'S': return parse_size_opt(arg, opt.rate_sizes, &opt.nrate_sizes);
+    case 'T': opt.target = atof(arg) / 1000.0; return 0;
+    case 'n': opt.min_iters = atol(arg); return 0;
+    case 'N': opt.max_iters = atol(arg); return 0;
+    case 'w': opt.min_warmup = atol(arg); return 0;
+    case 'W': opt.window = atoi(arg); return 0;
+    case 'B':
+        if (parse_size(arg, &opt.buf_cap)) {
+            fprintf(stderr, "ivm_p2pbench: bad size '%s'\n", arg);
+            return -1;
         }
-        case 'c':
-            if (opt.ncvar_prefixes < MAX_PREFIXES) {
-                opt.cvar_prefixes[opt.ncvar_prefixes++] = optarg;
-            }
-            break;
-        case 'p':
-            if (opt.npvar_prefixes < MAX_PREFIXES) {
-                opt.pvar_prefixes[opt.npvar_prefixes++] = optarg;
-            }
-            break;
-        case 'l': opt.label = optarg; break;
-        case 'C': opt.check = 1; break;
-        case 'h': return 1;
-        default: return -1;
+        return 0;
+    case 'r': opt.loops = atoi(arg); return 0;
+    case 'a': opt.alloc_mem = 1; return 0;
+    case 'H': return parse_hint(arg);
+    case 'c':
+        if (opt.ncvar_prefixes < MAX_PREFIXES) {
+            opt.cvar_prefixes[opt.ncvar_prefixes++] = arg;
+        }
+        return 0;
+    case 'p':
+        if (opt.npvar_prefixes < MAX_PREFIXES) {
+            opt.pvar_prefixes[opt.npvar_prefixes++] = arg;
+        }
+        return 0;
+    case 'l': opt.label = arg; return 0;
+    case 'C': opt.check = 1; return 0;
+    case 'h': return 1;
+    default: return -1;
+    }
+}
+
+static int parse_args(int argc, char **argv)
+{
+    int c, rc;
+    set_defaults();
+    while ((c = getopt(argc, argv, "t:s:S:T:n:N:w:W:B:r:aH:c:p:l:Ch")) != -1) {
+        if (0 != (rc = parse_opt(c, optarg))) {
+            return rc;
         }
     }
     if (optind != argc || opt.target <= 0 || opt.min_iters < 1 || opt.max_iters < opt.min_iters
@@ -283,7 +307,7 @@ static int parse_args(int argc, char **argv)
         fprintf(stderr, "ivm_p2pbench: bad arguments\n");
         return -1;
     }
-    if (!any_test) {
+    if (!tests_named) {
         for (int i = 0; i < T_COUNT; i++) {
             opt.tests[i] = 1;
         }

@@ -342,10 +342,88 @@ static void t_reduce(MPI_Comm c, int all)
 
 /* ---- reduce_scatter(_block) ---- */
 
-static void t_reduce_scatter(MPI_Comm c, int block)
+/* First wrong element of @d, our @cnt elements (from global element
+ * @off) of the rank-ordered reduction of kind @kind over @n ranks; -1 if
+ * none */
+static long rs_first_bad(int kind, const char *d, long cnt, long off, int n, int salt)
+{
+    for (long i = 0; i < cnt; i++) {
+        long gi = off + i;
+        switch (kind) {
+        case RED_SUM_INT: {
+            long sum = 0;
+            for (int p = 0; p < n; p++) sum += ival(p, gi, salt);
+            if (((const int *) d)[i] != (int) sum) return i;
+            break;
+        }
+        case RED_MAX_DOUBLE: {
+            double x = dval(0, gi, salt);
+            for (int p = 1; p < n; p++) x = dval(p, gi, salt) > x ? dval(p, gi, salt) : x;
+            if (((const double *) d)[i] != x) return i;
+            break;
+        }
+        case RED_USER_U64: {
+            uint64_t x = uval(n - 1, gi, salt);
+            for (int p = n - 2; p >= 0; p--) x = compose(uval(p, gi, salt), x);
+            if (((const uint64_t *) d)[i] != x) return i;
+            break;
+        }
+        case RED_PAIR_SUM: {
+            long s0 = 0, s1 = 0;
+            for (int p = 0; p < n; p++) {
+                s0 += ival(p, gi, salt);
+                s1 += ival(p, gi + 7, salt);
+            }
+            if (((const int *) d)[2 * i] != (int) s0 || ((const int *) d)[2 * i + 1] != (int) s1) return i;
+            break;
+        }
+        }
+    }
+    return -1;
+}
+
+/* One reduce_scatter(_block) of kind @kind with counts @rc (@per each for
+ * _block), in place or not, checked */
+static void rs_one(MPI_Comm c, int block, long per, int kind, const int *rc, int salt,
+                   int inplace)
 {
     int r, n;
     MPI_Comm_rank(c, &r);
+    MPI_Comm_size(c, &n);
+    MPI_Datatype dt;
+    MPI_Op op;
+    red_args(kind, &dt, &op);
+    long total = 0, mine_off = 0;
+    for (int p = 0; p < n; p++) {
+        if (p < r) mine_off += rc[p];
+        total += rc[p];
+    }
+    size_t es = red_elem(kind);
+    char *s = malloc(total * es + 8), *d = malloc(total * es + 8);
+    red_fill(kind, s, r, total, salt);
+    memset(d, 0xcd, total * es + 8);
+    if (inplace) {
+        memcpy(d, s, total * es);
+    }
+    const void *sb = inplace ? MPI_IN_PLACE : s;
+    if (block) {
+        MPI_Reduce_scatter_block(sb, d, (int) per, dt, op, c);
+    } else {
+        MPI_Reduce_scatter(sb, d, rc, dt, op, c);
+    }
+    /* my block of the rank-ordered reduction */
+    long bad = rs_first_bad(kind, d, rc[r], mine_off, n, salt);
+    if (bad >= 0) {
+        FAILF("reduce_scatter%s %s per %ld%s: element %ld wrong", block ? "_block" : "",
+              red_name[kind], per, inplace ? " in-place" : "", bad);
+    }
+    free(s);
+    free(d);
+}
+
+static void t_reduce_scatter(MPI_Comm c, int block)
+{
+    int n;
     MPI_Comm_size(c, &n);
     long sizes[] = {0, 1, 5, 300, 9000, 100000};
     for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
@@ -354,73 +432,12 @@ static void t_reduce_scatter(MPI_Comm c, int block)
             continue;
         }
         for (int kind = 0; kind < RED_NKIND; kind++) {
-            MPI_Datatype dt;
-            MPI_Op op;
-            red_args(kind, &dt, &op);
             int *rc = malloc(n * sizeof(int));
-            long total = 0, mine_off = 0;
             for (int p = 0; p < n; p++) {
                 rc[p] = block ? (int) per : (int) (per + (p % 3) - 1 < 0 ? 0 : per + (p % 3) - 1);
-                if (p < r) mine_off += rc[p];
-                total += rc[p];
             }
             for (int inplace = 0; inplace < 2; inplace++) {
-                int salt = 11 * (int) k + kind + 50 * inplace;
-                size_t es = red_elem(kind);
-                char *s = malloc(total * es + 8), *d = malloc(total * es + 8);
-                red_fill(kind, s, r, total, salt);
-                memset(d, 0xcd, total * es + 8);
-                if (inplace) {
-                    memcpy(d, s, total * es);
-                }
-                const void *sb = inplace ? MPI_IN_PLACE : s;
-                if (block) {
-                    MPI_Reduce_scatter_block(sb, d, (int) per, dt, op, c);
-                } else {
-                    MPI_Reduce_scatter(sb, d, rc, dt, op, c);
-                }
-                /* my block of the rank-ordered reduction */
-                {
-                    long bad = -1;
-                    for (long i = 0; i < rc[r] && bad < 0; i++) {
-                        long gi = mine_off + i;
-                        switch (kind) {
-                        case RED_SUM_INT: {
-                            long sum = 0;
-                            for (int p = 0; p < n; p++) sum += ival(p, gi, salt);
-                            if (((int *) d)[i] != (int) sum) bad = i;
-                            break;
-                        }
-                        case RED_MAX_DOUBLE: {
-                            double x = dval(0, gi, salt);
-                            for (int p = 1; p < n; p++) x = dval(p, gi, salt) > x ? dval(p, gi, salt) : x;
-                            if (((double *) d)[i] != x) bad = i;
-                            break;
-                        }
-                        case RED_USER_U64: {
-                            uint64_t x = uval(n - 1, gi, salt);
-                            for (int p = n - 2; p >= 0; p--) x = compose(uval(p, gi, salt), x);
-                            if (((uint64_t *) d)[i] != x) bad = i;
-                            break;
-                        }
-                        case RED_PAIR_SUM: {
-                            long s0 = 0, s1 = 0;
-                            for (int p = 0; p < n; p++) {
-                                s0 += ival(p, gi, salt);
-                                s1 += ival(p, gi + 7, salt);
-                            }
-                            if (((int *) d)[2 * i] != (int) s0 || ((int *) d)[2 * i + 1] != (int) s1) bad = i;
-                            break;
-                        }
-                        }
-                    }
-                    if (bad >= 0) {
-                        FAILF("reduce_scatter%s %s per %ld%s: element %ld wrong", block ? "_block" : "",
-                              red_name[kind], per, inplace ? " in-place" : "", bad);
-                    }
-                }
-                free(s);
-                free(d);
+                rs_one(c, block, per, kind, rc, 11 * (int) k + kind + 50 * inplace, inplace);
             }
             free(rc);
         }
@@ -840,14 +857,11 @@ static void run_all(MPI_Comm c, const char *label)
     if (want("alltoallv")) t_alltoall(c, 1);
 }
 
-int main(int argc, char **argv)
-{
-    const char *expect = "any";
-    int leak = 0, many = 0, intercomm = 0;
+static const char *expect = "any";
+static int leak, many, intercomm;
 
-    MPI_Init(&argc, &argv);
-    MPI_Comm_rank(MPI_COMM_WORLD, &wrank);
-    MPI_Comm_size(MPI_COMM_WORLD, &wsize);
+static void parse_args(int argc, char **argv)
+{
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--max-bytes") && i + 1 < argc) max_bytes = strtoull(argv[++i], NULL, 0);
         else if (!strcmp(argv[i], "--expect") && i + 1 < argc) expect = argv[++i];
@@ -857,7 +871,11 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--only") && i + 1 < argc) only = argv[++i];
         else if (!strcmp(argv[i], "--intercomm")) intercomm = 1;
     }
-    pvars_init();
+}
+
+/* the user-defined operations and datatypes the tests use */
+static void create_ops_and_types(void)
+{
     MPI_Op_create(compose_op, 0, &op_compose);
     MPI_Op_create(pairsum_op, 1, &op_pairsum);
     MPI_Type_contiguous(2, MPI_INT, &t_pair);
@@ -867,7 +885,11 @@ int main(int argc, char **argv)
     MPI_Type_create_resized(v2, 0, 4 * sizeof(int), &t_gappy);
     MPI_Type_commit(&t_gappy);
     MPI_Type_free(&v2);
+}
 
+/* every test on world and on communicators whose ranks are reordered */
+static void run_communicators(void)
+{
     run_all(MPI_COMM_WORLD, "MPI_COMM_WORLD");
     if (!quick || wsize > 2) {
         MPI_Comm rev, half;
@@ -887,48 +909,57 @@ int main(int argc, char **argv)
             MPI_Comm_free(&inter);
         }
     }
-    if (intercomm && wsize >= 2) t_intercomm();
-    if (leak > 0) t_leak(leak);
-    if (many > 0) t_many(many);
+}
 
-    /* what coll/ivm did (counters of this process) */
-    int bad_expect = 0;
-    if (strcmp(expect, "any")) {
-        if (!have_pvars) {
-            FAILF("coll/ivm's MPI_T counters are missing (is coll/ivm installed?)");
-        } else {
-            unsigned long long flat = pvar(h_flat), hier = pvar(h_hier), cfb = pvar(h_cfb), total = 0;
-            for (int i = 0; i < NOPS; i++) total += pvar(h_calls[i]);
-            if (!strcmp(expect, "none")) {
-                bad_expect = total != 0;
-            } else {
-                bad_expect = !strcmp(expect, "flat") ? (0 == flat || 0 != hier) : (0 == hier);
-                for (int i = 0; i < NOPS; i++) {
-                    /* in the hierarchical mode only these run in ivm */
-                    static const char *hier_ops = " barrier bcast reduce allreduce allgather gather scatter ";
-                    char word[32];
-                    snprintf(word, sizeof(word), " %s ", ops[i]);
-                    int hier_only_prev = !strcmp(expect, "hier") && NULL == strstr(hier_ops, word);
-                    if (want(ops[i]) && !hier_only_prev && 0 == pvar(h_calls[i])) {
-                        FAILF("coll/ivm ran no MPI_%s", ops[i]);
-                    }
-                }
-                if (0 == many && 0 != cfb) {
-                    FAILF("%llu communicators fell back to the next component", cfb);
-                }
-            }
-            if (bad_expect) {
-                FAILF("expected coll/ivm mode '%s': %llu flat, %llu hierarchical communicators, %llu ivm calls",
-                      expect, flat, hier, total);
-            }
-            if (0 == wrank) {
-                printf("coll_check: coll/ivm counters (rank 0): %llu flat, %llu hierarchical, %llu fallback communicators;", flat, hier, cfb);
-                for (int i = 0; i < NOPS; i++) printf(" %s=%llu/%llu", ops[i], pvar(h_calls[i]), pvar(h_fb[i]));
-                printf(" (ivm/next)\n");
-            }
+/* --expect flat|hier: every tested collective ran in coll/ivm (in the
+ * hierarchical mode only those it serves hierarchically) */
+static void check_ops_ran(void)
+{
+    for (int i = 0; i < NOPS; i++) {
+        /* in the hierarchical mode only these run in ivm */
+        static const char *hier_ops = " barrier bcast reduce allreduce allgather gather scatter ";
+        char word[32];
+        snprintf(word, sizeof(word), " %s ", ops[i]);
+        int hier_only_prev = !strcmp(expect, "hier") && NULL == strstr(hier_ops, word);
+        if (want(ops[i]) && !hier_only_prev && 0 == pvar(h_calls[i])) {
+            FAILF("coll/ivm ran no MPI_%s", ops[i]);
         }
     }
-    /* collect verdicts over point-to-point */
+}
+
+/* what coll/ivm did (counters of this process) against --expect */
+static void check_expect(void)
+{
+    if (!have_pvars) {
+        FAILF("coll/ivm's MPI_T counters are missing (is coll/ivm installed?)");
+        return;
+    }
+    unsigned long long flat = pvar(h_flat), hier = pvar(h_hier), cfb = pvar(h_cfb), total = 0;
+    int bad_expect = 0;
+    for (int i = 0; i < NOPS; i++) total += pvar(h_calls[i]);
+    if (!strcmp(expect, "none")) {
+        bad_expect = total != 0;
+    } else {
+        bad_expect = !strcmp(expect, "flat") ? (0 == flat || 0 != hier) : (0 == hier);
+        check_ops_ran();
+        if (0 == many && 0 != cfb) {
+            FAILF("%llu communicators fell back to the next component", cfb);
+        }
+    }
+    if (bad_expect) {
+        FAILF("expected coll/ivm mode '%s': %llu flat, %llu hierarchical communicators, %llu ivm calls",
+              expect, flat, hier, total);
+    }
+    if (0 == wrank) {
+        printf("coll_check: coll/ivm counters (rank 0): %llu flat, %llu hierarchical, %llu fallback communicators;", flat, hier, cfb);
+        for (int i = 0; i < NOPS; i++) printf(" %s=%llu/%llu", ops[i], pvar(h_calls[i]), pvar(h_fb[i]));
+        printf(" (ivm/next)\n");
+    }
+}
+
+/* collect verdicts over point-to-point; rank 0 prints the result line */
+static long verdict(void)
+{
     long total = errors;
     if (0 == wrank) {
         for (int p = 1; p < wsize; p++) {
@@ -941,6 +972,26 @@ int main(int argc, char **argv)
         MPI_Send(&total, 1, MPI_LONG, 0, 7, MPI_COMM_WORLD);
     }
     MPI_Bcast(&total, 1, MPI_LONG, 0, MPI_COMM_WORLD);
+    return total;
+}
+
+int main(int argc, char **argv)
+{
+    MPI_Init(&argc, &argv);
+    MPI_Comm_rank(MPI_COMM_WORLD, &wrank);
+    MPI_Comm_size(MPI_COMM_WORLD, &wsize);
+    parse_args(argc, argv);
+    pvars_init();
+    create_ops_and_types();
+
+    run_communicators();
+    if (intercomm && wsize >= 2) t_intercomm();
+    if (leak > 0) t_leak(leak);
+    if (many > 0) t_many(many);
+    if (strcmp(expect, "any")) {
+        check_expect();
+    }
+    long total = verdict();
     MPI_Type_free(&t_pair);
     MPI_Type_free(&t_gappy);
     MPI_Op_free(&op_compose);

@@ -68,6 +68,7 @@
  * build (btl_ivm_module.c defines mca_btl_ivm) ---- */
 mca_btl_ivm_component_t mca_btl_ivm_component;
 mca_common_ivm_counters_t mca_common_ivm_counters;
+mca_common_ivm_params_t mca_common_ivm_params;
 /* Open MPI's table of receive callbacks, renamed (-D) to this one, whose
  * bounds ASan knows */
 mca_btl_active_message_callback_t fz_active_message_trigger[MCA_BTL_TAG_MAX];
@@ -267,8 +268,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     c->fbox_threshold = 3;
     c->fbox_max = 4;
     c->poll_limit = 8;
-    c->spin_time_us = 0; /* never sleep */
-    c->sleep_time_us = 0;
+    mca_common_ivm_params.spin_time_us = 0; /* never sleep */
+    mca_common_ivm_params.sleep_time_us = 0;
     c->output = -1;
     OBJ_CONSTRUCT(&c->lock, opal_mutex_t);
     mca_btl_ivm.super.btl_eager_limit = 256;
@@ -630,8 +631,8 @@ static void op_emu_reply(fz_t *f)
         emu_op_t *o = &ops[sel % nops];
         a.req = sel % nops;
         a.gen = o->gen;
-        a.offset = o->next_offset;
-        expect = reply_len(o, a.offset);
+        a.offset = o->t.next_offset;
+        expect = mca_btl_ivm_emu_reply_len(&o->t, a.offset);
         a.len = expect;
     } else {
         a.req = fz_u32(f);

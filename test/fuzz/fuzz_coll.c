@@ -52,6 +52,8 @@
 #include "coll_ivm.h"
 
 mca_coll_ivm_component_t mca_coll_ivm_component;
+/* what common_ivm.c defines in a real build */
+mca_common_ivm_params_t mca_common_ivm_params;
 
 #define MAXN 6
 #define MAX_OPS 64
@@ -99,8 +101,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     mca_coll_ivm_component_t *c = &mca_coll_ivm_component;
     c->timeout = 0;                /* the default: only liveness ends a wait */
     c->liveness_interval_ms = 0;   /* check at every round */
-    c->spin_time_us = 1000000;     /* never sleep */
-    c->sleep_time_us = 0;
+    mca_common_ivm_params.spin_time_us = 1000000; /* never sleep */
+    mca_common_ivm_params.sleep_time_us = 0;
     c->verbose = 0;
     c->output = -1;
     return 0;

@@ -47,6 +47,7 @@
  *             2^17 passes for a header)
  */
 #include <mpi.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,56 +65,106 @@ static uint64_t next_rand(void)
     return rng;
 }
 
-int main(int argc, char **argv)
-{
-    long iters = 1000000;
-    double seconds = 20; /* or stop after this long (checked every 4096) */
-    unsigned long seq = 0, len = 0xffffff;
-    int random = 0, fixed_seq = 0, rank, size, bad = 0;
-    unsigned char buf[MAXLEN], rb[MAXLEN];
+static struct {
+    long iters;
+    double seconds; /* or stop after this long (checked every 4096) */
+    unsigned long seq, len;
+    int random, fixed_seq;
+} opt = {.iters = 1000000, .seconds = 20, .seq = 0, .len = 0xffffff};
+static int rank;
+static unsigned char buf[MAXLEN], rb[MAXLEN];
+static uint64_t word; /* a header word: VALID, ob1's tag, opt.len and opt.seq */
 
-    MPI_Init(&argc, &argv);
-    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-    MPI_Comm_size(MPI_COMM_WORLD, &size);
+static void parse_args(int argc, char **argv)
+{
     for (int i = 1; i < argc; i++) {
         if (0 == strcmp(argv[i], "--iters") && i + 1 < argc) {
-            iters = atol(argv[++i]);
+            opt.iters = atol(argv[++i]);
         } else if (0 == strcmp(argv[i], "--seq") && i + 1 < argc) {
-            seq = strtoul(argv[++i], NULL, 0);
-            fixed_seq = 1;
+            opt.seq = strtoul(argv[++i], NULL, 0);
+            opt.fixed_seq = 1;
         } else if (0 == strcmp(argv[i], "--len") && i + 1 < argc) {
-            len = strtoul(argv[++i], NULL, 0);
+            opt.len = strtoul(argv[++i], NULL, 0);
         } else if (0 == strcmp(argv[i], "--seconds") && i + 1 < argc) {
-            seconds = atof(argv[++i]);
+            opt.seconds = atof(argv[++i]);
         } else if (0 == strcmp(argv[i], "--seed") && i + 1 < argc) {
             rng = strtoull(argv[++i], NULL, 0) | 1;
         } else if (0 == strcmp(argv[i], "--random")) {
-            random = 1;
+            opt.random = 1;
         } else {
             if (0 == rank) fprintf(stderr, "ivm_fbox_hdr: unknown argument %s\n", argv[i]);
             MPI_Abort(MPI_COMM_WORLD, 2);
         }
     }
+}
+
+/* The header word, at every 16-byte aligned fast-box offset of buf */
+static void init_message(void)
+{
+    /* layout of common_ivm_layout.h: len 32 bits, tag 8, flags 8 (0x80
+     * VALID), sequence 16; tag 65 is ob1's match tag */
+    word = (uint64_t) (opt.len & 0xffffffffu) | (uint64_t) 65 << 32 | (uint64_t) 0x80 << 40
+           | (uint64_t) (opt.seq & 0xffff) << 48;
+    memset(buf, 0, sizeof(buf));
+    for (int j = 10; j + 8 <= MAXLEN; j += 16) {
+        memcpy(buf + j, &word, 8);
+    }
+}
+
+/* Message @i of @n bytes in buf; both ranks draw the same stream */
+static void fill_message(long i, int n)
+{
+    if (opt.random) {
+        for (int j = 0; j < n; j += 8) {
+            uint64_t x = next_rand();
+            memcpy(buf + j, &x, (size_t) (n - j < 8 ? n - j : 8));
+        }
+    } else if (!opt.fixed_seq) {
+        for (int j = 10; j + 8 <= n; j += 16) {
+            uint64_t w = (word & ~((uint64_t) 0xffff << 48)) | (next_rand() & 0xffff) << 48;
+            memcpy(buf + j, &w, 8);
+        }
+    }
+    /* mark the message so that a stale or repeated one is detected */
+    memcpy(buf, &i, n < 8 ? (size_t) n : 8);
+}
+
+/* One round trip of message @i (@n bytes); true if it came back intact */
+static bool round_trip(long i, int n)
+{
+    fill_message(i, n);
+    memset(rb, 0xee, (size_t) n);
+    if (0 == rank) {
+        MPI_Send(buf, n, MPI_BYTE, 1, 1, MPI_COMM_WORLD);
+        MPI_Recv(rb, n, MPI_BYTE, 1, 1, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+    } else {
+        MPI_Recv(rb, n, MPI_BYTE, 0, 1, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+        MPI_Send(rb, n, MPI_BYTE, 0, 1, MPI_COMM_WORLD);
+    }
+    return 0 == memcmp(rb, buf, (size_t) n);
+}
+
+int main(int argc, char **argv)
+{
+    int size, bad = 0;
+
+    MPI_Init(&argc, &argv);
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    parse_args(argc, argv);
     if (2 != size) {
         if (0 == rank) printf("ivm_fbox_hdr: FAIL needs exactly 2 ranks\n");
         MPI_Finalize();
         return 1;
     }
-    /* layout of common_ivm_layout.h: len 32 bits, tag 8, flags 8 (0x80
-     * VALID), sequence 16; tag 65 is ob1's match tag */
-    uint64_t word = (uint64_t) (len & 0xffffffffu) | (uint64_t) 65 << 32 | (uint64_t) 0x80 << 40
-                    | (uint64_t) (seq & 0xffff) << 48;
-    memset(buf, 0, sizeof(buf));
-    for (int j = 10; j + 8 <= MAXLEN; j += 16) {
-        memcpy(buf + j, &word, 8);
-    }
+    init_message();
 
     double t0 = MPI_Wtime();
     long i;
     /* both ranks run every iteration even after a mismatch: lockstep */
-    for (i = 0; i < iters; i++) {
+    for (i = 0; i < opt.iters; i++) {
         if (i > 0 && 0 == i % 4096) {
-            int stop = MPI_Wtime() - t0 > seconds;
+            int stop = MPI_Wtime() - t0 > opt.seconds;
             MPI_Bcast(&stop, 1, MPI_INT, 0, MPI_COMM_WORLD);
             if (stop) {
                 break;
@@ -121,29 +172,7 @@ int main(int argc, char **argv)
         }
         /* 0..MAXLEN bytes, the same on both ranks */
         int n = (int) (next_rand() % (MAXLEN + 1));
-        /* both ranks draw the same stream */
-        if (random) {
-            for (int j = 0; j < n; j += 8) {
-                uint64_t x = next_rand();
-                memcpy(buf + j, &x, (size_t) (n - j < 8 ? n - j : 8));
-            }
-        } else if (!fixed_seq) {
-            for (int j = 10; j + 8 <= n; j += 16) {
-                uint64_t w = (word & ~((uint64_t) 0xffff << 48)) | (next_rand() & 0xffff) << 48;
-                memcpy(buf + j, &w, 8);
-            }
-        }
-        /* mark the message so that a stale or repeated one is detected */
-        memcpy(buf, &i, n < 8 ? (size_t) n : 8);
-        memset(rb, 0xee, (size_t) n);
-        if (0 == rank) {
-            MPI_Send(buf, n, MPI_BYTE, 1, 1, MPI_COMM_WORLD);
-            MPI_Recv(rb, n, MPI_BYTE, 1, 1, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
-        } else {
-            MPI_Recv(rb, n, MPI_BYTE, 0, 1, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
-            MPI_Send(rb, n, MPI_BYTE, 0, 1, MPI_COMM_WORLD);
-        }
-        if (0 != memcmp(rb, buf, (size_t) n) && bad++ < 5) {
+        if (!round_trip(i, n) && bad++ < 5) {
             printf("ivm_fbox_hdr: rank %d: round trip %ld (%d bytes) arrived corrupted\n", rank,
                    i, n);
         }
@@ -155,7 +184,7 @@ int main(int argc, char **argv)
             printf("ivm_fbox_hdr: FAIL data corrupted\n");
         } else {
             printf("ivm_fbox_hdr: PASS %ld round trips of %s payloads (%.1f s)\n", i,
-                   random ? "random" : "header-like", MPI_Wtime() - t0);
+                   opt.random ? "random" : "header-like", MPI_Wtime() - t0);
         }
     }
     MPI_Finalize();

@@ -45,6 +45,7 @@
  */
 #include <mpi.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -863,35 +864,90 @@ static unsigned long long am_sc[AM_CASES];   /* single-copy ops during the case 
 static int am_expect[AM_CASES];               /* this rank should see single copies */
 static int am_alloc_ok = 1;
 
-static void phase_allocmem(void)
+#define AM_NSIZES 4
+static const size_t am_sizes[AM_NSIZES] = {40000, MIB + 3, 8 * MIB + 1, 64 * MIB};
+
+/* The bytes around a receive of @len at @roff in @r (top + 64 bytes) are
+ * still 0xA5 */
+static void am_check_guards(int c, const char *r, size_t roff, size_t len)
 {
-    size_t sizes[] = {40000, MIB + 3, 8 * MIB + 1, 64 * MIB};
-    size_t top = 0;
-    for (size_t i = 0; i < 4; i++) {
-        if (sizes[i] <= max_size && sizes[i] > top) {
-            top = sizes[i];
+    for (size_t g = 0; g < roff; g++) {
+        if ((uint8_t) r[g] != 0xA5) {
+            err("%s %zu B: byte %zu before the receive buffer was overwritten", am_name[c], len,
+                g);
+            break;
         }
     }
+    for (size_t g = roff + len; g < roff + len + 32; g++) {
+        if ((uint8_t) r[g] != 0xA5) {
+            err("%s %zu B: byte %zu after the receive buffer was overwritten", am_name[c], len,
+                g - roff);
+            break;
+        }
+    }
+}
+
+/* Size @i of case @c: from @s to the right neighbour, into @r from the left */
+static void am_transfer(int c, size_t i, char *s, char *r, size_t top)
+{
     int to = (rank + 1) % nprocs, from = (rank - 1 + nprocs) % nprocs;
+    size_t len = am_sizes[i];
+    /* odd offsets inside the buffers: unaligned starts */
+    size_t soff = i % 2 ? 3 : 0, roff = i % 2 ? 0 : 5;
+    MPI_Request rq[2];
+    MPI_Status st[2];
+    char what[96];
+    fill(s + soff, len, seed_of(10, rank, to, (uint64_t) (c * 8 + i), len));
+    memset(r, 0xA5, top + 64);
+    MPI_Irecv(r + roff, (int) len, MPI_BYTE, from, 70 + c, MPI_COMM_WORLD, &rq[0]);
+    MPI_Isend(s + soff, (int) len, MPI_BYTE, to, 70 + c, MPI_COMM_WORLD, &rq[1]);
+    MPI_Waitall(2, rq, st);
+    if (count_of(&st[0], MPI_BYTE) != (int) len) {
+        err("%s %zu B from %d: count %d", am_name[c], len, from, count_of(&st[0], MPI_BYTE));
+    }
+    snprintf(what, sizeof(what), "%s %zu B from %d", am_name[c], len, from);
+    verify(r + roff, len, seed_of(10, from, rank, (uint64_t) (c * 8 + i), len), what);
+    am_check_guards(c, r, roff, len);
+}
+
+/* Two MPI_Alloc_mem(mpool_hints=ivm) buffers of @bytes; false on every
+ * rank (and both freed) if any rank could not have them */
+static bool am_alloc(size_t bytes, void **ivm_s, void **ivm_r)
+{
     MPI_Info info;
-    void *ivm_s = NULL, *ivm_r = NULL;
     MPI_Info_create(&info);
     MPI_Info_set(info, "mpool_hints", "ivm");
     MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
-    int rc1 = MPI_Alloc_mem((MPI_Aint) (top + 64), info, &ivm_s);
-    int rc2 = MPI_Alloc_mem((MPI_Aint) (top + 64), info, &ivm_r);
+    int rc1 = MPI_Alloc_mem((MPI_Aint) bytes, info, ivm_s);
+    int rc2 = MPI_Alloc_mem((MPI_Aint) bytes, info, ivm_r);
     MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_ARE_FATAL);
     MPI_Info_free(&info);
-    if (MPI_SUCCESS != rc1 || MPI_SUCCESS != rc2 || NULL == ivm_s || NULL == ivm_r) {
-        err("MPI_Alloc_mem(%zu, mpool_hints=ivm) failed (%d, %d)", top + 64, rc1, rc2);
+    if (MPI_SUCCESS != rc1 || MPI_SUCCESS != rc2 || NULL == *ivm_s || NULL == *ivm_r) {
+        err("MPI_Alloc_mem(%zu, mpool_hints=ivm) failed (%d, %d)", bytes, rc1, rc2);
         am_alloc_ok = 0;
     }
     int all_ok;
     MPI_Allreduce(&am_alloc_ok, &all_ok, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
     if (!all_ok) {
         am_alloc_ok = 0;
-        if (MPI_SUCCESS == rc1) MPI_Free_mem(ivm_s);
-        if (MPI_SUCCESS == rc2) MPI_Free_mem(ivm_r);
+        if (MPI_SUCCESS == rc1) MPI_Free_mem(*ivm_s);
+        if (MPI_SUCCESS == rc2) MPI_Free_mem(*ivm_r);
+        return false;
+    }
+    return true;
+}
+
+static void phase_allocmem(void)
+{
+    size_t top = 0;
+    for (size_t i = 0; i < AM_NSIZES; i++) {
+        if (am_sizes[i] <= max_size && am_sizes[i] > top) {
+            top = am_sizes[i];
+        }
+    }
+    int from = (rank - 1 + nprocs) % nprocs;
+    void *ivm_s = NULL, *ivm_r = NULL;
+    if (!am_alloc(top + 64, &ivm_s, &ivm_r)) {
         return;
     }
     char *heap_s = xmalloc(top + 64), *heap_r = xmalloc(top + 64);
@@ -907,40 +963,9 @@ static void phase_allocmem(void)
         am_expect[c] = (AM_IVM_IVM == c) ? ivm_cross(&P, rank, from) : 0;
         MPI_Barrier(MPI_COMM_WORLD);
         ivm_pvar_read(&a);
-        for (size_t i = 0; i < 4; i++) {
-            size_t len = sizes[i];
-            /* odd offsets inside the buffers: unaligned starts */
-            size_t soff = i % 2 ? 3 : 0, roff = i % 2 ? 0 : 5;
-            MPI_Request rq[2];
-            MPI_Status st[2];
-            char what[96];
-            if (len > max_size) {
-                continue;
-            }
-            fill(s + soff, len, seed_of(10, rank, to, (uint64_t) (c * 8 + i), len));
-            memset(r, 0xA5, top + 64);
-            MPI_Irecv(r + roff, (int) len, MPI_BYTE, from, 70 + c, MPI_COMM_WORLD, &rq[0]);
-            MPI_Isend(s + soff, (int) len, MPI_BYTE, to, 70 + c, MPI_COMM_WORLD, &rq[1]);
-            MPI_Waitall(2, rq, st);
-            if (count_of(&st[0], MPI_BYTE) != (int) len) {
-                err("%s %zu B from %d: count %d", am_name[c], len, from,
-                    count_of(&st[0], MPI_BYTE));
-            }
-            snprintf(what, sizeof(what), "%s %zu B from %d", am_name[c], len, from);
-            verify(r + roff, len, seed_of(10, from, rank, (uint64_t) (c * 8 + i), len), what);
-            for (size_t g = 0; g < roff; g++) {
-                if ((uint8_t) r[g] != 0xA5) {
-                    err("%s %zu B: byte %zu before the receive buffer was overwritten",
-                        am_name[c], len, g);
-                    break;
-                }
-            }
-            for (size_t g = roff + len; g < roff + len + 32; g++) {
-                if ((uint8_t) r[g] != 0xA5) {
-                    err("%s %zu B: byte %zu after the receive buffer was overwritten",
-                        am_name[c], len, g - roff);
-                    break;
-                }
+        for (size_t i = 0; i < AM_NSIZES; i++) {
+            if (am_sizes[i] <= max_size) {
+                am_transfer(c, i, s, r, top);
             }
         }
         ivm_pvar_read(&b);
@@ -985,13 +1010,10 @@ static int wanted(const char *list, const char *name)
     return 0;
 }
 
-int main(int argc, char **argv)
-{
-    const char *plist = NULL;
-    long global_errors = 0;
-    char failed[512] = "";
+static const char *plist; /* --phases */
 
-    MPI_Init(&argc, &argv);
+static void parse_args(int argc, char **argv)
+{
     for (int i = 1; i < argc; i++) {
         if (0 == strcmp(argv[i], "--max-size") && i + 1 < argc) {
             max_size = strtoul(argv[++i], NULL, 0);
@@ -1010,51 +1032,48 @@ int main(int argc, char **argv)
             MPI_Abort(MPI_COMM_WORLD, 2);
         }
     }
-    ivm_place_init(&P);
-    rank = P.rank;
-    nprocs = P.size;
+}
+
+/* At least 2 ranks and (unless --no-ivm-check) btl/ivm's MPI_T variables;
+ * false (and the FAIL line) otherwise */
+static bool prerequisites(void)
+{
     if (nprocs < 2) {
         if (0 == rank) printf("ivm_p2p: FAIL needs at least 2 ranks\n");
-        MPI_Finalize();
-        return 1;
+        return false;
     }
     int pv = ivm_pvar_init();
     int pv_all;
     MPI_Allreduce(&pv, &pv_all, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
     if (pv_all != 0 && ivm_check) {
         if (0 == rank) printf("ivm_p2p: FAIL btl/ivm performance variables not available\n");
-        MPI_Finalize();
-        return 1;
+        return false;
     }
-    if (0 == rank) {
-        printf("ivm_p2p: %d ranks in %d VMs, max size %zu, flood %d\n", nprocs, P.nvms,
-               max_size, flood_n);
-        for (int r = 0; r < nprocs; r++) {
-            printf("  rank %d in vm #%d\n", r, P.vm[r]);
-        }
-        fflush(stdout);
-    }
+    return true;
+}
 
-    ivm_pv_t start, end, ph_a, ph_b, sizes_delta;
-    memset(&sizes_delta, 0, sizeof(sizes_delta));
-    MPI_Barrier(MPI_COMM_WORLD);
-    ivm_pvar_read(&start);
+/* Every wanted phase, in order; rank 0 prints each one's result.  Returns
+ * the errors of all ranks; @failed collects the failed phases' names and
+ * @sizes_delta gets what the counters did during "sizes". */
+static long run_phases(char *failed, size_t size, ivm_pv_t *sizes_delta)
+{
+    long global_errors = 0;
+    ivm_pv_t ph_a, ph_b;
     for (int i = 0; i < NPHASES; i++) {
         long e;
-        double t0;
         if (!wanted(plist, phases[i].name)) {
             continue;
         }
         phase = phases[i].name;
         errors = 0;
         MPI_Barrier(MPI_COMM_WORLD);
-        t0 = now();
+        double t0 = now();
         ivm_pvar_read(&ph_a);
         phases[i].fn();
         ivm_pvar_read(&ph_b);
         MPI_Barrier(MPI_COMM_WORLD);
         if (0 == strcmp(phase, "sizes")) {
-            sizes_delta = ivm_pv_diff(&ph_b, &ph_a);
+            *sizes_delta = ivm_pv_diff(&ph_b, &ph_a);
         }
         MPI_Allreduce(&errors, &e, 1, MPI_LONG, MPI_SUM, MPI_COMM_WORLD);
         global_errors += e;
@@ -1062,28 +1081,28 @@ int main(int argc, char **argv)
             printf("phase %-10s %s (%.2f s)", phase, e ? "FAILED" : "ok", now() - t0);
             if (e) {
                 printf(": %ld errors", e);
-                snprintf(failed + strlen(failed), sizeof(failed) - strlen(failed), " %s", phase);
+                snprintf(failed + strlen(failed), size - strlen(failed), " %s", phase);
             }
             printf("\n");
             fflush(stdout);
         }
     }
-    ivm_pvar_read(&end);
-    ivm_pv_t total = ivm_pv_diff(&end, &start);
+    return global_errors;
+}
 
-    /* ---- counter checks ---- */
-    phase = "counters";
-    errors = 0;
+/* The counters say that the traffic to other VMs went through ivm */
+static void check_counters(const ivm_pv_t *total, const ivm_pv_t *sizes_delta)
+{
     int has_cross = 0;
     for (int r = 0; r < nprocs; r++) {
         has_cross |= ivm_cross(&P, rank, r);
     }
-    if (ivm_check && has_cross && 0 == ivm_pv_sends(&total)) {
+    if (ivm_check && has_cross && 0 == ivm_pv_sends(total)) {
         err("talked to ranks in other VMs but sent nothing through ivm");
     }
     if (ivm_check && wanted(plist, "sizes")) {
-        unsigned long long ivm_bytes = sizes_delta.v[IVM_PV_FBOX_BYTES]
-                                       + sizes_delta.v[IVM_PV_QUEUE_BYTES];
+        unsigned long long ivm_bytes = sizes_delta->v[IVM_PV_FBOX_BYTES]
+                                       + sizes_delta->v[IVM_PV_QUEUE_BYTES];
         if (ivm_bytes < sizes_cross_bytes) {
             err("sizes: %llu payload bytes sent to other VMs, but only %llu bytes went through "
                 "ivm", sizes_cross_bytes, ivm_bytes);
@@ -1097,47 +1116,95 @@ int main(int argc, char **argv)
             }
         }
     }
-    /* per-rank report */
-    unsigned long long mine[IVM_PV_COUNT + 4];
-    memcpy(mine, total.v, sizeof(total.v));
+}
+
+#define REPORT_N (IVM_PV_COUNT + 4) /* counters, sizes bytes, allocmem cases */
+
+/* rank 0: one rank's line of the counter report (@v: REPORT_N values) */
+static void print_rank_counters(int r, const unsigned long long *v)
+{
+    ivm_pv_t d;
+    char line[256];
+    memcpy(d.v, v, sizeof(d.v));
+    ivm_pv_format(&d, line, sizeof(line));
+    printf("  rank %d vm#%d: %s", r, P.vm[r], line);
+    if (wanted(plist, "sizes")) {
+        printf(" sizes_cross_payload=%lluB", v[IVM_PV_COUNT]);
+    }
+    if (wanted(plist, "allocmem")) {
+        printf(" allocmem_sc[");
+        for (int c = 0; c < AM_CASES; c++) {
+            unsigned long long x = v[IVM_PV_COUNT + 1 + c];
+            printf("%s%s=%llu%s", c ? " " : "", am_name[c], x / 2, x & 1 ? "*" : "");
+        }
+        printf("]");
+    }
+    printf("\n");
+}
+
+/* per-rank report, printed by rank 0 */
+static void report_counters(const ivm_pv_t *total)
+{
+    unsigned long long mine[REPORT_N];
+    memcpy(mine, total->v, sizeof(total->v));
     mine[IVM_PV_COUNT] = sizes_cross_bytes;
     for (int c = 0; c < AM_CASES; c++) {
         mine[IVM_PV_COUNT + 1 + c] = am_sc[c] * 2 + (unsigned long long) am_expect[c];
     }
-    unsigned long long *all = NULL;
-    if (0 == rank) {
-        all = xmalloc(sizeof(mine) * (size_t) nprocs);
+    unsigned long long *all = 0 == rank ? xmalloc(sizeof(mine) * (size_t) nprocs) : NULL;
+    MPI_Gather(mine, REPORT_N, MPI_UNSIGNED_LONG_LONG, all, REPORT_N, MPI_UNSIGNED_LONG_LONG, 0,
+               MPI_COMM_WORLD);
+    if (0 != rank) {
+        return;
     }
-    MPI_Gather(mine, IVM_PV_COUNT + 4, MPI_UNSIGNED_LONG_LONG, all, IVM_PV_COUNT + 4,
-               MPI_UNSIGNED_LONG_LONG, 0, MPI_COMM_WORLD);
+    printf("ivm counters (whole run, what each rank sent):\n");
+    for (int r = 0; r < nprocs; r++) {
+        print_rank_counters(r, all + (size_t) r * REPORT_N);
+    }
+    if (wanted(plist, "allocmem")) {
+        printf("  (* = rank expected to perform single copies in that case; ivm->heap and\n"
+               "   heap->ivm are known to take the copy path with ob1 4.1: it registers the\n"
+               "   local buffer of an RDMA transfer too, which btl/ivm refuses off-region)\n");
+    }
+    free(all);
+}
+
+int main(int argc, char **argv)
+{
+    long global_errors = 0;
+    char failed[512] = "";
+
+    MPI_Init(&argc, &argv);
+    parse_args(argc, argv);
+    ivm_place_init(&P);
+    rank = P.rank;
+    nprocs = P.size;
+    if (!prerequisites()) {
+        MPI_Finalize();
+        return 1;
+    }
     if (0 == rank) {
-        printf("ivm counters (whole run, what each rank sent):\n");
+        printf("ivm_p2p: %d ranks in %d VMs, max size %zu, flood %d\n", nprocs, P.nvms,
+               max_size, flood_n);
         for (int r = 0; r < nprocs; r++) {
-            ivm_pv_t d;
-            char line[256];
-            memcpy(d.v, all + (size_t) r * (IVM_PV_COUNT + 4), sizeof(d.v));
-            ivm_pv_format(&d, line, sizeof(line));
-            printf("  rank %d vm#%d: %s", r, P.vm[r], line);
-            if (wanted(plist, "sizes")) {
-                printf(" sizes_cross_payload=%lluB", all[(size_t) r * (IVM_PV_COUNT + 4) + IVM_PV_COUNT]);
-            }
-            if (wanted(plist, "allocmem")) {
-                printf(" allocmem_sc[");
-                for (int c = 0; c < AM_CASES; c++) {
-                    unsigned long long v = all[(size_t) r * (IVM_PV_COUNT + 4) + IVM_PV_COUNT + 1 + c];
-                    printf("%s%s=%llu%s", c ? " " : "", am_name[c], v / 2, v & 1 ? "*" : "");
-                }
-                printf("]");
-            }
-            printf("\n");
+            printf("  rank %d in vm #%d\n", r, P.vm[r]);
         }
-        if (wanted(plist, "allocmem")) {
-            printf("  (* = rank expected to perform single copies in that case; ivm->heap and\n"
-                   "   heap->ivm are known to take the copy path with ob1 4.1: it registers the\n"
-                   "   local buffer of an RDMA transfer too, which btl/ivm refuses off-region)\n");
-        }
-        free(all);
+        fflush(stdout);
     }
+
+    ivm_pv_t start, end, sizes_delta;
+    memset(&sizes_delta, 0, sizeof(sizes_delta));
+    MPI_Barrier(MPI_COMM_WORLD);
+    ivm_pvar_read(&start);
+    global_errors += run_phases(failed, sizeof(failed), &sizes_delta);
+    ivm_pvar_read(&end);
+    ivm_pv_t total = ivm_pv_diff(&end, &start);
+
+    /* ---- counter checks ---- */
+    phase = "counters";
+    errors = 0;
+    check_counters(&total, &sizes_delta);
+    report_counters(&total);
     long e;
     MPI_Allreduce(&errors, &e, 1, MPI_LONG, MPI_SUM, MPI_COMM_WORLD);
     if (e) {

@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * ivm_rma: MPI one-sided communication across ranks, meant for btl/ivm
  * between emulated VMs (test/integration/btl_rma.sh).
@@ -44,6 +43,7 @@
 #include <dlfcn.h>
 #include <mpi.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -297,12 +297,14 @@ static void t_pscw(MPI_Win win, int64_t *w)
 
 /* ------------------------------------------------------------------- lock */
 
-static void t_lock(MPI_Win win, int64_t *w)
+/* Under an exclusive lock on every rank in turn (each rank starting with
+ * a different target): accumulates of every operation, and a
+ * Get_accumulate whose fetched value must be a count of earlier visitors */
+static void lock_accumulate(MPI_Win win)
 {
     int64_t acc[64], prod[8], repl[8], one = 1, fetched;
     double dmax[64], dmin[64];
     uint64_t bx[64], bo[64], ba[64];
-    test = "lock";
     for (int i = 0; i < 64; i++) {
         acc[i] = (int64_t) (rank + 1) * (i + 1);
         dmax[i] = rank * 1.5 + i;
@@ -334,30 +336,28 @@ static void t_lock(MPI_Win win, int64_t *w)
                 nprocs - 1);
         }
     }
-    /* a compare-and-swap that must fail: the word holds 0, we compare with 12345 */
-    {
-        int64_t cmp = 12345, val = 99, res = -1;
-        MPI_Win_lock(MPI_LOCK_EXCLUSIVE, right, 0, win);
-        MPI_Compare_and_swap(&val, &cmp, &res, MPI_INT64_T, right, O_CAS2, win);
-        MPI_Win_unlock(right, win);
-        if (res != 0) {
-            err("failing compare-and-swap on %d returned %lld, expected 0", right,
-                (long long) res);
-        }
+}
+
+/* a compare-and-swap that must fail: the word holds 0, we compare with 12345 */
+static void lock_failing_cas(MPI_Win win)
+{
+    int64_t cmp = 12345, val = 99, res = -1;
+    MPI_Win_lock(MPI_LOCK_EXCLUSIVE, right, 0, win);
+    MPI_Compare_and_swap(&val, &cmp, &res, MPI_INT64_T, right, O_CAS2, win);
+    MPI_Win_unlock(right, win);
+    if (res != 0) {
+        err("failing compare-and-swap on %d returned %lld, expected 0", right, (long long) res);
     }
-    MPI_Barrier(MPI_COMM_WORLD);
-    self_lock(win);
-    int64_t psum = (int64_t) nprocs * (nprocs + 1) / 2, pprod = 1;
-    uint64_t ex, eo, ea;
-    for (int r = 0; r < nprocs; r++) {
-        pprod *= r % 3 + 2;
-    }
+}
+
+/* the 64-element accumulates (SUM, MAX, MIN, BXOR, BOR, BAND) in our window */
+static void lock_check_elements(const int64_t *w)
+{
+    int64_t psum = (int64_t) nprocs * (nprocs + 1) / 2;
+    const double *d = (const double *) w;
+    const uint64_t *u = (const uint64_t *) w;
     for (int i = 0; i < 64; i++) {
-        double *d = (double *) w;
-        uint64_t *u = (uint64_t *) w;
-        ex = 0;
-        eo = 0;
-        ea = ~0ULL;
+        uint64_t ex = 0, eo = 0, ea = ~0ULL;
         for (int r = 0; r < nprocs; r++) {
             ex ^= bxor_v(r, i);
             eo |= bor_v(r, i);
@@ -381,6 +381,15 @@ static void t_lock(MPI_Win win, int64_t *w)
             break;
         }
     }
+}
+
+/* PROD, REPLACE, the Get_accumulate counter and the failed CAS's word */
+static void lock_check_words(const int64_t *w)
+{
+    int64_t pprod = 1;
+    for (int r = 0; r < nprocs; r++) {
+        pprod *= r % 3 + 2;
+    }
     for (int i = 0; i < 8; i++) {
         if (w[O_PROD + i] != pprod) {
             err("PROD element %d: %lld, expected %lld", i, (long long) w[O_PROD + i],
@@ -399,6 +408,17 @@ static void t_lock(MPI_Win win, int64_t *w)
     if (w[O_CAS2] != 0) {
         err("a failing compare-and-swap changed the word to %lld", (long long) w[O_CAS2]);
     }
+}
+
+static void t_lock(MPI_Win win, int64_t *w)
+{
+    test = "lock";
+    lock_accumulate(win);
+    lock_failing_cas(win);
+    MPI_Barrier(MPI_COMM_WORLD);
+    self_lock(win);
+    lock_check_elements(w);
+    lock_check_words(w);
     self_unlock(win);
 }
 
@@ -563,14 +583,14 @@ static int wanted(const char *list, const char *name)
     return 0;
 }
 
-int main(int argc, char **argv)
-{
-    int allow_create_failure = 0, ivm_check = 1;
-    const char *klist = NULL, *expect_osc = NULL;
-    kind_result_t res[NKINDS];
-    long total_errors = 0;
+/* ---- options and per-kind steps of main ---- */
 
-    MPI_Init(&argc, &argv);
+static int allow_create_failure, ivm_check = 1, has_cross;
+static const char *klist, *expect_osc;
+static kind_result_t res[NKINDS];
+
+static void parse_args(int argc, char **argv)
+{
     for (int i = 1; i < argc; i++) {
         if (0 == strcmp(argv[i], "--allow-create-failure")) {
             allow_create_failure = 1;
@@ -585,24 +605,224 @@ int main(int argc, char **argv)
             MPI_Abort(MPI_COMM_WORLD, 2);
         }
     }
-    ivm_place_init(&P);
-    rank = P.rank;
-    nprocs = P.size;
-    left = (rank - 1 + nprocs) % nprocs;
-    right = (rank + 1) % nprocs;
+}
+
+/* 2..MAXP ranks and (unless --no-ivm-check) btl/ivm's MPI_T variables;
+ * false (and the FAIL line) otherwise */
+static bool prerequisites(void)
+{
     if (nprocs < 2 || nprocs > MAXP) {
         if (0 == rank) printf("ivm_rma: FAIL needs 2..%d ranks\n", MAXP);
-        MPI_Finalize();
-        return 1;
+        return false;
     }
     int pv = ivm_pvar_init(), pv_all;
     MPI_Allreduce(&pv, &pv_all, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
     if (0 != pv_all && ivm_check) {
         if (0 == rank) printf("ivm_rma: FAIL btl/ivm performance variables not available\n");
+        return false;
+    }
+    return true;
+}
+
+/* Window kind @k (heap, MPI_Alloc_mem(ivm), MPI_Win_allocate), initialised;
+ * returns MPI_Win_create/allocate's result (@w NULL when memory failed) */
+static int create_window(int k, MPI_Win *win, int64_t **w, void **mem)
+{
+    int rc = MPI_SUCCESS;
+    if (0 == k) {
+        *mem = malloc(WIN_BYTES);
+        *w = *mem;
+        init_window(*w);
+        rc = MPI_Win_create(*w, WIN_BYTES, 8, MPI_INFO_NULL, MPI_COMM_WORLD, win);
+    } else if (1 == k) {
+        MPI_Info info;
+        MPI_Info_create(&info);
+        MPI_Info_set(info, "mpool_hints", "ivm");
+        rc = MPI_Alloc_mem(WIN_BYTES, info, mem);
+        MPI_Info_free(&info);
+        if (MPI_SUCCESS != rc) {
+            err("MPI_Alloc_mem(mpool_hints=ivm) failed");
+            *mem = NULL;
+        } else {
+            *w = *mem;
+            init_window(*w);
+            rc = MPI_Win_create(*w, WIN_BYTES, 8, MPI_INFO_NULL, MPI_COMM_WORLD, win);
+        }
+    } else {
+        void *base = NULL;
+        rc = MPI_Win_allocate(WIN_BYTES, 8, MPI_INFO_NULL, MPI_COMM_WORLD, &base, win);
+        if (MPI_SUCCESS == rc) {
+            *w = base;
+            /* nobody touches it before the first fence */
+            init_window(*w);
+        }
+    }
+    return rc;
+}
+
+/* Creation of kind @k failed on some rank (@rc: here): report, and free
+ * what was ours alone */
+static void creation_failed(int k, kind_result_t *R, int rc, void *mem)
+{
+    char msg[MPI_MAX_ERROR_STRING] = "";
+    int len = 0;
+    if (MPI_SUCCESS != rc) {
+        MPI_Error_string(rc, msg, &len);
+    }
+    R->create_failed = 1;
+    if (0 == rank || MPI_SUCCESS != rc) {
+        fprintf(stderr, "rank %d: window %s: creation failed%s%s\n", rank, kind,
+                MPI_SUCCESS != rc ? ": " : " on another rank", msg);
+    }
+    if (!allow_create_failure) {
+        err("window creation failed");
+    }
+    /* a window that exists on some ranks only cannot be freed
+     * collectively: leave it */
+    if (MPI_SUCCESS != rc && 1 == k && NULL != mem) {
+        MPI_Free_mem(mem);
+    } else if (MPI_SUCCESS != rc && 0 == k) {
+        free(mem);
+    }
+}
+
+/* The counters say that the tests on kind @k went through ivm */
+static void check_counters(int k, const kind_result_t *R)
+{
+    test = "counters";
+    /* osc/ivm does its operations itself on the region, without the BTL:
+     * its own MPI_T counters are checked by test/progs/ivm_osc */
+    if (!ivm_check || !has_cross || 0 == strcmp(R->osc, "ivm")) {
+        return;
+    }
+    if (0 == strcmp(R->osc, "rdma") && 1 == k) {
+        /* window memory in the region: direct single copies and atomics */
+        if (0 == R->delta.v[IVM_PV_SC_OPS] || 0 == R->delta.v[IVM_PV_ATOMIC_OPS]) {
+            err("osc/rdma on MPI_Alloc_mem(ivm) memory talked to other VMs without "
+                "single-copy/atomic operations on the region");
+        }
+    } else if (0 == ivm_pv_sends(&R->delta) && 0 == R->delta.v[IVM_PV_SC_OPS]) {
+        /* osc/pt2pt: ob1 messages; osc/rdma on other memory: btl/ivm's
+         * emulated RMA requests (messages) */
+        err("osc/%s talked to other VMs but nothing went through ivm", R->osc);
+    } else if (0 == strcmp(R->osc, "rdma") && ivm_pv_have[IVM_PV_EMU_OPS]
+               && 0 == R->delta.v[IVM_PV_EMU_OPS]) {
+        err("osc/rdma on memory outside the region, but btl_ivm_emulated_operations "
+            "did not move");
+    }
+}
+
+/* Every test, in order, on a window of kind @k, timed into R->secs */
+static void run_kind(int k, kind_result_t *R)
+{
+    static void (*const fn[NTESTS])(MPI_Win, int64_t *) = {t_fence, t_pscw, t_lock,
+                                                            t_fop,   t_cas,  t_flush};
+    int64_t *w = NULL;
+    void *mem = NULL;
+    MPI_Win win = MPI_WIN_NULL;
+    int any_fail;
+    ivm_pv_t a, b;
+    kind = kinds[k];
+    test = "create";
+    errors = 0;
+    MPI_Barrier(MPI_COMM_WORLD);
+    ivm_pvar_read(&a);
+    int rc = create_window(k, &win, &w, &mem);
+    int failed = MPI_SUCCESS != rc || NULL == w;
+    MPI_Allreduce(&failed, &any_fail, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+    if (any_fail) {
+        creation_failed(k, R, rc, mem);
+        return;
+    }
+    R->created = 1;
+    osc_name(win, R->osc, sizeof(R->osc));
+    if (NULL != expect_osc && 0 != strcmp(expect_osc, R->osc)) {
+        err("osc component is %s, expected %s", R->osc, expect_osc);
+    }
+    for (int t = 0; t < NTESTS; t++) {
+        double t0 = MPI_Wtime();
+        fn[t](win, w);
+        R->secs[t] = MPI_Wtime() - t0;
+    }
+    MPI_Barrier(MPI_COMM_WORLD);
+    ivm_pvar_read(&b);
+    R->delta = ivm_pv_diff(&b, &a);
+    check_counters(k, R);
+    MPI_Win_free(&win);
+    if (1 == k) {
+        MPI_Free_mem(mem);
+    } else if (0 == k) {
+        free(mem);
+    }
+}
+
+/* rank 0: kind @k's line (each test's name and time) and every rank's
+ * counters (@all, gathered) */
+static void print_kind(int k, const kind_result_t *R, long e, const unsigned long long *all)
+{
+    if (R->create_failed) {
+        printf("window %-11s: creation FAILED%s\n", kinds[k],
+               allow_create_failure ? " (allowed: known failure)" : "");
+        return;
+    }
+    printf("window %-11s: osc=%s, %s (", kinds[k], R->osc, e ? "FAILED" : "all tests ok");
+    for (int t = 0; t < NTESTS; t++) {
+        printf("%s%s %.2fs", t ? ", " : "", test_names[t], R->secs[t]);
+    }
+    printf(")\n");
+    for (int r = 0; r < nprocs; r++) {
+        ivm_pv_t d;
+        char line[256];
+        memcpy(d.v, all + (size_t) r * IVM_PV_COUNT, sizeof(d.v));
+        ivm_pv_format(&d, line, sizeof(line));
+        printf("  rank %d vm#%d: %s\n", r, P.vm[r], line);
+    }
+}
+
+/* Kind @k's errors over all ranks (returned), reported by rank 0; the
+ * lists collect known and real failures for the summary line */
+static long report_kind(int k, int *known, char *known_list, char *fail_list, size_t size)
+{
+    kind_result_t *R = &res[k];
+    long e;
+    MPI_Allreduce(&R->errors, &e, 1, MPI_LONG, MPI_SUM, MPI_COMM_WORLD);
+    unsigned long long *all = 0 == rank ? malloc(sizeof(R->delta.v) * (size_t) nprocs) : NULL;
+    MPI_Gather(R->delta.v, IVM_PV_COUNT, MPI_UNSIGNED_LONG_LONG, all, IVM_PV_COUNT,
+               MPI_UNSIGNED_LONG_LONG, 0, MPI_COMM_WORLD);
+    if (0 != rank) {
+        return e;
+    }
+    print_kind(k, R, e, all);
+    if (R->create_failed && allow_create_failure) {
+        *known = 1;
+        snprintf(known_list + strlen(known_list), size - strlen(known_list), " %s", kinds[k]);
+    }
+    if (e) {
+        snprintf(fail_list + strlen(fail_list), size - strlen(fail_list), " %s(%ld errors)",
+                 kinds[k], e);
+    }
+    fflush(stdout);
+    free(all);
+    return e;
+}
+
+int main(int argc, char **argv)
+{
+    long total_errors = 0;
+    int known = 0;
+    char known_list[256] = "", fail_list[256] = "";
+
+    MPI_Init(&argc, &argv);
+    parse_args(argc, argv);
+    ivm_place_init(&P);
+    rank = P.rank;
+    nprocs = P.size;
+    left = (rank - 1 + nprocs) % nprocs;
+    right = (rank + 1) % nprocs;
+    if (!prerequisites()) {
         MPI_Finalize();
         return 1;
     }
-    int has_cross = 0;
     for (int r = 0; r < nprocs; r++) {
         has_cross |= ivm_cross(&P, rank, r);
     }
@@ -614,171 +834,16 @@ int main(int argc, char **argv)
     MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
 
     for (int k = 0; k < NKINDS; k++) {
-        kind_result_t *R = &res[k];
-        int64_t *w = NULL;
-        void *mem = NULL;
-        MPI_Win win = MPI_WIN_NULL;
-        int rc = MPI_SUCCESS, any_fail;
-        ivm_pv_t a, b;
-        memset(R, 0, sizeof(*R));
-        R->name = kinds[k];
-        if (!wanted(klist, kinds[k])) {
-            continue;
+        memset(&res[k], 0, sizeof(res[k]));
+        res[k].name = kinds[k];
+        if (wanted(klist, kinds[k])) {
+            run_kind(k, &res[k]);
+            res[k].errors = errors;
         }
-        kind = kinds[k];
-        test = "create";
-        errors = 0;
-        MPI_Barrier(MPI_COMM_WORLD);
-        ivm_pvar_read(&a);
-        if (0 == k) {
-            mem = malloc(WIN_BYTES);
-            w = mem;
-            init_window(w);
-            rc = MPI_Win_create(w, WIN_BYTES, 8, MPI_INFO_NULL, MPI_COMM_WORLD, &win);
-        } else if (1 == k) {
-            MPI_Info info;
-            MPI_Info_create(&info);
-            MPI_Info_set(info, "mpool_hints", "ivm");
-            rc = MPI_Alloc_mem(WIN_BYTES, info, &mem);
-            MPI_Info_free(&info);
-            if (MPI_SUCCESS != rc) {
-                err("MPI_Alloc_mem(mpool_hints=ivm) failed");
-                mem = NULL;
-            } else {
-                w = mem;
-                init_window(w);
-                rc = MPI_Win_create(w, WIN_BYTES, 8, MPI_INFO_NULL, MPI_COMM_WORLD, &win);
-            }
-        } else {
-            void *base = NULL;
-            rc = MPI_Win_allocate(WIN_BYTES, 8, MPI_INFO_NULL, MPI_COMM_WORLD, &base, &win);
-            if (MPI_SUCCESS == rc) {
-                w = base;
-                /* nobody touches it before the first fence */
-                init_window(w);
-            }
-        }
-        int failed = MPI_SUCCESS != rc || NULL == w;
-        MPI_Allreduce(&failed, &any_fail, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
-        if (any_fail) {
-            char msg[MPI_MAX_ERROR_STRING] = "";
-            int len = 0;
-            if (MPI_SUCCESS != rc) {
-                MPI_Error_string(rc, msg, &len);
-            }
-            R->create_failed = 1;
-            if (0 == rank || MPI_SUCCESS != rc) {
-                fprintf(stderr, "rank %d: window %s: creation failed%s%s\n", rank, kind,
-                        MPI_SUCCESS != rc ? ": " : " on another rank", msg);
-            }
-            if (!allow_create_failure) {
-                err("window creation failed");
-            }
-            /* a window that exists on some ranks only cannot be freed
-             * collectively: leave it */
-            if (MPI_SUCCESS != rc && 1 == k && NULL != mem) {
-                MPI_Free_mem(mem);
-            } else if (MPI_SUCCESS != rc && 0 == k) {
-                free(mem);
-            }
-            R->errors = errors;
-            continue;
-        }
-        R->created = 1;
-        osc_name(win, R->osc, sizeof(R->osc));
-        if (NULL != expect_osc && 0 != strcmp(expect_osc, R->osc)) {
-            err("osc component is %s, expected %s", R->osc, expect_osc);
-        }
-
-        {
-            void (*const fn[NTESTS])(MPI_Win, int64_t *) = {t_fence, t_pscw, t_lock,
-                                                             t_fop, t_cas, t_flush};
-            for (int t = 0; t < NTESTS; t++) {
-                double t0 = MPI_Wtime();
-                fn[t](win, w);
-                R->secs[t] = MPI_Wtime() - t0;
-            }
-        }
-
-        MPI_Barrier(MPI_COMM_WORLD);
-        ivm_pvar_read(&b);
-        R->delta = ivm_pv_diff(&b, &a);
-        test = "counters";
-        /* osc/ivm does its operations itself on the region, without the
-         * BTL: its own MPI_T counters are checked by test/progs/ivm_osc */
-        if (ivm_check && has_cross && 0 != strcmp(R->osc, "ivm")) {
-            if (0 == strcmp(R->osc, "rdma") && 1 == k) {
-                /* window memory in the region: direct single copies and atomics */
-                if (0 == R->delta.v[IVM_PV_SC_OPS] || 0 == R->delta.v[IVM_PV_ATOMIC_OPS]) {
-                    err("osc/rdma on MPI_Alloc_mem(ivm) memory talked to other VMs without "
-                        "single-copy/atomic operations on the region");
-                }
-            } else if (0 == ivm_pv_sends(&R->delta) && 0 == R->delta.v[IVM_PV_SC_OPS]) {
-                /* osc/pt2pt: ob1 messages; osc/rdma on other memory: btl/ivm's
-                 * emulated RMA requests (messages) */
-                err("osc/%s talked to other VMs but nothing went through ivm", R->osc);
-            } else if (0 == strcmp(R->osc, "rdma") && ivm_pv_have[IVM_PV_EMU_OPS]
-                       && 0 == R->delta.v[IVM_PV_EMU_OPS]) {
-                err("osc/rdma on memory outside the region, but btl_ivm_emulated_operations "
-                    "did not move");
-            }
-        }
-        MPI_Win_free(&win);
-        if (1 == k) {
-            MPI_Free_mem(mem);
-        } else if (0 == k) {
-            free(mem);
-        }
-        R->errors = errors;
     }
-
-    /* ---- report ---- */
-    int known = 0;
-    char known_list[256] = "", fail_list[256] = "";
     for (int k = 0; k < NKINDS; k++) {
-        kind_result_t *R = &res[k];
-        long e;
-        if (!wanted(klist, kinds[k])) {
-            continue;
-        }
-        MPI_Allreduce(&R->errors, &e, 1, MPI_LONG, MPI_SUM, MPI_COMM_WORLD);
-        total_errors += e;
-        unsigned long long *all = NULL;
-        if (0 == rank) {
-            all = malloc(sizeof(R->delta.v) * (size_t) nprocs);
-        }
-        MPI_Gather(R->delta.v, IVM_PV_COUNT, MPI_UNSIGNED_LONG_LONG, all, IVM_PV_COUNT,
-                   MPI_UNSIGNED_LONG_LONG, 0, MPI_COMM_WORLD);
-        if (0 == rank) {
-            if (R->create_failed) {
-                printf("window %-11s: creation FAILED%s\n", kinds[k],
-                       allow_create_failure ? " (allowed: known failure)" : "");
-                if (allow_create_failure) {
-                    known = 1;
-                    snprintf(known_list + strlen(known_list), sizeof(known_list) - strlen(known_list),
-                             " %s", kinds[k]);
-                }
-            } else {
-                printf("window %-11s: osc=%s, %s (", kinds[k], R->osc,
-                       e ? "FAILED" : "all tests ok");
-                for (int t = 0; t < NTESTS; t++) {
-                    printf("%s%s %.2fs", t ? ", " : "", test_names[t], R->secs[t]);
-                }
-                printf(")\n");
-                for (int r = 0; r < nprocs; r++) {
-                    ivm_pv_t d;
-                    char line[256];
-                    memcpy(d.v, all + (size_t) r * IVM_PV_COUNT, sizeof(d.v));
-                    ivm_pv_format(&d, line, sizeof(line));
-                    printf("  rank %d vm#%d: %s\n", r, P.vm[r], line);
-                }
-            }
-            if (e) {
-                snprintf(fail_list + strlen(fail_list), sizeof(fail_list) - strlen(fail_list),
-                         " %s(%ld errors)", kinds[k], e);
-            }
-            fflush(stdout);
-            free(all);
+        if (wanted(klist, kinds[k])) {
+            total_errors += report_kind(k, &known, known_list, fail_list, sizeof(fail_list));
         }
     }
     if (0 == rank) {

@@ -26,6 +26,7 @@
  *   -w  messages in flight in the bandwidth test (default 16)
  */
 #include <mpi.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,7 +35,17 @@
 
 #define MAX_SIZES 32
 
-static int rank;
+static int rank, nproc;
+
+/* options */
+static size_t sizes[MAX_SIZES] = {0, 8, 64, 512, 4096, 32768, 262144, 1048576};
+static int nsizes = 8, window = 16;
+static double budget = 64.0 * 1024 * 1024;
+static long iters = 1000, check = 20;
+
+/* buffers: maxsize + 1 bytes each */
+static unsigned char *sbuf, *rbuf, **wbuf;
+static MPI_Request *req;
 
 static unsigned char pattern_byte(size_t size, long iter, int dir, size_t off)
 {
@@ -74,32 +85,28 @@ static void usage(void)
     exit(2);
 }
 
-int main(int argc, char **argv)
+/* -s SIZE,... into sizes[] */
+static void parse_sizes(const char *arg)
 {
-    size_t sizes[MAX_SIZES] = {0, 8, 64, 512, 4096, 32768, 262144, 1048576};
-    int nsizes = 8, nproc, opt, window = 16;
-    double budget = 64.0 * 1024 * 1024;
-    long iters = 1000, check = 20;
-    size_t maxsize = 0;
+    const char *p = arg;
+    char *end;
+    nsizes = 0;
+    while (*p && nsizes < MAX_SIZES) {
+        sizes[nsizes++] = strtoul(p, &end, 10);
+        if (end == p) {
+            usage();
+        }
+        p = (',' == *end) ? end + 1 : end;
+    }
+}
 
-    MPI_Init(&argc, &argv);
-    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-    MPI_Comm_size(MPI_COMM_WORLD, &nproc);
-
+/* false (after the message) when the options or the job do not fit */
+static bool parse_args(int argc, char **argv)
+{
+    int opt;
     while (-1 != (opt = getopt(argc, argv, "s:n:b:c:w:"))) {
         switch (opt) {
-        case 's': {
-            char *p = optarg, *end;
-            nsizes = 0;
-            while (*p && nsizes < MAX_SIZES) {
-                sizes[nsizes++] = strtoul(p, &end, 10);
-                if (end == p) {
-                    usage();
-                }
-                p = (',' == *end) ? end + 1 : end;
-            }
-            break;
-        }
+        case 's': parse_sizes(optarg); break;
         case 'n': iters = atol(optarg); break;
         case 'b': budget = atof(optarg); break;
         case 'c': check = atol(optarg); break;
@@ -111,112 +118,149 @@ int main(int argc, char **argv)
         if (0 == rank) {
             fprintf(stderr, "pingpong: needs at least 2 ranks and positive counts\n");
         }
-        MPI_Finalize();
-        return 2;
+        return false;
     }
-    for (int k = 0; k < nsizes; k++) {
-        maxsize = sizes[k] > maxsize ? sizes[k] : maxsize;
-    }
+    return true;
+}
 
-    unsigned char *sbuf = malloc(maxsize + 1), *rbuf = malloc(maxsize + 1);
-    unsigned char **wbuf = malloc(sizeof(*wbuf) * window);
-    MPI_Request *req = malloc(sizeof(*req) * window);
-    if (NULL == sbuf || NULL == rbuf || NULL == wbuf || NULL == req) {
+static void *alloc_or_abort(size_t n)
+{
+    void *p = malloc(n);
+    if (NULL == p) {
         fprintf(stderr, "pingpong: out of memory\n");
         MPI_Abort(MPI_COMM_WORLD, 1);
     }
+    return p;
+}
+
+static void alloc_buffers(void)
+{
+    size_t maxsize = 0;
+    for (int k = 0; k < nsizes; k++) {
+        maxsize = sizes[k] > maxsize ? sizes[k] : maxsize;
+    }
+    sbuf = alloc_or_abort(maxsize + 1);
+    rbuf = alloc_or_abort(maxsize + 1);
+    wbuf = alloc_or_abort(sizeof(*wbuf) * window);
+    req = alloc_or_abort(sizeof(*req) * window);
     for (int w = 0; w < window; w++) {
-        wbuf[w] = malloc(maxsize + 1);
-        if (NULL == wbuf[w]) {
-            fprintf(stderr, "pingpong: out of memory\n");
-            MPI_Abort(MPI_COMM_WORLD, 1);
+        wbuf[w] = alloc_or_abort(maxsize + 1);
+    }
+}
+
+/* 1. every byte checked */
+static void checked_phase(size_t size, int peer)
+{
+    for (long it = 0; it < check; it++) {
+        if (0 == rank) {
+            fill(sbuf, size, it, 0);
+            MPI_Send(sbuf, (int) size, MPI_BYTE, peer, 1, MPI_COMM_WORLD);
+            MPI_Recv(rbuf, (int) size, MPI_BYTE, peer, 1, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+            verify(rbuf, size, it, 1);
+        } else {
+            MPI_Recv(rbuf, (int) size, MPI_BYTE, peer, 1, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+            verify(rbuf, size, it, 0);
+            fill(sbuf, size, it, 1);
+            MPI_Send(sbuf, (int) size, MPI_BYTE, peer, 1, MPI_COMM_WORLD);
         }
     }
+}
 
-    for (int k = 0; k < nsizes && rank < 2; k++) {
-        size_t size = sizes[k];
-        int peer = 1 - rank;
-        long n = iters, nbw;
-        double t0, lat, bw = -1.0;
-
-        /* BYTES per direction at most, but at least 10 round trips */
-        if (size > 0 && (double) n * size > budget) {
-            n = (long) (budget / size);
-            n = n < 10 ? 10 : n;
-        }
-
-        /* 1. every byte checked */
-        for (long it = 0; it < check; it++) {
-            if (0 == rank) {
-                fill(sbuf, size, it, 0);
-                MPI_Send(sbuf, (int) size, MPI_BYTE, peer, 1, MPI_COMM_WORLD);
-                MPI_Recv(rbuf, (int) size, MPI_BYTE, peer, 1, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
-                verify(rbuf, size, it, 1);
-            } else {
-                MPI_Recv(rbuf, (int) size, MPI_BYTE, peer, 1, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
-                verify(rbuf, size, it, 0);
-                fill(sbuf, size, it, 1);
-                MPI_Send(sbuf, (int) size, MPI_BYTE, peer, 1, MPI_COMM_WORLD);
-            }
-        }
-
-        /* 2. timed ping-pong; the last message of each direction is checked */
-        fill(sbuf, size, -1, rank);
-        MPI_Barrier(MPI_COMM_WORLD);
-        t0 = MPI_Wtime();
-        for (long it = 0; it < n; it++) {
-            if (0 == rank) {
-                MPI_Send(sbuf, (int) size, MPI_BYTE, peer, 2, MPI_COMM_WORLD);
-                MPI_Recv(rbuf, (int) size, MPI_BYTE, peer, 2, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
-            } else {
-                MPI_Recv(rbuf, (int) size, MPI_BYTE, peer, 2, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
-                MPI_Send(sbuf, (int) size, MPI_BYTE, peer, 2, MPI_COMM_WORLD);
-            }
-        }
-        lat = (MPI_Wtime() - t0) / n / 2.0 * 1e6;
-        verify(rbuf, size, -1, peer);
-
-        /* 3. timed stream of WINDOW messages, acknowledged */
-        if (size >= 4096) {
-            nbw = n / window < 4 ? 4 : n / window;
-            for (int w = 0; w < window; w++) {
-                fill(wbuf[w], size, w, 2);
-            }
-            MPI_Barrier(MPI_COMM_WORLD);
-            t0 = MPI_Wtime();
-            for (long it = 0; it < nbw; it++) {
-                for (int w = 0; w < window; w++) {
-                    if (0 == rank) {
-                        MPI_Isend(wbuf[w], (int) size, MPI_BYTE, peer, 3, MPI_COMM_WORLD, &req[w]);
-                    } else {
-                        MPI_Irecv(wbuf[w], (int) size, MPI_BYTE, peer, 3, MPI_COMM_WORLD, &req[w]);
-                    }
-                }
-                MPI_Waitall(window, req, MPI_STATUSES_IGNORE);
-                if (0 == rank) {
-                    MPI_Recv(NULL, 0, MPI_BYTE, peer, 4, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
-                } else {
-                    MPI_Send(NULL, 0, MPI_BYTE, peer, 4, MPI_COMM_WORLD);
-                }
-            }
-            bw = (double) size * window * nbw / (MPI_Wtime() - t0) / 1e6;
-            if (1 == rank) {
-                for (int w = 0; w < window; w++) {
-                    verify(wbuf[w], size, w, 2);
-                }
-            }
-        }
-
+/* 2. timed ping-pong of @n round trips; the last message of each direction
+ * is checked.  Returns the one-way latency in microseconds. */
+static double timed_pingpong(size_t size, int peer, long n)
+{
+    fill(sbuf, size, -1, rank);
+    MPI_Barrier(MPI_COMM_WORLD);
+    double t0 = MPI_Wtime();
+    for (long it = 0; it < n; it++) {
         if (0 == rank) {
-            if (bw >= 0) {
-                printf("pingpong size=%zu lat_us=%.3f bw_MBps=%.1f iters=%ld checked=%ld\n", size,
-                       lat, bw, n, check);
-            } else {
-                printf("pingpong size=%zu lat_us=%.3f bw_MBps=- iters=%ld checked=%ld\n", size,
-                       lat, n, check);
-            }
-            fflush(stdout);
+            MPI_Send(sbuf, (int) size, MPI_BYTE, peer, 2, MPI_COMM_WORLD);
+            MPI_Recv(rbuf, (int) size, MPI_BYTE, peer, 2, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+        } else {
+            MPI_Recv(rbuf, (int) size, MPI_BYTE, peer, 2, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+            MPI_Send(sbuf, (int) size, MPI_BYTE, peer, 2, MPI_COMM_WORLD);
         }
+    }
+    double lat = (MPI_Wtime() - t0) / n / 2.0 * 1e6;
+    verify(rbuf, size, -1, peer);
+    return lat;
+}
+
+/* 3. timed stream of WINDOW messages, acknowledged; returns MB/s */
+static double timed_stream(size_t size, int peer, long n)
+{
+    long nbw = n / window < 4 ? 4 : n / window;
+    for (int w = 0; w < window; w++) {
+        fill(wbuf[w], size, w, 2);
+    }
+    MPI_Barrier(MPI_COMM_WORLD);
+    double t0 = MPI_Wtime();
+    for (long it = 0; it < nbw; it++) {
+        for (int w = 0; w < window; w++) {
+            if (0 == rank) {
+                MPI_Isend(wbuf[w], (int) size, MPI_BYTE, peer, 3, MPI_COMM_WORLD, &req[w]);
+            } else {
+                MPI_Irecv(wbuf[w], (int) size, MPI_BYTE, peer, 3, MPI_COMM_WORLD, &req[w]);
+            }
+        }
+        MPI_Waitall(window, req, MPI_STATUSES_IGNORE);
+        if (0 == rank) {
+            MPI_Recv(NULL, 0, MPI_BYTE, peer, 4, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+        } else {
+            MPI_Send(NULL, 0, MPI_BYTE, peer, 4, MPI_COMM_WORLD);
+        }
+    }
+    double bw = (double) size * window * nbw / (MPI_Wtime() - t0) / 1e6;
+    if (1 == rank) {
+        for (int w = 0; w < window; w++) {
+            verify(wbuf[w], size, w, 2);
+        }
+    }
+    return bw;
+}
+
+/* The three phases for one size (ranks 0 and 1); rank 0 prints its line */
+static void one_size(size_t size)
+{
+    int peer = 1 - rank;
+    long n = iters;
+    double bw = -1.0;
+
+    /* BYTES per direction at most, but at least 10 round trips */
+    if (size > 0 && (double) n * size > budget) {
+        n = (long) (budget / size);
+        n = n < 10 ? 10 : n;
+    }
+    checked_phase(size, peer);
+    double lat = timed_pingpong(size, peer, n);
+    if (size >= 4096) {
+        bw = timed_stream(size, peer, n);
+    }
+    if (0 == rank) {
+        if (bw >= 0) {
+            printf("pingpong size=%zu lat_us=%.3f bw_MBps=%.1f iters=%ld checked=%ld\n", size,
+                   lat, bw, n, check);
+        } else {
+            printf("pingpong size=%zu lat_us=%.3f bw_MBps=- iters=%ld checked=%ld\n", size, lat,
+                   n, check);
+        }
+        fflush(stdout);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    MPI_Init(&argc, &argv);
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &nproc);
+    if (!parse_args(argc, argv)) {
+        MPI_Finalize();
+        return 2;
+    }
+    alloc_buffers();
+    for (int k = 0; k < nsizes && rank < 2; k++) {
+        one_size(sizes[k]);
     }
 
     MPI_Barrier(MPI_COMM_WORLD);

@@ -10,8 +10,12 @@
 
 /* coll/ivm's area arithmetic (common_ivm_layout_coll.h), without Open MPI:
  * the geometry every member computes alike must keep its parts apart and
- * aligned, refuse what would overflow, and tokens must compare correctly
- * across the wrap of the 64-bit counter. */
+ * aligned, refuse what would overflow; every member's control line, small
+ * slots and chunk buffers (what coll_ivm_ctl/_small/_buf in coll_ivm.h
+ * address) must lie inside their part, apart from each other, with chunks
+ * c and c + nbuf sharing a buffer; and tokens must compare correctly across
+ * the wrap of the 64-bit counter, including the "everything before chunk
+ * first" token of coll_ivm_xfer.c. */
 
 #include "ivm_test.h"
 
@@ -40,6 +44,61 @@ static void test_geometry(void)
     }
 }
 
+/* Mark [off, off + len) in @used (one bit per cache line); every line
+ * must be free and inside [lo, hi). */
+static void claim(uint8_t *used, uint64_t off, uint64_t len, uint64_t lo, uint64_t hi)
+{
+    CHECK(off >= lo && off + len <= hi && 0 == off % IVM_CACHELINE);
+    for (uint64_t l = off / IVM_CACHELINE; l < (off + len) / IVM_CACHELINE && off + len <= hi;
+         l++) {
+        if (used[l / 8] & (1u << (l % 8))) {
+            CHECK(!"two parts share a line");
+            return;
+        }
+        used[l / 8] |= (uint8_t) (1u << (l % 8));
+    }
+}
+
+static void check_offsets(uint32_t n, uint64_t chunk, uint32_t nbuf)
+{
+    struct coll_ivm_geom g;
+    CHECK(coll_ivm_area_geometry(n, chunk, nbuf, &g));
+    uint8_t *used = calloc(g.size / IVM_CACHELINE / 8 + 1, 1);
+    claim(used, 0, sizeof(struct coll_ivm_area_hdr), 0, g.ctl_off);
+    for (uint32_t m = 0; m < n; m++) {
+        claim(used, coll_ivm_ctl_off(&g, m), IVM_CACHELINE, g.ctl_off, g.small_off);
+        for (uint64_t step = 0; step < COLL_IVM_SMALL_SLOTS; step++) {
+            uint64_t s = coll_ivm_small_off(&g, m, step + 6);
+            claim(used, s, IVM_CACHELINE, g.small_off, g.data_off);
+            /* steps t and t + 2 share the slot, t and t + 1 do not */
+            CHECK(s == coll_ivm_small_off(&g, m, step + 8));
+            CHECK(s != coll_ivm_small_off(&g, m, step + 7));
+        }
+        for (uint32_t ch = 0; ch < COLL_IVM_CHANNELS; ch++) {
+            for (uint64_t c = 0; c < nbuf; c++) {
+                uint64_t b = coll_ivm_buf_off(&g, ch, m, c + 5 * nbuf);
+                claim(used, b, chunk, g.data_off, g.size);
+                CHECK(b == coll_ivm_buf_off(&g, ch, m, c));
+            }
+        }
+    }
+    free(used);
+}
+
+static void test_offsets(void)
+{
+    check_offsets(2, 64, 1);
+    check_offsets(3, 256, 2);
+    check_offsets(8, 4096, 4);
+    check_offsets(17, 1024, 64);
+    /* the largest group: its last buffer ends at the end of the area */
+    struct coll_ivm_geom g;
+    CHECK(coll_ivm_area_geometry(COLL_IVM_MAX_MEMBERS, 1u << 24, 64, &g));
+    CHECK(coll_ivm_buf_off(&g, COLL_IVM_CHANNELS - 1, COLL_IVM_MAX_MEMBERS - 1, 63) + g.chunk
+          == g.size);
+    CHECK(coll_ivm_small_off(&g, COLL_IVM_MAX_MEMBERS - 1, 1) + IVM_CACHELINE <= g.data_off);
+}
+
 static void test_tokens(void)
 {
     CHECK(coll_ivm_tok(3, 7) == ((3ull << 32) | 7));
@@ -52,11 +111,34 @@ static void test_tokens(void)
     CHECK(coll_ivm_tok_reached(after, before));
     CHECK(!coll_ivm_tok_reached(before, after));
     CHECK(!coll_ivm_tok_reached(0, 1) && coll_ivm_tok_reached(1, 0));
+    /* coll_ivm_xfer.c declares "done with everything before chunk first of
+     * step seq" as tok(seq, first) - 1: for first 0 that is all of the
+     * step before, and it never reaches chunk first itself */
+    for (uint64_t seq = 1; seq < 4; seq++) {
+        uint64_t before_all = coll_ivm_tok(seq, 0) - 1;
+        CHECK(before_all == coll_ivm_tok(seq - 1, COLL_IVM_TOK_ALL));
+        CHECK(coll_ivm_tok_reached(before_all, coll_ivm_tok(seq - 1, 12345)));
+        CHECK(!coll_ivm_tok_reached(before_all, coll_ivm_tok(seq, 0)));
+        uint64_t before_3 = coll_ivm_tok(seq, 3) - 1;
+        CHECK(coll_ivm_tok_reached(before_3, coll_ivm_tok(seq, 2)));
+        CHECK(!coll_ivm_tok_reached(before_3, coll_ivm_tok(seq, 3)));
+    }
 }
 
 int main(void)
 {
-    test_geometry();
-    test_tokens();
+    static const struct {
+        const char *name;
+        void (*run)(void);
+    } cases[] = {
+        {"geometry", test_geometry},
+        {"offsets", test_offsets},
+        {"tokens", test_tokens},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        int before = ivm_test_failures;
+        cases[i].run();
+        printf("  %s: %s\n", cases[i].name, before == ivm_test_failures ? "ok" : "FAIL");
+    }
     return ivm_test_done("test_coll_layout");
 }

@@ -108,8 +108,6 @@ typedef struct mca_coll_ivm_component_t {
     double heap_fraction;        /**< share of the job heap coll/ivm may fill */
     int timeout;                 /**< seconds a wait may last (0: unbounded) */
     int liveness_interval_ms;    /**< how often a long wait checks its peer */
-    unsigned int spin_time_us;   /**< a wait polls without sleeping this long */
-    unsigned int sleep_time_us;  /**< then sleeps this long between polls */
     bool enable[COLL_IVM_NOPS];
 
     /* state */
@@ -245,15 +243,13 @@ static inline void coll_ivm_count_fallback(enum coll_ivm_op op)
 /* ---- synchronisation (coll_ivm_sync.c) ---- */
 static inline struct coll_ivm_ctl *coll_ivm_ctl(const coll_ivm_group_t *g, int member)
 {
-    return (struct coll_ivm_ctl *) (g->base + g->geom.ctl_off) + member;
+    return (struct coll_ivm_ctl *) (g->base + coll_ivm_ctl_off(&g->geom, (uint32_t) member));
 }
 
 static inline uint8_t *coll_ivm_buf(const coll_ivm_group_t *g, unsigned ch, int member,
                                     uint64_t chunk_index)
 {
-    return g->base + g->geom.data_off + ch * g->geom.chan_stride
-           + (uint64_t) member * g->geom.member_stride
-           + (chunk_index % g->geom.nbuf) * g->geom.chunk;
+    return g->base + coll_ivm_buf_off(&g->geom, ch, (uint32_t) member, chunk_index);
 }
 
 /** Wait until *word reaches @target; @member is whose word it is.  Bounded
@@ -279,8 +275,8 @@ int coll_ivm_fanout(coll_ivm_group_t *g, uint64_t seq);
 static inline struct coll_ivm_small *coll_ivm_small(const coll_ivm_group_t *g, int member,
                                                     uint64_t step)
 {
-    return (struct coll_ivm_small *) (g->base + g->geom.small_off)
-           + (uint64_t) member * COLL_IVM_SMALL_SLOTS + step % COLL_IVM_SMALL_SLOTS;
+    return (struct coll_ivm_small *) (g->base + coll_ivm_small_off(&g->geom, (uint32_t) member,
+                                                                    step));
 }
 
 /** One small step (common_ivm_layout_coll.h): publish @len (<= COLL_IVM_SMALL_BYTES)

@@ -44,8 +44,6 @@
 #define COLL_IVM_DEFAULT_HEAP_FRACTION 0.5
 #define COLL_IVM_DEFAULT_TIMEOUT 0
 #define COLL_IVM_DEFAULT_LIVENESS_MS 1000
-#define COLL_IVM_DEFAULT_SPIN_US 50
-#define COLL_IVM_DEFAULT_SLEEP_US 1
 
 static int ivm_register(void);
 static int ivm_open(void);
@@ -178,8 +176,6 @@ static int ivm_register(void)
     c->heap_fraction = COLL_IVM_DEFAULT_HEAP_FRACTION;
     c->timeout = COLL_IVM_DEFAULT_TIMEOUT;
     c->liveness_interval_ms = COLL_IVM_DEFAULT_LIVENESS_MS;
-    c->spin_time_us = COLL_IVM_DEFAULT_SPIN_US;
-    c->sleep_time_us = COLL_IVM_DEFAULT_SLEEP_US;
 
     reg("priority",
         "Priority of coll/ivm for the communicators it can serve (negative: never used)",
@@ -216,15 +212,6 @@ static int ivm_register(void)
         MCA_BASE_VAR_TYPE_INT, OPAL_INFO_LVL_6, &c->timeout);
     reg("liveness_interval", "Milliseconds between liveness checks of a rank being waited for",
         MCA_BASE_VAR_TYPE_INT, OPAL_INFO_LVL_9, &c->liveness_interval_ms);
-    reg("spin_time",
-        "Microseconds a wait for another rank polls without sleeping; after that it sleeps "
-        "between polls, which lets other processes on the same CPU run (ranks outnumbering "
-        "CPUs)",
-        MCA_BASE_VAR_TYPE_UNSIGNED_INT, OPAL_INFO_LVL_6, &c->spin_time_us);
-    reg("sleep_time",
-        "Microseconds a long wait sleeps between polls (the kernel's timer slack, usually "
-        "50 us, comes on top)",
-        MCA_BASE_VAR_TYPE_UNSIGNED_INT, OPAL_INFO_LVL_9, &c->sleep_time_us);
     for (int i = 0; i < COLL_IVM_NOPS; i++) {
         c->enable[i] = true;
         snprintf(name, sizeof(name), "%s_enable", op_names[i]);
@@ -234,6 +221,7 @@ static int ivm_register(void)
     }
 
     mca_common_ivm_register(&c->super.collm_version);
+    mca_common_ivm_register_pacing(&c->super.collm_version);
     register_pvars();
     return OMPI_SUCCESS;
 }
@@ -252,8 +240,8 @@ static bool params_valid(void)
         bad = "coll_ivm_heap_fraction must be in (0, 1]";
     } else if (c->timeout < 0 || c->liveness_interval_ms < 1) {
         bad = "coll_ivm_timeout must be >= 0 and coll_ivm_liveness_interval >= 1";
-    } else if (c->sleep_time_us > 999999) {
-        bad = "coll_ivm_sleep_time must be less than 1000000";
+    } else if (mca_common_ivm_params.sleep_time_us > 999999) {
+        bad = "opal_common_ivm_sleep_time must be less than 1000000";
     }
     if (NULL != bad) {
         opal_show_help("help-mpi-coll-ivm.txt", "bad-parameter", true,

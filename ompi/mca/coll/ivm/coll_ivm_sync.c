@@ -12,11 +12,11 @@
  * channel protocol (common_ivm_layout_coll.h) and the tree barrier.
  *
  * Peers run other kernels, so a wait can only poll memory.  It spins,
- * keeping MPI progressing (opal_progress), for up to coll_ivm_spin_time
+ * keeping MPI progressing (opal_progress), for up to opal_common_ivm_spin_time
  * microseconds: a peer on another CPU answers within a few hundred
  * nanoseconds.  Past that the awaited peer is probably not running (ranks
  * outnumber CPUs, or it is still computing), and the wait sleeps between
- * polls (coll_ivm_sleep_time), which hands the CPU to whatever else is
+ * polls (opal_common_ivm_sleep_time), which hands the CPU to whatever else is
  * runnable.  sched_yield() would not do: it yields only within the
  * caller's scheduling group, and processes of different VMs (different
  * sessions, hence autogroups, in the emulated VMs) would then get the CPU
@@ -110,7 +110,8 @@ int coll_ivm_wait(coll_ivm_group_t *g, _Atomic uint64_t *word, uint64_t target, 
             next_check = now + check_ns;
             continue;
         }
-        ivm_pace(now - start, c->spin_time_us, c->sleep_time_us);
+        ivm_pace(now - start, mca_common_ivm_params.spin_time_us,
+                 mca_common_ivm_params.sleep_time_us);
         if (now >= next_check) {
             next_check = now + check_ns;
             const char *why = member_gone(g, member, now);

@@ -61,8 +61,6 @@ typedef struct mca_btl_ivm_component_t {
     unsigned int fbox_threshold; /**< messages to a peer before it gets a fast box */
     unsigned int fbox_max;       /**< fast boxes this process creates at most */
     unsigned int poll_limit;     /**< messages taken per source per progress call */
-    unsigned int spin_time_us;   /**< a wait for a peer polls this long, then sleeps */
-    unsigned int sleep_time_us;  /**< between polls of such a wait */
     int verbose;
 
     /* state */

@@ -112,8 +112,6 @@ static int btl_ivm_register(void)
     c->fbox_threshold = 16;
     c->fbox_max = 64;
     c->poll_limit = 32;
-    c->spin_time_us = 50;
-    c->sleep_time_us = 1;
     c->verbose = 0;
     reg_int("free_list_num", "Initial number of eager-size fragments (the list of "
             "max_send_size fragments starts with as many bytes, rounded down)",
@@ -136,22 +134,13 @@ static int btl_ivm_register(void)
     reg_uint("poll_limit", "Messages taken from one source (ring or fast box) per progress "
              "call, so that one busy peer cannot starve the others", OPAL_INFO_LVL_9,
              &c->poll_limit);
-    reg_uint("spin_time",
-             "Microseconds btl/ivm polls for the answer of a peer in another VM (an RMA "
-             "request on memory outside the region, or a send the peer has no room for "
-             "yet) before it sleeps between polls; sleeping lets the peer run when ranks "
-             "outnumber CPUs, where sched_yield (mpi_yield_when_idle) does not hand the "
-             "CPU to another VM's processes (0: never sleep)",
-             OPAL_INFO_LVL_6, &c->spin_time_us);
-    reg_uint("sleep_time",
-             "Microseconds such a wait sleeps between polls (the kernel's timer slack, "
-             "usually 50 us, comes on top)", OPAL_INFO_LVL_9, &c->sleep_time_us);
     reg_int("verbose", "Verbosity of btl/ivm: 1 why ivm is (not) used, 5 per-peer "
             "reachability and transport choice, 10 data path details", OPAL_INFO_LVL_5,
             &c->verbose);
 
     module_defaults(&mca_btl_ivm.super);
     mca_common_ivm_register(&c->super.btl_version);
+    mca_common_ivm_register_pacing(&c->super.btl_version);
     mca_common_ivm_register_pvars(&c->super.btl_version);
     return mca_btl_base_param_register(&c->super.btl_version, &mca_btl_ivm.super);
 }
@@ -210,8 +199,8 @@ static bool params_valid(void)
         bad = "btl_ivm_fbox_size must be a power of two between 1024 and 16777216";
     } else if (c->poll_limit < 1) {
         bad = "btl_ivm_poll_limit must be at least 1";
-    } else if (c->sleep_time_us > 999999) {
-        bad = "btl_ivm_sleep_time must be less than 1000000";
+    } else if (mca_common_ivm_params.sleep_time_us > 999999) {
+        bad = "opal_common_ivm_sleep_time must be less than 1000000";
     } else if (mca_btl_ivm.super.btl_eager_limit > mca_btl_ivm.super.btl_max_send_size) {
         bad = "btl_ivm_eager_limit must not exceed btl_ivm_max_send_size";
     }

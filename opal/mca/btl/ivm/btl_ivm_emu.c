@@ -32,25 +32,20 @@
 #include "btl_ivm.h"
 #include "btl_ivm_atomic.h"
 #include "btl_ivm_emu.h"
+#include "btl_ivm_emu_exec.h"
 #include "btl_ivm_endpoint.h"
 #include "btl_ivm_frag.h"
 
 /* The request and reply bodies (struct ivm_emu_req, struct ivm_emu_reply)
  * are part of the region format: common_ivm_layout_btl.h. */
 
-/* Process-local bookkeeping. */
-typedef struct {
-    uint64_t base, len;
-    bool live;
-} emu_reg_t;
-
+/* Process-local bookkeeping: our registrations (mca_btl_ivm_emu_range_t)
+ * and our operations. */
 typedef struct {
     bool live;
     uint32_t gen, chunks_left;
     bool is32, fetch;
-    uint8_t type;           /* EMU_* */
-    uint64_t size, chunk;   /* bytes of the operation, bytes per request */
-    uint64_t next_offset;   /* of the chunk whose reply comes next */
+    mca_btl_ivm_emu_track_t t; /* type, size, chunking, the reply due next */
     int status;
     struct mca_btl_base_endpoint_t *ep;
     void *local;
@@ -78,7 +73,7 @@ static OBJ_CLASS_INSTANCE(emu_pending_t, opal_list_item_t, NULL, NULL);
 static opal_list_t pending_replies; /* requests and replies */
 static bool pending_init;
 
-static emu_reg_t *regs;
+static mca_btl_ivm_emu_range_t *regs;
 static uint32_t nregs;
 static emu_op_t *ops;
 static uint32_t nops;
@@ -103,7 +98,7 @@ static uint32_t grow_slot(void **table, uint32_t *n, size_t elem, bool (*is_free
     return slot;
 }
 
-static bool reg_free(void *p) { return !((emu_reg_t *) p)->live; }
+static bool reg_free(void *p) { return !((mca_btl_ivm_emu_range_t *) p)->live; }
 static bool op_free(void *p) { return !((emu_op_t *) p)->live; }
 
 bool mca_btl_ivm_emu_register(void *base, size_t size, struct mca_btl_base_registration_handle_t *h)
@@ -111,7 +106,7 @@ bool mca_btl_ivm_emu_register(void *base, size_t size, struct mca_btl_base_regis
     OPAL_THREAD_LOCK(&mca_btl_ivm_component.lock);
     uint32_t i = grow_slot((void **) &regs, &nregs, sizeof(*regs), reg_free);
     if (UINT32_MAX != i) {
-        regs[i] = (emu_reg_t){.base = (uint64_t) (uintptr_t) base, .len = size, .live = true};
+        regs[i] = (mca_btl_ivm_emu_range_t){.base = (uint64_t) (uintptr_t) base, .len = size, .live = true};
         h->kind = MCA_BTL_IVM_REG_EMULATED;
         h->index = i;
         h->region_off = 0;
@@ -189,74 +184,13 @@ static size_t chunk_max(void)
     return mca_btl_ivm.super.btl_max_send_size - sizeof(struct ivm_emu_req);
 }
 
-/* Does [addr, addr+len) lie in live registration @reg of ours? */
-static void *owned(uint32_t reg, uint64_t addr, uint64_t len)
-{
-    if (reg >= nregs || !regs[reg].live || addr < regs[reg].base
-        || addr - regs[reg].base > regs[reg].len || len > regs[reg].len - (addr - regs[reg].base)) {
-        return NULL;
-    }
-    return (void *) (uintptr_t) addr;
-}
-
-/* Carry out request @r (with @in: PUT data) on our own memory; fills the
- * reply and, for GET, where its data is.  False if @r is not acceptable. */
+/* Carry out request @r (with @in: PUT data) on our own memory, checked
+ * against our registrations (btl_ivm_emu_exec.c). */
 static bool execute(const struct ivm_emu_req *r, const void *in, size_t in_len,
                     struct ivm_emu_reply *a, const void **data)
 {
-    size_t width = r->is32 ? 4 : 8;
-    bool bulk = IVM_EMU_PUT == r->type || IVM_EMU_GET == r->type;
-    void *p = owned(r->reg, r->addr, bulk ? r->len : width);
-
-    memset(a, 0, sizeof(*a));
-    a->req = r->req;
-    a->gen = r->gen;
-    a->offset = r->offset;
-    *data = NULL;
-    if (NULL == p || (IVM_EMU_PUT == r->type && in_len < r->len) || r->len > chunk_max()
-        || (!bulk && 0 != (uintptr_t) p % width)) {
-        return false;
-    }
-    switch (r->type) {
-    case IVM_EMU_PUT:
-        memcpy(p, in, r->len);
-        return true;
-    case IVM_EMU_GET:
-        *data = p;
-        a->len = r->len;
-        return true;
-    case IVM_EMU_AOP:
-        a->result = mca_btl_ivm_atomic_apply(p, r->op, r->operand[0], r->is32);
-        return true;
-    case IVM_EMU_CSWAP:
-        a->result = mca_btl_ivm_atomic_cswap(p, r->operand[0], r->operand[1], r->is32);
-        return true;
-    default:
-        return false;
-    }
-}
-
-/* The bytes the reply to the chunk at @offset of @o must carry: a GET
- * chunk's data, nothing for every other type. */
-static uint64_t reply_len(const emu_op_t *o, uint64_t offset)
-{
-    if (IVM_EMU_GET != o->type) {
-        return 0;
-    }
-    return o->size - offset < o->chunk ? o->size - offset : o->chunk;
-}
-
-/* Is reply @a (with @data_len bytes after it) the next answer @o waits for?
- * Requests and replies travel in order (one sender, one receiver, one
- * queue), so each chunk's reply comes once and in turn; anything else is a
- * peer writing what it was not asked for, and must not touch o->local. */
-static bool reply_expected(const emu_op_t *o, const struct ivm_emu_reply *a, size_t data_len)
-{
-    if (a->offset != o->next_offset || (0 != o->size && a->offset >= o->size)) {
-        return false;
-    }
-    uint64_t want = OPAL_SUCCESS == a->status ? reply_len(o, a->offset) : 0;
-    return a->len == want && data_len >= want;
+    const mca_btl_ivm_emu_target_t t = {.regs = regs, .nregs = nregs, .chunk_max = chunk_max()};
+    return mca_btl_ivm_emu_execute(&t, r, in, in_len, a, data);
 }
 
 /* One chunk of request a->req is answered (@data: GET data); @a has been
@@ -272,7 +206,7 @@ static void complete_chunk(struct mca_btl_base_endpoint_t *ep, const struct ivm_
     } else if (o->fetch && NULL != o->local) {
         mca_btl_ivm_store_result(o->local, a->result, o->is32);
     }
-    o->next_offset += o->chunk;
+    o->t.next_offset += o->t.chunk;
     if (0 == --o->chunks_left) {
         emu_op_t done = *o;
         o->live = false; /* free before the callback, which may start more */
@@ -296,8 +230,9 @@ static uint32_t op_new(struct mca_btl_base_endpoint_t *ep, const mca_btl_ivm_emu
         bool atomic = IVM_EMU_AOP == a->type || IVM_EMU_CSWAP == a->type;
         *o = (emu_op_t){.live = true, .gen = o->gen + 1, .chunks_left = nchunks,
                         .is32 = a->flags & MCA_BTL_ATOMIC_FLAG_32BIT,
-                        .fetch = atomic && NULL != a->local, .type = (uint8_t) a->type,
-                        .size = a->size, .chunk = chunk, .ep = ep, .local = a->local,
+                        .fetch = atomic && NULL != a->local,
+                        .t = {.type = (uint8_t) a->type, .size = a->size, .chunk = chunk},
+                        .ep = ep, .local = a->local,
                         .local_handle = a->local_handle, .cbfunc = a->cbfunc,
                         .cbcontext = a->cbcontext, .cbdata = a->cbdata};
         if (NULL != ep && !ep->self) {
@@ -322,9 +257,8 @@ static void run_locally(const struct ivm_emu_req *r, const void *put)
 
 int mca_btl_ivm_emu_start(struct mca_btl_base_endpoint_t *ep, const mca_btl_ivm_emu_args_t *a)
 {
-    bool bulk = IVM_EMU_PUT == a->type || IVM_EMU_GET == a->type;
-    size_t chunk = bulk ? chunk_max() : a->size;
-    uint32_t nchunks = (uint32_t) (0 == a->size ? 1 : (a->size + chunk - 1) / chunk);
+    size_t chunk = mca_btl_ivm_emu_chunk((uint8_t) a->type, a->size, chunk_max());
+    uint32_t nchunks = mca_btl_ivm_emu_nchunks(a->size, chunk);
     uint32_t i = op_new(ep, a, chunk, nchunks);
     if (UINT32_MAX == i) {
         return OPAL_ERR_OUT_OF_RESOURCE;
@@ -412,7 +346,8 @@ void mca_btl_ivm_emu_reply(struct mca_btl_base_endpoint_t *ep, const void *paylo
         mca_btl_ivm_peer_failed(ep, "answered an RMA request it was not sent");
         return;
     }
-    if (!reply_expected(&ops[a.req], &a, len - sizeof(a))) {
+    if (!mca_btl_ivm_emu_reply_expected(&ops[a.req].t, &a, OPAL_SUCCESS == a.status,
+                                        len - sizeof(a))) {
         mca_btl_ivm_peer_failed(ep, "answered an RMA request out of turn, twice, or with data "
                                     "that does not fit the request");
         return;

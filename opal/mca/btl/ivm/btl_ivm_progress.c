@@ -26,6 +26,7 @@
 #include "btl_ivm_compat.h"
 #include "btl_ivm_emu.h"
 #include "btl_ivm_endpoint.h"
+#include "btl_ivm_fbox_ref.h"
 #include "btl_ivm_frag.h"
 
 /* A fragment we could not hand back yet (its owner's ring was full). */
@@ -166,8 +167,8 @@ static int poll_fbox(mca_btl_ivm_endpoint_t *ep)
 
     while (n < (int) limit && !ep->failed && 1 == (rc = ivm_fbox_peek(&ep->fbox_in, &hdr, &payload))) {
         n++;
-        if (IVM_FBOX_HDR_FLAGS(hdr) & IVM_FBOX_F_REF) {
-            uint64_t off = 8 == IVM_FBOX_HDR_LEN(hdr) ? *(const uint64_t *) payload : 1;
+        uint64_t off;
+        if (mca_btl_ivm_fbox_ref_take(hdr, payload, &off)) {
             ivm_fbox_consume(&ep->fbox_in, hdr);
             handle_frag(off, ep);
             continue;
@@ -216,7 +217,7 @@ static void check_awaited_peers(uint64_t now_ns)
 
 /* Called after every progress call (@events: what it found).  A peer in
  * another VM that runs answers within microseconds; when nothing has come
- * for spin_time, the peer probably has no CPU, and the CPU it needs may be
+ * for opal_common_ivm_spin_time, the peer probably has no CPU, and the CPU it needs may be
  * ours: the caller is spinning in an upper layer's loop.  sched_yield
  * (what mpi_yield_when_idle does) does not help: it yields only within
  * the caller's own scheduling group, and other VMs' processes (other
@@ -228,7 +229,7 @@ static void check_awaited_peers(uint64_t now_ns)
 static void pace_idle_wait(int events)
 {
     static uint64_t idle_since_ns;
-    const mca_btl_ivm_component_t *c = &mca_btl_ivm_component;
+    const mca_common_ivm_params_t *p = &mca_common_ivm_params;
 
     if (events > 0 || !pace_wanted()) {
         idle_since_ns = 0;
@@ -240,8 +241,8 @@ static void pace_idle_wait(int events)
         return;
     }
     check_awaited_peers(now);
-    if (0 != c->spin_time_us) {
-        ivm_pace(now - idle_since_ns, c->spin_time_us, c->sleep_time_us);
+    if (0 != p->spin_time_us) {
+        ivm_pace(now - idle_since_ns, p->spin_time_us, p->sleep_time_us);
     }
 }
 

@@ -19,6 +19,7 @@
 
 #include "btl_ivm.h"
 #include "btl_ivm_endpoint.h"
+#include "btl_ivm_fbox_ref.h"
 #include "btl_ivm_frag.h"
 
 /* After enough traffic to a peer, create a fast box for it.  The peer
@@ -55,13 +56,10 @@ static bool post(mca_btl_ivm_endpoint_t *ep, mca_btl_ivm_frag_t *frag)
      * progress thread acquires before it looks at the mark. */
     frag->outstanding = true;
     if (ep->fbox_out_ready) {
-        uint64_t *ref = ivm_fbox_reserve(&ep->fbox_out, sizeof(uint64_t));
-        if (NULL == ref) {
+        if (!mca_btl_ivm_fbox_ref_post(&ep->fbox_out, frag->hdr_off)) {
             frag->outstanding = false;
             return false;
         }
-        *ref = frag->hdr_off;
-        ivm_fbox_commit(&ep->fbox_out, sizeof(uint64_t), 0, IVM_FBOX_F_REF);
         return true;
     }
     if (0 != ep->fbox_out_off) {

@@ -39,6 +39,8 @@ mca_common_ivm_params_t mca_common_ivm_params = {
     .auto_format = true,
     .uncached_threshold = IVM_UNCACHED_THRESHOLD,
     .job_key = NULL,
+    .spin_time_us = 50,
+    .sleep_time_us = 1,
     .verbose = 0,
     .output = -1,
 };
@@ -127,6 +129,35 @@ void mca_common_ivm_register(const mca_base_component_t *component)
                                           component->mca_type_name,
                                           component->mca_component_name,
                                           var->mbv_variable_name, 0);
+        }
+    }
+}
+
+void mca_common_ivm_register_pacing(const mca_base_component_t *component)
+{
+    int idx[2];
+
+    idx[0] = reg("spin_time",
+        "Microseconds a wait of btl/ivm or coll/ivm for a process in another VM (an RMA "
+        "reply, room in a full ring, a collective step) polls before it sleeps between "
+        "polls; sleeping lets the peer run when ranks outnumber CPUs, where sched_yield "
+        "(mpi_yield_when_idle) does not hand the CPU to another VM's processes (0: "
+        "btl/ivm never sleeps, coll/ivm sleeps from the first poll on)",
+        MCA_BASE_VAR_TYPE_UNSIGNED_INT, OPAL_INFO_LVL_6, &mca_common_ivm_params.spin_time_us);
+    idx[1] = reg("sleep_time",
+        "Microseconds such a wait sleeps between polls (less than 1000000; the kernel's timer "
+        "slack, usually 50 us, comes on top)",
+        MCA_BASE_VAR_TYPE_UNSIGNED_INT, OPAL_INFO_LVL_9, &mca_common_ivm_params.sleep_time_us);
+    /* btl/ivm and coll/ivm each had their own pair before; those names keep
+     * working (mca-params files), with a warning that names this one */
+    for (int i = 0; NULL != component && i < 2; i++) {
+        const mca_base_var_t *var;
+        if (idx[i] >= 0 && OPAL_SUCCESS == mca_base_var_get(idx[i], &var)) {
+            mca_base_var_register_synonym(idx[i], component->mca_project_name,
+                                          component->mca_type_name,
+                                          component->mca_component_name,
+                                          var->mbv_variable_name,
+                                          MCA_BASE_VAR_SYN_FLAG_DEPRECATED);
         }
     }
 }

@@ -91,6 +91,8 @@ typedef struct mca_common_ivm_params {
     bool auto_format;
     double uncached_threshold;
     char *job_key;
+    unsigned int spin_time_us;  /**< a wait for another process polls this long... */
+    unsigned int sleep_time_us; /**< ...then sleeps this long between polls */
     int verbose;
     int output;
 } mca_common_ivm_params_t;
@@ -100,6 +102,12 @@ OPAL_DECLSPEC extern mca_common_ivm_params_t mca_common_ivm_params;
 /** Register the opal_common_ivm_* parameters and, when @component is
  * given, synonyms under its framework (e.g. btl_ivm_device). */
 OPAL_DECLSPEC void mca_common_ivm_register(const mca_base_component_t *component);
+
+/** Register opal_common_ivm_spin_time and opal_common_ivm_sleep_time, how
+ * btl/ivm's and coll/ivm's waits for another process pace themselves, and
+ * @component's own earlier names for them (btl_ivm_spin_time,
+ * coll_ivm_sleep_time, ...) as deprecated synonyms. */
+OPAL_DECLSPEC void mca_common_ivm_register_pacing(const mca_base_component_t *component);
 
 /** Attach to the devices (first call does the work; later calls add a
  * reference).  Returns OPAL_SUCCESS when at least one device is usable.

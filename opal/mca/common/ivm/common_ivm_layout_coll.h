@@ -148,6 +148,33 @@ static inline bool coll_ivm_area_geometry(uint32_t members, uint64_t chunk, uint
     return true;
 }
 
+/** Offset in the area of @member's control line (@g from
+ * coll_ivm_area_geometry, @member < g->members). */
+static inline uint64_t coll_ivm_ctl_off(const struct coll_ivm_geom *g, uint32_t member)
+{
+    return g->ctl_off + (uint64_t) member * sizeof(struct coll_ivm_ctl);
+}
+
+/** Offset in the area of @member's small slot for small step @step: the
+ * two slots alternate. */
+static inline uint64_t coll_ivm_small_off(const struct coll_ivm_geom *g, uint32_t member,
+                                          uint64_t step)
+{
+    return g->small_off
+           + ((uint64_t) member * COLL_IVM_SMALL_SLOTS + step % COLL_IVM_SMALL_SLOTS)
+                 * sizeof(struct coll_ivm_small);
+}
+
+/** Offset in the area of the buffer that holds chunk @chunk_index of
+ * @member's stream on channel @ch (@ch < COLL_IVM_CHANNELS): buffer
+ * chunk_index mod nbuf of that member and channel. */
+static inline uint64_t coll_ivm_buf_off(const struct coll_ivm_geom *g, uint32_t ch,
+                                        uint32_t member, uint64_t chunk_index)
+{
+    return g->data_off + ch * g->chan_stride + (uint64_t) member * g->member_stride
+           + (chunk_index % g->nbuf) * g->chunk;
+}
+
 static inline uint64_t coll_ivm_tok(uint64_t seq, uint32_t chunk)
 {
     return (seq << 32) | chunk;
