@@ -46,14 +46,14 @@ bool coll_ivm_reducible(struct ompi_datatype_t *dtype, struct ompi_op_t *op)
 }
 
 /* dst = x0 op (x1 op (... op xn-1)) over @elems elements at byte @off of
- * chunk @c of every member's buffer on channel @ch. */
-static void reduce_ordered(coll_ivm_group_t *g, unsigned ch, uint64_t c, size_t off,
-                           size_t elems, size_t dsz, void *dst, struct ompi_datatype_t *dtype,
-                           struct ompi_op_t *op)
+ * chunk @c of step @seq in every member's buffer on channel @ch. */
+static void reduce_ordered(coll_ivm_group_t *g, unsigned ch, uint64_t seq, uint64_t c,
+                           size_t off, size_t elems, size_t dsz, void *dst,
+                           struct ompi_datatype_t *dtype, struct ompi_op_t *op)
 {
-    memcpy(dst, coll_ivm_buf(g, ch, g->n - 1, c) + off, elems * dsz);
+    memcpy(dst, coll_ivm_buf(g, ch, g->n - 1, seq, c) + off, elems * dsz);
     for (int i = g->n - 2; i >= 0; i--) {
-        ompi_op_reduce(op, coll_ivm_buf(g, ch, i, c) + off, dst, elems, dtype);
+        ompi_op_reduce(op, coll_ivm_buf(g, ch, i, seq, c) + off, dst, elems, dtype);
     }
 }
 
@@ -72,9 +72,9 @@ static int wait_all(coll_ivm_group_t *g, unsigned ch, uint64_t seq, uint64_t c)
 
 static int publish(coll_ivm_group_t *g, uint64_t seq, uint64_t c, const void *src, size_t len)
 {
-    int rc = coll_ivm_chan_acquire(g, 0, c);
+    int rc = coll_ivm_chan_acquire(g, 0, seq, c);
     if (OMPI_SUCCESS == rc) {
-        memcpy(coll_ivm_buf(g, 0, g->me, c), src, len);
+        memcpy(coll_ivm_buf(g, 0, g->me, seq, c), src, len);
         coll_ivm_chan_publish(g, 0, seq, (uint32_t) c);
     }
     return rc;
@@ -89,7 +89,7 @@ static int reduce_small(coll_ivm_group_t *g, const void *src, void *dst, size_t 
     if (OMPI_SUCCESS == rc && (root < 0 || root == g->me)) {
         rc = wait_all(g, 0, seq, 0);
         if (OMPI_SUCCESS == rc) {
-            reduce_ordered(g, 0, 0, 0, count, dsz, dst, dtype, op);
+            reduce_ordered(g, 0, seq, 0, 0, count, dsz, dst, dtype, op);
         }
     }
     coll_ivm_chan_done(g, 0, coll_ivm_tok(seq, COLL_IVM_TOK_ALL));
@@ -126,13 +126,14 @@ static int reduce_round(coll_ivm_group_t *g, uint64_t seq, uint64_t c, uint64_t 
     uint64_t s, e;
     int rc = publish(g, seq, c, src + e0 * dsz, ec * dsz);
     if (OMPI_SUCCESS == rc) {
-        rc = coll_ivm_chan_acquire(g, 1, c);
+        rc = coll_ivm_chan_acquire(g, 1, seq, c);
     }
     slice(ec, g->n, g->me, &s, &e);
     if (OMPI_SUCCESS == rc && e > s) {
         rc = wait_all(g, 0, seq, c);
         if (OMPI_SUCCESS == rc) {
-            reduce_ordered(g, 0, c, s * dsz, e - s, dsz, coll_ivm_buf(g, 1, g->me, c), dtype, op);
+            reduce_ordered(g, 0, seq, c, s * dsz, e - s, dsz, coll_ivm_buf(g, 1, g->me, seq, c),
+                           dtype, op);
         }
     }
     if (OMPI_SUCCESS != rc) {
@@ -151,7 +152,7 @@ static int reduce_round(coll_ivm_group_t *g, uint64_t seq, uint64_t c, uint64_t 
         if (j != g->me && OMPI_SUCCESS != (rc = coll_ivm_chan_wait(g, 1, j, seq, (uint32_t) c))) {
             return rc;
         }
-        memcpy(dst + (e0 + s) * dsz, coll_ivm_buf(g, 1, j, c), (e - s) * dsz);
+        memcpy(dst + (e0 + s) * dsz, coll_ivm_buf(g, 1, j, seq, c), (e - s) * dsz);
     }
     coll_ivm_chan_done(g, 1, coll_ivm_tok(seq, (uint32_t) c));
     return OMPI_SUCCESS;
@@ -222,7 +223,7 @@ static int reduce_scatter_group(coll_ivm_group_t *g, const void *src, void *dst,
         if (OMPI_SUCCESS == rc && a < b) {
             rc = wait_all(g, 0, seq, c);
             if (OMPI_SUCCESS == rc) {
-                reduce_ordered(g, 0, c, (a - e0) * dsz, b - a, dsz,
+                reduce_ordered(g, 0, seq, c, (a - e0) * dsz, b - a, dsz,
                                (uint8_t *) dst + (a - lo) * dsz, dtype, op);
                 /* done at once after the last wanted chunk (see xfer) */
                 coll_ivm_chan_done(g, 0, coll_ivm_tok(seq, b == hi ? COLL_IVM_TOK_ALL

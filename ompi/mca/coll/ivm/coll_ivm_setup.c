@@ -43,7 +43,7 @@
 static uint64_t params_hash(void)
 {
     const mca_coll_ivm_component_t *c = &mca_coll_ivm_component;
-    uint64_t v[6 + COLL_IVM_NOPS], h = 1469598103934665603ULL; /* FNV-1a */
+    uint64_t v[7 + COLL_IVM_NOPS], h = 1469598103934665603ULL; /* FNV-1a */
     int k = 0;
     v[k++] = c->chunk_size;
     v[k++] = c->nbuf;
@@ -51,6 +51,7 @@ static uint64_t params_hash(void)
     v[k++] = c->barrier_all_max;
     v[k++] = c->reduce_small;
     v[k++] = COLL_IVM_CHANNELS;
+    v[k++] = COLL_IVM_LAYOUT_VERSION;
     for (int i = 0; i < COLL_IVM_NOPS; i++) {
         v[k++] = c->enable[i];
     }
@@ -59,6 +60,7 @@ static uint64_t params_hash(void)
             h = (h ^ ((v[i] >> (8 * b)) & 0xff)) * 1099511628211ULL;
         }
     }
+    h = coll_ivm_handover_hash(h);
     return h >> 1; /* keep it and its complement distinguishable from 0 */
 }
 
