@@ -696,18 +696,18 @@ def coll_value(med, config, np_, op, pattern, size):
     return med.get((config, np_, op, pattern, size), (None,))[MEDIAN]
 
 
-def coll_best_baseline(med, np_, op, pattern, size):
-    """(value, config) of the faster baseline, or (None, '') if neither
-    was measured."""
-    found = [(v, c) for c in COLL_BASELINES
+def coll_best_baseline(med, np_, op, pattern, size, baselines=COLL_BASELINES):
+    """(value, config) of the faster baseline, or (None, '') if none was
+    measured."""
+    found = [(v, c) for c in baselines
              if (v := coll_value(med, c, np_, op, pattern, size)) is not None]
     return min(found) if found else (None, '')
 
 
-def coll_ratio(med, np_, op, pattern, size):
+def coll_ratio(med, np_, op, pattern, size, baselines=COLL_BASELINES):
     """coll/ivm / min(baselines) of one cell, or None."""
     return ratio(coll_value(med, 'ivm', np_, op, pattern, size),
-                 coll_best_baseline(med, np_, op, pattern, size)[0])
+                 coll_best_baseline(med, np_, op, pattern, size, baselines)[0])
 
 
 def coll_fmt(x):
@@ -727,8 +727,8 @@ def coll_sizes(med, op=None):
     return sorted({k[4] for k in med if op is None or k[2] == op})
 
 
-def coll_ratio_table(med, np_):
-    """coll/ivm / min(vader, ivmbtl): a row per collective and pattern, a
+def coll_ratio_table(med, np_, baselines=COLL_BASELINES):
+    """coll/ivm / min(baselines): a row per collective and pattern, a
     column per size (barrier: its one size, 0 B, in the first column)."""
     sizes = [s for s in coll_sizes(med) if s > 0] or [0]
     lines = [md_row(['collective', 'pattern'] + [human_size(s) for s in sizes]),
@@ -738,10 +738,11 @@ def coll_ratio_table(med, np_):
             if not any(k[1] == np_ and k[2] == op and k[3] == pattern for k in med):
                 continue
             if op == 'barrier':
-                cells = [coll_ratio_cell(coll_ratio(med, np_, op, pattern, 0))]
+                cells = [coll_ratio_cell(coll_ratio(med, np_, op, pattern, 0, baselines))]
                 cells += [''] * (len(sizes) - 1)
             else:
-                cells = [coll_ratio_cell(coll_ratio(med, np_, op, pattern, s)) for s in sizes]
+                cells = [coll_ratio_cell(coll_ratio(med, np_, op, pattern, s, baselines))
+                         for s in sizes]
             lines.append(md_row([op, pattern] + cells))
     return lines
 
@@ -758,6 +759,11 @@ def coll_ratios(med, nps, per_vm):
         layout = 'one per VM' if int(np_) <= 2 or not per_vm else f'{per_vm} per VM'
         over = ', more ranks than CPUs' if int(np_) > (os.cpu_count() or 2) else ''
         lines += ['', f'### {np_} ranks ({layout}{over})', ''] + coll_ratio_table(med, np_)
+    if any(k[0] == 'ivmbtl' for k in med):
+        lines += ['', '## Ratios: coll/ivm / tuned over btl/ivm (the same VMs without coll/ivm)',
+                  '', 'What selecting coll/ivm changes for ranks that are in different VMs.']
+        for np_ in nps:
+            lines += ['', f'### {np_} ranks', ''] + coll_ratio_table(med, np_, ('ivmbtl',))
     return lines
 
 

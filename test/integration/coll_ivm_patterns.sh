@@ -13,8 +13,9 @@
 # MPI_T counters proving coll/ivm ran the calls (btl tcp excluded).  Then
 # the hand-over by size: coll_ivm_alltoall_handover=0- sends every
 # alltoall to the next component, counted in coll_ivm_alltoall_handovers,
-# results unchanged; a malformed range makes coll/ivm step aside with a
-# message, and the job still passes on the other components.
+# results unchanged; with 0-:2 a 4-rank communicator keeps them; a
+# malformed range makes coll/ivm step aside with a message, and the job
+# still passes on the other components.
 # Exit 0 pass, 77 skip, anything else fail.
 #
 # ivm-timeout: 420
@@ -56,6 +57,10 @@ pattern_run "$N2" "np 2, alltoall handed over" -- -np 2 --mca btl self,vader,ivm
 	--mca coll_ivm_alltoall_handover 0- "$PROG" --iters 120 --expect ivm --expect-handover alltoall
 grep -q 'alltoall=0/0/[1-9]' "$LAST_LOG" ||
 	fail "with coll_ivm_alltoall_handover=0-, coll/ivm still ran alltoall calls"
+pattern_run "$N2" "np 4, hand-over limited to 2 ranks" --ppn 2 -- -np 4 --mca btl self,vader,ivm \
+	--mca coll_ivm_alltoall_handover 0-:2 "$PROG" --iters 60 --expect ivm
+grep -q 'alltoall=[1-9][0-9]*/0/0' "$LAST_LOG" ||
+	fail "coll_ivm_alltoall_handover=0-:2 handed over calls of a 4-rank communicator"
 pattern_run "$N2" "np 2, malformed hand-over range" -- -np 2 --mca btl self,vader,ivm \
 	--mca coll_ivm_bcast_handover 4M-1M "$PROG" --iters 60 --expect none
 grep -q 'coll_ivm_<collective>_handover parameter is not a list' "$LAST_LOG" ||

@@ -102,6 +102,7 @@ typedef struct coll_ivm_handover {
     int n;
     uint64_t lo[COLL_IVM_HANDOVER_RANGES];
     uint64_t hi[COLL_IVM_HANDOVER_RANGES]; /**< included */
+    uint64_t ranks[COLL_IVM_HANDOVER_RANGES]; /**< largest communicator (0: any) */
 } coll_ivm_handover_t;
 
 typedef struct mca_coll_ivm_component_t {
@@ -264,12 +265,14 @@ uint64_t coll_ivm_handover_hash(uint64_t h);
 
 /** Should a call of @op that coll_ivm_use() accepted go to the previous
  * component after all, because it is faster at @bytes (a size every rank
- * of the communicator agrees on)?  Counts it as handed over if so. */
-static inline bool coll_ivm_hand_over(enum coll_ivm_op op, uint64_t bytes)
+ * of the communicator agrees on) on a communicator of @ranks ranks?
+ * Counts it as handed over if so. */
+static inline bool coll_ivm_hand_over(enum coll_ivm_op op, uint64_t bytes, int ranks)
 {
     const coll_ivm_handover_t *h = &mca_coll_ivm_component.handover[op];
     for (int j = 0; j < h->n; j++) {
-        if (bytes >= h->lo[j] && bytes <= h->hi[j]) {
+        if (bytes >= h->lo[j] && bytes <= h->hi[j]
+            && (0 == h->ranks[j] || (uint64_t) ranks <= h->ranks[j])) {
             mca_coll_ivm_component.counters->calls[op]--;
             mca_coll_ivm_component.counters->handover[op]++;
             return true;
@@ -347,6 +350,10 @@ int coll_ivm_ring_post(coll_ivm_group_t *g, const void *data, size_t len, uint64
 int coll_ivm_ring_read(coll_ivm_group_t *g, int root, void *data, size_t len, uint64_t *step);
 void coll_ivm_ring_done(coll_ivm_group_t *g, uint64_t step);
 int coll_ivm_ring_wait_read(coll_ivm_group_t *g, uint64_t step);
+/** Ring step in which every other member posts (coll_ivm_ring_post) and
+ * this one reads all their slots (coll_ivm_bslot(g, j, *step)), e.g. the
+ * root of a tiny reduce; then coll_ivm_ring_done(). */
+int coll_ivm_ring_gather(coll_ivm_group_t *g, uint64_t *step);
 
 /** Broadcast @len (<= COLL_IVM_SMALL_BYTES) bytes from member @root's @buf
  * through the bcast ring: the root returns as soon as it has written, up
@@ -447,6 +454,10 @@ static inline uint8_t *coll_ivm_block(const void *buf, struct ompi_datatype_t *d
     ompi_datatype_get_extent(dtype, &lb, &extent);
     return (uint8_t *) buf + disp * extent;
 }
+
+/** Smallest chunk a leader picks when coll_ivm_chunk_size does not fit
+ * (coll_ivm_setup.c): the default before 64 KiB chunks. */
+#define COLL_IVM_CHUNK_FLOOR (16u * 1024u)
 
 /** Communicators up to this size keep per-rank scratch arrays on the
  * stack (no malloc in the small-message path). */

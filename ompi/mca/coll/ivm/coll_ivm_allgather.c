@@ -123,7 +123,7 @@ int mca_coll_ivm_allgather(const void *sbuf, int scount, struct ompi_datatype_t 
     }
     /* rcount and rdtype give the same byte counts on every rank */
     if (rcount >= 0 && OMPI_SUCCESS == coll_ivm_bytes((size_t) rcount, rdtype, &blk)
-        && coll_ivm_hand_over(COLL_IVM_ALLGATHER, blk)) {
+        && coll_ivm_hand_over(COLL_IVM_ALLGATHER, blk, m->size)) {
         return m->prev.allgather(sbuf, scount, sdtype, rbuf, rcount, rdtype, comm,
                                  m->prev.allgather_module);
     }

@@ -248,7 +248,7 @@ int mca_coll_ivm_alltoall(const void *sbuf, int scount, struct ompi_datatype_t *
     if (coll_ivm_use(m, COLL_IVM_ALLTOALL)) {
         /* rcount and rdtype give the same byte counts on every rank */
         if (rcount >= 0 && OMPI_SUCCESS == coll_ivm_bytes((size_t) rcount, rdtype, &blk)
-            && coll_ivm_hand_over(COLL_IVM_ALLTOALL, blk)) {
+            && coll_ivm_hand_over(COLL_IVM_ALLTOALL, blk, m->size)) {
             return m->prev.alltoall(sbuf, scount, sdtype, rbuf, rcount, rdtype, comm,
                                     m->prev.alltoall_module);
         }

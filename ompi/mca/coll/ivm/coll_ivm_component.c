@@ -107,11 +107,15 @@ static const char *const op_titles[COLL_IVM_NOPS] = {
  * has no size every rank agrees on).  Measured with contrib/ivm-bench-coll,
  * see bench/README-coll.md. */
 static const char *const handover_default[COLL_IVM_NOPS] = {
-    [COLL_IVM_BCAST] = "",
-    [COLL_IVM_REDUCE] = "",
+    /* 1 MiB and up, 2 ranks: tuned over btl/ivm took 0.7x the time of
+     * coll/ivm's two copies through the channel; at 4 ranks on 2 CPUs
+     * coll/ivm took 0.05-0.3x tuned's time, hence :2 */
+    [COLL_IVM_BCAST] = "1M-:2",
+    [COLL_IVM_REDUCE] = "1M-:2",
+    [COLL_IVM_ALLGATHER] = "1M-:2",
+    [COLL_IVM_ALLTOALL] = "1M-:2",
+    /* coll/ivm at least as fast at every size measured */
     [COLL_IVM_ALLREDUCE] = "",
-    [COLL_IVM_ALLGATHER] = "",
-    [COLL_IVM_ALLTOALL] = "",
     [COLL_IVM_REDUCE_SCATTER] = "",
     [COLL_IVM_REDUCE_SCATTER_BLOCK] = "",
 };
@@ -210,8 +214,9 @@ static void register_handover(void)
         c->handover_spec[i] = (char *) handover_default[i];
         snprintf(name, sizeof(name), "%s_handover", op_names[i]);
         snprintf(help, sizeof(help),
-                 "Byte ranges (A-B, B included, or A- for A and above; K, M, G suffixes; up to "
-                 "4, comma-separated; empty: none) in which %s calls go to the next component "
+                 "Byte ranges (A-B, B included, or A- for A and above; K, M, G suffixes; :N "
+                 "after a range: only on communicators of up to N ranks; up to 4, "
+                 "comma-separated; empty: none) in which %s calls go to the next component "
                  "(tuned) because it is faster there.  Size: %s",
                  op_titles[i], handover_size_text[i]);
         reg(name, help, MCA_BASE_VAR_TYPE_STRING, OPAL_INFO_LVL_5, &c->handover_spec[i]);

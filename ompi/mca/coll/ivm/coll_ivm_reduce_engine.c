@@ -18,7 +18,8 @@
  *
  *  - allreduce of tiny vectors (<= COLL_IVM_SMALL_BYTES): one small step
  *    (common_ivm_layout_coll.h), every member reduces the payloads of all
- *    slots;
+ *    slots; reduce of tiny vectors: through the bcast ring, the root
+ *    reduces what the others posted (they do not wait for it);
  *  - small vectors (<= coll_ivm_reduce_small bytes): one step; every member
  *    publishes its vector and each member that needs the result reduces
  *    all of them itself (one synchronisation, no slices);
@@ -96,6 +97,41 @@ static int reduce_small(coll_ivm_group_t *g, const void *src, void *dst, size_t 
     return rc;
 }
 
+/* Reduce of at most COLL_IVM_SMALL_BYTES to @root through the bcast ring
+ * (common_ivm_layout_coll.h): the others post their vectors and go on,
+ * up to COLL_IVM_BCAST_SLOTS calls ahead of the root, which reduces the
+ * slots in member order. */
+static int reduce_tiny(coll_ivm_group_t *g, const void *src, void *dst, size_t count,
+                       size_t dsz, struct ompi_datatype_t *dtype, struct ompi_op_t *op, int root)
+{
+    uint8_t x[COLL_IVM_SMALL_BYTES];
+    const size_t len = count * dsz;
+    uint64_t b;
+    int rc;
+    if (g->me != root) {
+        rc = coll_ivm_ring_post(g, src, len, &b);
+        if (OMPI_SUCCESS == rc) {
+            coll_ivm_ring_done(g, b);
+        }
+        return rc;
+    }
+    rc = coll_ivm_ring_gather(g, &b);
+    if (OMPI_SUCCESS != rc) {
+        return rc;
+    }
+    /* dst = x0 op (x1 op (... op xn-1)); every slot copied once into
+     * private memory before the operation reads it */
+    const int last = g->n - 1;
+    memcpy(x, last == g->me ? src : coll_ivm_bslot(g, last, b)->data, len);
+    memcpy(dst, x, len);
+    for (int i = last - 1; i >= 0; i--) {
+        memcpy(x, i == g->me ? src : coll_ivm_bslot(g, i, b)->data, len);
+        ompi_op_reduce(op, x, dst, count, dtype);
+    }
+    coll_ivm_ring_done(g, b);
+    return OMPI_SUCCESS;
+}
+
 /* Allreduce of at most COLL_IVM_SMALL_BYTES through the small slots. */
 static int allreduce_tiny(coll_ivm_group_t *g, const void *src, void *dst, size_t count,
                           size_t dsz, struct ompi_datatype_t *dtype, struct ompi_op_t *op)
@@ -169,6 +205,9 @@ static int reduce_group(coll_ivm_group_t *g, const void *src, void *dst, size_t 
     const uint64_t C = g->geom.chunk, per_chunk = C / dsz;
     if (root < 0 && count * dsz <= COLL_IVM_SMALL_BYTES) {
         return allreduce_tiny(g, src, dst, count, dsz, dtype, op);
+    }
+    if (count * dsz <= COLL_IVM_SMALL_BYTES) {
+        return reduce_tiny(g, src, dst, count, dsz, dtype, op, root);
     }
     if (count * dsz <= mca_coll_ivm_component.reduce_small && count * dsz <= C) {
         return reduce_small(g, src, dst, count, dsz, dtype, op, root);

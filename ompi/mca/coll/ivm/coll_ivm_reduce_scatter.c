@@ -71,7 +71,7 @@ int mca_coll_ivm_reduce_scatter(const void *sbuf, void *rbuf, const int *rcounts
     if (coll_ivm_use(m, COLL_IVM_REDUCE_SCATTER)) {
         if (!servable(m, rcounts, 0, dtype, op, &mean)) {
             coll_ivm_count_fallback(COLL_IVM_REDUCE_SCATTER);
-        } else if (!coll_ivm_hand_over(COLL_IVM_REDUCE_SCATTER, mean)) {
+        } else if (!coll_ivm_hand_over(COLL_IVM_REDUCE_SCATTER, mean, m->size)) {
             return reduce_scatter_flat(m, sbuf, rbuf, rcounts, 0, dtype, op);
         }
     }
@@ -89,7 +89,7 @@ int mca_coll_ivm_reduce_scatter_block(const void *sbuf, void *rbuf, int rcount,
     if (coll_ivm_use(m, COLL_IVM_REDUCE_SCATTER_BLOCK)) {
         if (!servable(m, NULL, rcount, dtype, op, &mean)) {
             coll_ivm_count_fallback(COLL_IVM_REDUCE_SCATTER_BLOCK);
-        } else if (!coll_ivm_hand_over(COLL_IVM_REDUCE_SCATTER_BLOCK, mean)) {
+        } else if (!coll_ivm_hand_over(COLL_IVM_REDUCE_SCATTER_BLOCK, mean, m->size)) {
             return reduce_scatter_flat(m, sbuf, rbuf, NULL, rcount, dtype, op);
         }
     }

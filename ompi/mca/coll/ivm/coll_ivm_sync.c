@@ -335,6 +335,24 @@ int coll_ivm_ring_wait_read(coll_ivm_group_t *g, uint64_t step)
     return rc;
 }
 
+int coll_ivm_ring_gather(coll_ivm_group_t *g, uint64_t *step)
+{
+    const uint64_t b = ++g->bcast_seq;
+    for (int j = 0; j < g->n; j++) {
+        if (j == g->me) {
+            continue;
+        }
+        /* acquire: the payload written before the token */
+        int rc = coll_ivm_wait(g, &coll_ivm_bslot(g, j, b)->tok, b, j);
+        if (OMPI_SUCCESS != rc) {
+            g->broken = true;
+            return rc;
+        }
+    }
+    *step = b;
+    return OMPI_SUCCESS;
+}
+
 int coll_ivm_bcast_small(coll_ivm_group_t *g, uint8_t *buf, size_t len, int root)
 {
     uint64_t b;
