@@ -115,6 +115,8 @@ static int reduce_tiny(coll_ivm_group_t *g, const void *src, void *dst, size_t c
         }
         return rc;
     }
+    uint8_t mine[COLL_IVM_SMALL_BYTES];
+    memcpy(mine, src, len); /* src may be dst (MPI_IN_PLACE) */
     rc = coll_ivm_ring_gather(g, &b);
     if (OMPI_SUCCESS != rc) {
         return rc;
@@ -122,10 +124,9 @@ static int reduce_tiny(coll_ivm_group_t *g, const void *src, void *dst, size_t c
     /* dst = x0 op (x1 op (... op xn-1)); every slot copied once into
      * private memory before the operation reads it */
     const int last = g->n - 1;
-    memcpy(x, last == g->me ? src : coll_ivm_bslot(g, last, b)->data, len);
-    memcpy(dst, x, len);
+    memcpy(dst, last == g->me ? mine : coll_ivm_bslot(g, last, b)->data, len);
     for (int i = last - 1; i >= 0; i--) {
-        memcpy(x, i == g->me ? src : coll_ivm_bslot(g, i, b)->data, len);
+        memcpy(x, i == g->me ? mine : coll_ivm_bslot(g, i, b)->data, len);
         ompi_op_reduce(op, x, dst, count, dtype);
     }
     coll_ivm_ring_done(g, b);
