@@ -107,17 +107,18 @@ static const char *const op_titles[COLL_IVM_NOPS] = {
  * has no size every rank agrees on).  Measured with contrib/ivm-bench-coll,
  * see bench/README-coll.md. */
 static const char *const handover_default[COLL_IVM_NOPS] = {
-    /* 1 MiB and up, 2 ranks: tuned over btl/ivm took 0.7x the time of
-     * coll/ivm's two copies through the channel; at 4 ranks on 2 CPUs
-     * coll/ivm took 0.05-0.3x tuned's time, hence :2 */
-    [COLL_IVM_BCAST] = "1M-:2",
-    [COLL_IVM_REDUCE] = "1M-:2",
-    [COLL_IVM_ALLGATHER] = "1M-:2",
-    [COLL_IVM_ALLTOALL] = "1M-:2",
-    /* coll/ivm at least as fast at every size measured */
-    [COLL_IVM_ALLREDUCE] = "",
-    [COLL_IVM_REDUCE_SCATTER] = "",
-    [COLL_IVM_REDUCE_SCATTER_BLOCK] = "",
+    /* Measured at 64 KiB, 256 KiB, 1, 4 and 16 MiB; each range starts and
+     * ends halfway (geometrically) between a size where coll/ivm was
+     * faster and one where tuned over btl/ivm was.  On 2 ranks tuned took
+     * 0.7-0.95x coll/ivm's time in these ranges; on 4 ranks (2 VMs x 2 on
+     * 2 CPUs) coll/ivm took 0.05-0.3x tuned's, hence ":2". */
+    [COLL_IVM_BCAST] = "512K-:2",
+    [COLL_IVM_REDUCE] = "128K-:2",
+    [COLL_IVM_ALLGATHER] = "128K-:2",
+    [COLL_IVM_ALLTOALL] = "128K-:2",
+    [COLL_IVM_ALLREDUCE] = "128K-2M:2",
+    [COLL_IVM_REDUCE_SCATTER] = "128K-512K:2",
+    [COLL_IVM_REDUCE_SCATTER_BLOCK] = "128K-512K:2",
 };
 
 static const char *const handover_size_text[COLL_IVM_NOPS] = {
