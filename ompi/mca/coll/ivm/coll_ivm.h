@@ -384,6 +384,13 @@ typedef struct coll_ivm_range {
 int coll_ivm_xfer(coll_ivm_group_t *g, const coll_ivm_seg_t *seg, int nseg,
                   const coll_ivm_range_t *range, int nrange);
 
+/** coll_ivm_xfer for streams of at most COLL_IVM_SMALL_BYTES on every
+ * member (the callers know: every member's stream has the same length):
+ * one small step (common_ivm_layout_coll.h), every range read straight
+ * from its writer's small slot. */
+int coll_ivm_xfer_tiny(coll_ivm_group_t *g, const coll_ivm_seg_t *seg, int nseg,
+                       const coll_ivm_range_t *range, int nrange);
+
 /** Member 0 gets every member's @blk bytes at @mine, in member order, in
  * @dst (n * blk bytes; ignored elsewhere). */
 int coll_ivm_gather_group(coll_ivm_group_t *g, const uint8_t *mine, size_t blk, uint8_t *dst);

@@ -63,7 +63,10 @@ static int allgather_flat(mca_coll_ivm_module_t *m, const void *sbuf, int scount
     }
     if (OMPI_SUCCESS == rc && !done) {
         coll_ivm_seg_t seg = {in.ptr, in.len};
-        rc = coll_ivm_xfer(&m->grp, &seg, 1, b.range, b.nrange);
+        /* uniform: every member's stream is one block of in.len bytes */
+        rc = NULL == rcounts && in.len <= COLL_IVM_SMALL_BYTES
+                 ? coll_ivm_xfer_tiny(&m->grp, &seg, 1, b.range, b.nrange)
+                 : coll_ivm_xfer(&m->grp, &seg, 1, b.range, b.nrange);
     }
     int rc2 = coll_ivm_blocks_finish(&b, OMPI_SUCCESS == rc, rbuf, rcounts, rcount, displs,
                                      rdtype);

@@ -153,7 +153,10 @@ static int alltoall_run(mca_coll_ivm_module_t *m, const a2a_args_t *a, bool v,
         rc = direct(g, seg, self, &b, &done);
     }
     if (OMPI_SUCCESS == rc && !done) {
-        rc = coll_ivm_xfer(g, seg, n, b.range, b.nrange);
+        /* uniform: every member's stream is n - 1 blocks of self.len */
+        rc = !v && (uint64_t) (n - 1) * self.len <= COLL_IVM_SMALL_BYTES
+                 ? coll_ivm_xfer_tiny(g, seg, n, b.range, b.nrange)
+                 : coll_ivm_xfer(g, seg, n, b.range, b.nrange);
     }
     int rc2 = NULL != b.span ? coll_ivm_blocks_finish(&b, OMPI_SUCCESS == rc, a->rbuf,
                                                       a->rcounts, a->rcount, a->rdispls,

@@ -139,6 +139,37 @@ static int xfer(coll_ivm_group_t *g, const coll_ivm_seg_t *seg, int nseg,
     return OMPI_SUCCESS;
 }
 
+int coll_ivm_xfer_tiny(coll_ivm_group_t *g, const coll_ivm_seg_t *seg, int nseg,
+                       const coll_ivm_range_t *range, int nrange)
+{
+    uint8_t mine[COLL_IVM_SMALL_BYTES];
+    size_t len = 0;
+    uint64_t step;
+    for (int k = 0; k < nseg; k++) {
+        if (seg[k].len > COLL_IVM_SMALL_BYTES - len) {
+            return OMPI_ERR_BAD_PARAM;
+        }
+        memcpy(mine + len, seg[k].ptr, seg[k].len);
+        len += seg[k].len;
+    }
+    for (int k = 0; k < nrange; k++) {
+        const coll_ivm_range_t *r = &range[k];
+        if (r->len > 0 && (r->writer < 0 || r->writer >= g->n || r->writer == g->me
+                           || r->off > COLL_IVM_SMALL_BYTES
+                           || r->len > COLL_IVM_SMALL_BYTES - r->off)) {
+            return OMPI_ERR_BAD_PARAM;
+        }
+    }
+    int rc = coll_ivm_small_exchange(g, mine, len, &step);
+    for (int k = 0; OMPI_SUCCESS == rc && k < nrange; k++) {
+        const coll_ivm_range_t *r = &range[k];
+        if (r->len > 0) {
+            memcpy(r->dst, coll_ivm_small(g, r->writer, step)->data + r->off, r->len);
+        }
+    }
+    return rc;
+}
+
 int coll_ivm_xfer(coll_ivm_group_t *g, const coll_ivm_seg_t *seg, int nseg,
                   const coll_ivm_range_t *range, int nrange)
 {
