@@ -232,6 +232,27 @@ static int reduce_group(coll_ivm_group_t *g, const void *src, void *dst, size_t 
     return rc;
 }
 
+/* Reduce_scatter of a vector of at most COLL_IVM_SMALL_BYTES: one small
+ * step, every member reduces its block of all the slots in member order. */
+static int reduce_scatter_tiny(coll_ivm_group_t *g, const void *src, void *dst, size_t total,
+                               size_t lo, size_t cnt, size_t dsz,
+                               struct ompi_datatype_t *dtype, struct ompi_op_t *op)
+{
+    uint8_t x[COLL_IVM_SMALL_BYTES];
+    uint64_t step;
+    int rc = coll_ivm_small_exchange(g, src, total * dsz, &step);
+    if (OMPI_SUCCESS != rc || 0 == cnt) {
+        return rc;
+    }
+    /* every slot copied once into private memory before it is used */
+    memcpy(dst, coll_ivm_small(g, g->n - 1, step)->data + lo * dsz, cnt * dsz);
+    for (int i = g->n - 2; i >= 0; i--) {
+        memcpy(x, coll_ivm_small(g, i, step)->data + lo * dsz, cnt * dsz);
+        ompi_op_reduce(op, x, dst, cnt, dtype);
+    }
+    return OMPI_SUCCESS;
+}
+
 static int reduce_scatter_group(coll_ivm_group_t *g, const void *src, void *dst,
                                 const size_t *counts, const size_t *displ,
                                 struct ompi_datatype_t *dtype, struct ompi_op_t *op)
@@ -245,6 +266,10 @@ static int reduce_scatter_group(coll_ivm_group_t *g, const void *src, void *dst,
     }
     if (0 == total || 0 == dsz) {
         return OMPI_SUCCESS;
+    }
+    if (total * dsz <= COLL_IVM_SMALL_BYTES) { /* total: the same on every member */
+        return reduce_scatter_tiny(g, src, dst, total, displ[g->me], counts[g->me], dsz, dtype,
+                                   op);
     }
     const uint64_t per_chunk = g->geom.chunk / dsz;
     const uint64_t rounds = (total + per_chunk - 1) / per_chunk;
