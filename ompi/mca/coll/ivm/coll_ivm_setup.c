@@ -17,10 +17,10 @@
  *  1. each rank proves its group's members share its region (the device
  *     layer's nonce proof), and each group leader allocates the group's
  *     area from the job heap, within coll_ivm_heap_fraction of it, with
- *     chunks of coll_ivm_chunk_size or, when that does not fit, a quarter
- *     of it, down to COLL_IVM_CHUNK_FLOOR (large chunks pay off for large
- *     messages only; a communicator served with smaller ones beats one
- *     handed to the next component);
+ *     chunks of coll_ivm_chunk_size or, when that area would take more
+ *     than a quarter of what is left, a quarter of it, down to
+ *     COLL_IVM_CHUNK_FLOOR (large chunks pay off for large messages only;
+ *     more communicators served with smaller ones beat fewer with large);
  *  2. allreduce(MAX): any failure, the parameter hash (and its complement,
  *     so that differing parameters show up), every group's area offset and
  *     chunk size (checked by the members: one of the sizes the leader may
@@ -135,19 +135,26 @@ static bool chunk_allowed(uint64_t chunk)
     return false;
 }
 
-/* Leader: the largest allowed chunk whose area fits the heap budget. */
+/* Leader: the largest allowed chunk whose area takes at most a quarter of
+ * what is left of the heap budget (room for more communicators), else the
+ * smallest allowed chunk if its area fits at all. */
 static bool choose_chunk(coll_ivm_group_t *g)
 {
     const double budget = mca_coll_ivm_component.heap_fraction
                           * (double) g->dev->member.part_size;
-    const uint64_t in_use = ivm_heap_in_use(&g->dev->heap);
+    const double left = budget - (double) ivm_heap_in_use(&g->dev->heap);
+    uint64_t smallest = 0;
     for (uint64_t c = mca_coll_ivm_component.chunk_size; chunk_allowed(c); c /= 4) {
-        if (coll_ivm_area_geometry((uint32_t) g->n, c, g->geom.nbuf, &g->geom)
-            && (double) (in_use + g->geom.size) <= budget) {
-            return true;
+        if (coll_ivm_area_geometry((uint32_t) g->n, c, g->geom.nbuf, &g->geom)) {
+            if ((double) g->geom.size <= left / 4) {
+                return true;
+            }
+            smallest = c;
         }
     }
-    return false;
+    return 0 != smallest && coll_ivm_area_geometry((uint32_t) g->n, smallest, g->geom.nbuf,
+                                                   &g->geom)
+           && (double) g->geom.size <= left;
 }
 
 /* Leader: take the area from the job heap and initialise its header and
