@@ -868,11 +868,12 @@ def coll_plots(outdir, med, meta):
                 write_dat(dat, [f'{c}/{p}' for c, p in columns], rows)
                 panels.append((np_, dat))
             if panels:
+                one = (sizes[0] or 1) if len(sizes) == 1 else None
                 run_gnuplot(coll_plot_script(f'{op}.png', panels, columns,
-                                             coll_plot_title(op, meta), len(sizes) == 1), outdir)
+                                             coll_plot_title(op, meta), one), outdir)
 
 
-def coll_plot_script(png, panels, columns, title, one_size):
+def coll_plot_script(png, panels, columns, title, one_size=None):
     """Side-by-side log-log panels (one per rank count) sharing a title
     and a legend placed under them; one colour per configuration, solid
     for calls separated by barriers, dashed for back-to-back calls."""
@@ -887,8 +888,8 @@ def coll_plot_script(png, panels, columns, title, one_size):
         'set key outside below horizontal maxcols 2 spacing 1.1',
         'set bmargin 8',
     ]
-    if one_size:
-        lines.append("set xrange [0.5:2]; set format x ''")
+    if one_size:  # the only size measured (a log axis needs a range around it)
+        lines.append(f"set xrange [{one_size / 2}:{one_size * 2}]")
     for np_, dat in panels:
         curves = []
         for i, (config, pattern) in enumerate(columns, start=2):

@@ -187,7 +187,7 @@ class CollTables(unittest.TestCase):
 
     def test_plot_script_has_a_panel_per_rank_count(self):
         script = r.coll_plot_script('bcast.png', [('2', 'a.dat'), ('4', 'b.dat')],
-                                    [('ivm', 'sep'), ('vader', 'b2b')], 'T', False)
+                                    [('ivm', 'sep'), ('vader', 'b2b')], 'T')
         self.assertIn('set multiplot layout 1,2', script)
         self.assertIn('set key outside below', script)
         self.assertEqual(script.count('\nplot '), 2)
@@ -277,10 +277,12 @@ class WholeReports(unittest.TestCase):
                ('vader', '2', 'barrier', 'b2b', 0): (0.2, 0, 0),
                ('ivm', '2', 'bcast', 'sep', 8): (0.1, 0, 0), ('ivm', '2', 'bcast', 'b2b', 64): (0.2, 0, 0),
                ('vader', '4', 'bcast', 'sep', 8): (9.0, 0, 0),
-               ('vader', '4', 'bcast', 'b2b', 64): (9.5, 0, 0)}
+               ('vader', '4', 'bcast', 'b2b', 64): (9.5, 0, 0),
+               # one size that is not 0 (a part with --sizes 8): a range around it
+               ('ivm', '2', 'alltoall', 'sep', 8): (0.5, 0, 0)}
         r.coll_plots(self.dir, med, {'NPS': '2 4', 'CONFIGS': 'ivm vader', 'REPS': '1',
                                      'machine': '2 CPUs, x', 't_end': '0', 'git_rev': 'abc'})
-        for op in ('barrier', 'bcast'):
+        for op in ('barrier', 'bcast', 'alltoall'):
             with open(os.path.join(self.dir, op + '.png'), 'rb') as f:
                 self.assertEqual(f.read(8), b'\x89PNG\r\n\x1a\n')
 
