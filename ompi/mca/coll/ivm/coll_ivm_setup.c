@@ -18,7 +18,7 @@
  *     layer's nonce proof), and each group leader allocates the group's
  *     area from the job heap, within coll_ivm_heap_fraction of it, with
  *     chunks of coll_ivm_chunk_size or, when that area would take more
- *     than a quarter of what is left, a quarter of it, down to
+ *     than an eighth of what is left, a quarter of it, down to
  *     COLL_IVM_CHUNK_FLOOR (large chunks pay off for large messages only;
  *     more communicators served with smaller ones beat fewer with large);
  *  2. allreduce(MAX): any failure, the parameter hash (and its complement,
@@ -135,9 +135,11 @@ static bool chunk_allowed(uint64_t chunk)
     return false;
 }
 
-/* Leader: the largest allowed chunk whose area takes at most a quarter of
+/* Leader: the largest allowed chunk whose area takes at most an eighth of
  * what is left of the heap budget (room for more communicators), else the
- * smallest allowed chunk if its area fits at all. */
+ * smallest allowed chunk if its area fits at all.  (A quarter still left
+ * one of coll_ivm_flat.sh's communicators at np 8 without an area on
+ * Open MPI 5.0.) */
 static bool choose_chunk(coll_ivm_group_t *g)
 {
     const double budget = mca_coll_ivm_component.heap_fraction
@@ -146,7 +148,7 @@ static bool choose_chunk(coll_ivm_group_t *g)
     uint64_t smallest = 0;
     for (uint64_t c = mca_coll_ivm_component.chunk_size; chunk_allowed(c); c /= 4) {
         if (coll_ivm_area_geometry((uint32_t) g->n, c, g->geom.nbuf, &g->geom)) {
-            if ((double) g->geom.size <= left / 4) {
+            if ((double) g->geom.size <= left / 8) {
                 return true;
             }
             smallest = c;
