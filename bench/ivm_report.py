@@ -226,10 +226,10 @@ def median_rows(rows, key_cols, value_col, fmt):
     return out
 
 
-def medians_by_key(rows, nkey):
+def medians_by_key(rows, nkey, first=5):
     """{(key fields..., size): (median, min, max)} from medians.csv rows
     whose first nkey fields are the key, size last, and whose median, min
-    and max are fields 5 to 7.
+    and max are fields first to first + 2.
 
     Tables and plots use the medians as medians.csv states them (rounded),
     so every number in summary.md can be checked against that file."""
@@ -239,7 +239,8 @@ def medians_by_key(rows, nkey):
             size = int(row[nkey - 1])
         except (IndexError, ValueError):
             continue
-        med[tuple(row[:nkey - 1]) + (size,)] = tuple(to_float(x) for x in pad(row, 8)[5:8])
+        med[tuple(row[:nkey - 1]) + (size,)] = tuple(
+            to_float(x) for x in pad(row, first + 3)[first:first + 3])
     return med
 
 
@@ -289,6 +290,8 @@ def busy_note(load_start):
 def header_lines(title, command, run_text, meta):
     """The summary's title, provenance, machine and load lines."""
     elapsed = int(to_float(meta.get('t_end')) or 0) - int(to_float(meta.get('t_start')) or 0)
+    if to_float(meta.get('elapsed')) is not None:  # a run made of parts (--append)
+        elapsed = int(to_float(meta.get('elapsed')))
     machine = meta.get('machine') or machine_facts()
     load_start, load_end = meta.get('load_start', ''), meta.get('load_end', '')
     return [
@@ -641,24 +644,40 @@ def p2p_report(outdir, plots=True):
 # ----------------------------------------------------------------------
 # collectives (contrib/ivm-bench-coll)
 
-COLL_RAW = 'config,np,rep,op,size,iters,usec,component'
-COLL_MEDIANS = 'config,np,op,size,runs,median_us,min_us,max_us'
-COLL_OPS = ('barrier', 'bcast', 'reduce', 'allreduce', 'allgather', 'alltoall')
-COLL_TARGETS = (('barrier', 0), ('bcast', 8), ('allreduce', 8))  # at 2 ranks
+COLL_RAW = 'config,np,rep,op,pattern,size,iters,usec,component'
+COLL_MEDIANS = 'config,np,op,pattern,size,runs,median_us,min_us,max_us'
+COLL_OPS = ('barrier', 'bcast', 'reduce', 'allreduce', 'allgather', 'alltoall', 'reduce_scatter')
+COLL_PATTERNS = ('sep', 'b2b')
+COLL_PATTERN_DESC = {'sep': 'calls separated by barriers', 'b2b': 'back-to-back calls'}
+COLL_BASELINES = ('vader', 'ivmbtl')  # the ratio's denominator: the better of these
+COLL_DESC = {
+    'ivm': 'coll/ivm across VMs',
+    'ivmbtl': 'tuned over btl/ivm across VMs',
+    'vader': 'tuned over vader in one VM',
+    'tcp': 'tuned over tcp across VMs',
+}
 COLL_XAXIS = "set format x '%.0b%BB'"
 
 
 def coll_run_label(path):
-    """(config, np, rep) of runs/CONFIG-NP.repN.out."""
+    """(config, np, rep) of runs/CONFIG-NP.repN[.TAG].out (rep keeps the
+    tag: runs of different parts stay apart in raw.csv)."""
     base = os.path.basename(path)[:-len('.out')]
     config, _, rest = base.partition('-')
     np_, _, rep = (rest or base).partition('.rep')
     return config, np_, rep
 
 
+def coll_legacy_pattern(op):
+    """The pattern of a RESULT line without one (runs before the two
+    patterns): bcast and reduce were timed separated, the others
+    back to back."""
+    return 'sep' if op in ('bcast', 'reduce') else 'b2b'
+
+
 def coll_raw_rows(outdir):
-    """raw.csv rows from RESULT,label,op,size,iters,usec lines, each with
-    the component that ran MPI_Allreduce (the run's COLL line)."""
+    """raw.csv rows from RESULT,label,op,size,iters,usec[,pattern] lines,
+    each with the component that ran MPI_Allreduce (the run's COLL line)."""
     rows = []
     for path in run_files(outdir):
         config, np_, rep = coll_run_label(path)
@@ -666,15 +685,44 @@ def coll_raw_rows(outdir):
         for fields in tagged_lines(path, ('RESULT', 'COLL')):
             if fields[0] == 'COLL':
                 component = pad(fields, 3)[2]
-            else:
-                results.append(pad(fields, 6)[2:6])
+                continue
+            op, size, iters, usec, pattern = pad(fields, 7)[2:7]
+            results.append([op, pattern or coll_legacy_pattern(op), size, iters, usec])
         rows += [[config, np_, rep] + r + [component] for r in results]
     return rows
 
 
-def coll_medians(med, np_, op, size):
-    """The (ivm, vader, tcp) medians of op at size and np_ ranks."""
-    return tuple(med.get((c, np_, op, size), (None,))[MEDIAN] for c in ('ivm', 'vader', 'tcp'))
+def coll_calls(outdir):
+    """{(np, op): (run by coll/ivm, fell back, handed over)} summed over
+    the ivm runs (CALLS lines: coll/ivm's counters, every call of the run,
+    warm-up and the benchmark's own barriers and reductions included)."""
+    calls = {}
+    for path in run_files(outdir, 'ivm-*.out'):
+        np_ = coll_run_label(path)[1]
+        for fields in tagged_lines(path, ('CALLS',)):
+            op, counts = pad(fields, 6)[2], pad(fields, 6)[3:6]
+            old = calls.get((np_, op), (0, 0, 0))
+            calls[(np_, op)] = tuple(a + int(to_float(b) or 0) for a, b in zip(old, counts))
+    return calls
+
+
+def coll_value(med, config, np_, op, pattern, size):
+    """The median of one cell, or None."""
+    return med.get((config, np_, op, pattern, size), (None,))[MEDIAN]
+
+
+def coll_best_baseline(med, np_, op, pattern, size, baselines=COLL_BASELINES):
+    """(value, config) of the faster baseline, or (None, '') if none was
+    measured."""
+    found = [(v, c) for c in baselines
+             if (v := coll_value(med, c, np_, op, pattern, size)) is not None]
+    return min(found) if found else (None, '')
+
+
+def coll_ratio(med, np_, op, pattern, size, baselines=COLL_BASELINES):
+    """coll/ivm / min(baselines) of one cell, or None."""
+    return ratio(coll_value(med, 'ivm', np_, op, pattern, size),
+                 coll_best_baseline(med, np_, op, pattern, size, baselines)[0])
 
 
 def coll_fmt(x):
@@ -682,92 +730,191 @@ def coll_fmt(x):
     return fmt_value(x, 2)
 
 
+def coll_ratio_cell(r):
+    """A ratio cell: bold when coll/ivm is slower than the better baseline."""
+    if r is None:
+        return 'n/a'
+    return ('**%.2f**' if r > 1.0 else '%.2f') % r
+
+
+def coll_sizes(med, op=None):
+    """The sizes measured (of op), ascending."""
+    return sorted({k[4] for k in med if op is None or k[2] == op})
+
+
+def coll_ratio_table(med, np_, baselines=COLL_BASELINES):
+    """coll/ivm / min(baselines): a row per collective and pattern, a
+    column per size (barrier: its one size, 0 B, in the first column)."""
+    sizes = [s for s in coll_sizes(med) if s > 0] or [0]
+    lines = [md_row(['collective', 'pattern'] + [human_size(s) for s in sizes]),
+             md_rule(['---', '---'] + ['--:'] * len(sizes))]
+    for op in COLL_OPS:
+        for pattern in COLL_PATTERNS:
+            if not any(k[1] == np_ and k[2] == op and k[3] == pattern for k in med):
+                continue
+            if op == 'barrier':
+                cells = [coll_ratio_cell(coll_ratio(med, np_, op, pattern, 0, baselines))]
+                cells += [''] * (len(sizes) - 1)
+            else:
+                cells = [coll_ratio_cell(coll_ratio(med, np_, op, pattern, s, baselines))
+                         for s in sizes]
+            lines.append(md_row([op, pattern] + cells))
+    return lines
+
+
+def coll_ratios(med, nps, per_vm):
+    """The ratios section: one table per rank count."""
+    lines = ['## Ratios: coll/ivm / min(tuned over vader in one VM, tuned over btl/ivm '
+             'across VMs)', '',
+             'Medians; below 1.0 coll/ivm is faster than the better baseline, **bold** where '
+             'it is slower. sep: calls separated by an untimed barrier, each timed alone; '
+             'b2b: a loop of back-to-back calls. Barrier: 0 B.']
+    for np_ in nps:
+        # runs before --per-vm put every rank in a VM of its own
+        layout = 'one per VM' if int(np_) <= 2 or not per_vm else f'{per_vm} per VM'
+        over = ', more ranks than CPUs' if int(np_) > (os.cpu_count() or 2) else ''
+        lines += ['', f'### {np_} ranks ({layout}{over})', ''] + coll_ratio_table(med, np_)
+    if any(k[0] == 'ivmbtl' for k in med):
+        lines += ['', '## Ratios: coll/ivm / tuned over btl/ivm (the same VMs without coll/ivm)',
+                  '', 'What selecting coll/ivm changes for ranks that are in different VMs.']
+        for np_ in nps:
+            lines += ['', f'### {np_} ranks', ''] + coll_ratio_table(med, np_, ('ivmbtl',))
+    return lines
+
+
+def coll_calls_lines(calls, nps):
+    """Which calls coll/ivm ran and which it handed over, per collective."""
+    if not calls:
+        return []
+    lines = ['', "Calls in the ivm runs (coll/ivm's counters <op>_calls / _fallbacks / "
+             "_handovers, all runs and ranks, warm-up and the benchmark's own calls "
+             'included):', '',
+             md_row(['collective'] + [f'{n} ranks: run / fell back / handed over' for n in nps]),
+             md_rule(['---'] + ['--:'] * len(nps))]
+    for op in COLL_OPS:
+        if any((n, op) in calls for n in nps):
+            lines.append(md_row([op] + ['%d / %d / %d' % calls.get((n, op), (0, 0, 0))
+                                        for n in nps]))
+    return lines
+
+
+def coll_op_tables(med, op, nps, configs):
+    """One collective's medians against size, a table per pattern: every
+    configuration and the ratio, for each rank count."""
+    sizes = coll_sizes(med, op)
+    lines = []
+    for pattern in COLL_PATTERNS:
+        if not any(k[2] == op and k[3] == pattern for k in med):
+            continue
+        head = ['size']
+        for np_ in nps:
+            head += [f'{c} {np_}' for c in configs] + [f'ratio {np_}']
+        lines += ['', f'## MPI_{op}, {COLL_PATTERN_DESC[pattern]} (us, median)', '',
+                  md_row(head), md_rule(['--:'] * len(head))]
+        for size in sizes:
+            cells = [human_size(size)]
+            for np_ in nps:
+                cells += [coll_fmt(coll_value(med, c, np_, op, pattern, size)) for c in configs]
+                cells.append(coll_ratio_cell(coll_ratio(med, np_, op, pattern, size)))
+            lines.append(md_row(cells))
+    return lines
+
+
 def coll_components(raw):
-    """'ivm-2 ivm; tcp-2 other; ' : the component that ran MPI_Allreduce
+    """'ivm-2 ivm; vader-2 other; ' : the component that ran MPI_Allreduce
     in the first run of each configuration and rank count, which shows
     whether coll/ivm served exactly the ivm runs."""
     first = {}
     for row in raw:
-        first.setdefault(f'{row[0]}-{row[1]}', row[7])
+        first.setdefault(f'{row[0]}-{row[1]}', row[8])
     return ''.join(f'{k} {c}; ' for k, c in first.items())
-
-
-def coll_target_row(med, op, size):
-    """One target line at 2 ranks: ivm / vader <= 1 and tcp / ivm >= 5."""
-    ivm, vader, tcp = coll_medians(med, '2', op, size)
-    r1, r2 = ratio(ivm, vader), ratio(tcp, ivm)
-    return md_row([op, coll_fmt(ivm), coll_fmt(vader), coll_fmt(tcp),
-                   'n/a' if r1 is None else '%.2fx' % r1, '<= 1.0x',
-                   'n/a' if r1 is None else verdict(passes(r1, 'le', 1.0)),
-                   'n/a' if r2 is None else '%.1fx' % r2, '>= 5x',
-                   'n/a' if r2 is None else verdict(passes(r2, 'ge', 5))])
-
-
-def coll_targets(med):
-    """The targets section."""
-    return ['## Targets (2 ranks, one per VM; 8 B, barrier: 0 B)', '',
-            md_row(['collective', 'ivm (us)', 'vader (us)', 'tcp (us)', 'ivm / vader', 'required',
-                    'result', 'tcp / ivm', 'required', 'result']),
-            md_rule(['---', '--:', '--:', '--:', '--:', '--:', '---', '--:', '--:', '---'])] + [
-        coll_target_row(med, op, size) for op, size in COLL_TARGETS]
-
-
-def coll_op_table(med, op, nps):
-    """One collective's medians against size: ivm, vader, tcp and ivm /
-    vader for each rank count."""
-    sizes = sorted({k[3] for k in med if k[2] == op})
-    if not sizes:
-        return []
-    head = ['size']
-    for np_ in nps:
-        head += [f'ivm {np_}', f'vader {np_}', f'tcp {np_}', f'ivm/vader {np_}']
-    lines = ['', f'## MPI_{op} latency (us, median)', '', md_row(head),
-             md_rule(['--:'] * (1 + 4 * len(nps)))]
-    for size in sizes:
-        cells = [human_size(size)]
-        for np_ in nps:
-            ivm, vader, tcp = coll_medians(med, np_, op, size)
-            r = ratio(ivm, vader)
-            cells += [coll_fmt(ivm), coll_fmt(vader), coll_fmt(tcp),
-                      'n/a' if r is None else '%.2f' % r]
-        lines.append(md_row(cells))
-    return lines
 
 
 def coll_summary(outdir, meta, med, raw):
     """summary.md of a coll run, as lines."""
     quick = meta.get('QUICK_FLAG', '')
+    nps, configs = meta.get('NPS', '').split(), meta.get('CONFIGS', '').split()
     run_text = (f'{meta.get("REPS", "")} runs per configuration, '
                 f'{meta.get("TARGET_MS", "")} ms per measured loop')
     lines = header_lines('coll/ivm latency benchmark', 'contrib/ivm-bench-coll' + quick,
                          run_text, meta)
     lines += run_notes('**Quick smoke run: the numbers are not meaningful.**' if quick else '',
                        failed_runs(outdir), 'config np rep exit')
-    lines += ['', "Component that ran MPI_Allreduce (coll/ivm's MPI_T counter): "
-              + coll_components(raw), ''] + coll_targets(med)
+    buffers = ('MPI_Alloc_mem with mpool_hints=ivm (in the region)'
+               if meta.get('ALLOC_MEM') == '1' else 'malloc')
+    lines += ['', 'Configurations: ' + '; '.join(f'{c} = {COLL_DESC.get(c, c)}' for c in configs)
+              + f'. Buffers: {buffers}.', '', "Component that ran MPI_Allreduce (coll/ivm's MPI_T counter): "
+              + coll_components(raw)]
+    lines += coll_calls_lines(coll_calls(outdir), nps)
+    lines += [''] + coll_ratios(med, nps, meta.get('PER_VM', ''))
     for op in COLL_OPS:
-        lines += coll_op_table(med, op, meta.get('NPS', '').split())
+        lines += coll_op_tables(med, op, nps, configs)
     return lines
 
 
+def coll_plot_title(op, meta):
+    """A plot's title: the collective, how it was measured, and where."""
+    machine = (meta.get('machine') or machine_facts()).split(',')[0]
+    day = time.strftime('%Y-%m-%d', time.gmtime(int(to_float(meta.get('t_end')) or 0)))
+    return (f'MPI_{op}: median of {meta.get("REPS", "")} runs (lower is better); '
+            f'{machine}, {day}, ivm {meta.get("git_rev", "unknown")}')
+
+
 def coll_plots(outdir, med, meta):
-    """OP.png per collective: medians against size, one line per
-    configuration and rank count (size 0 drawn at 1 on the log axis)."""
-    columns = [(c, n) for n in meta.get('NPS', '').split() for c in meta.get('CONFIGS', '').split()]
+    """OP.png per collective: medians against size, one panel per rank
+    count, one line per configuration and pattern (size 0 drawn at 1 on
+    the log axis), the legend below the panels, off the data."""
+    configs = meta.get('CONFIGS', '').split()
+    nps = meta.get('NPS', '').split()
     with tempfile.TemporaryDirectory(prefix='ivm-bench-coll-report.') as tmp:
         for op in COLL_OPS:
-            sizes = sorted({k[3] for k in med if k[2] == op})
+            sizes = coll_sizes(med, op)
             if not sizes:
                 continue
-            dat = os.path.join(tmp, op + '.dat')
-            write_dat(dat, [f'{c}-{n}' for c, n in columns],
-                      [(s or 1, [med.get((c, n, op, s), (None,))[MEDIAN] for c, n in columns])
-                       for s in sizes])
-            title = f'MPI_{op} latency, median of {meta.get("REPS", "")} runs (lower is better)'
-            one_size = "set xrange [0.5:2]; set format x ''" if len(sizes) == 1 else ''
-            run_gnuplot(gnuplot_script(f'{op}.png', dat, len(columns) + 1, title,
-                                       'message size (bytes per rank)', 'latency (us)', COLL_XAXIS,
-                                       enhanced=False, extra=one_size), outdir)
+            columns = [(c, p) for c in configs for p in COLL_PATTERNS
+                       if any(k[0] == c and k[2] == op and k[3] == p for k in med)]
+            panels = []
+            for np_ in nps:
+                rows = [(s or 1, [coll_value(med, c, np_, op, p, s) for c, p in columns])
+                        for s in sizes]
+                if not any(v is not None for _, values in rows for v in values):
+                    continue  # gnuplot cannot draw a panel without a point
+                dat = os.path.join(tmp, f'{op}-{np_}.dat')
+                write_dat(dat, [f'{c}/{p}' for c, p in columns], rows)
+                panels.append((np_, dat))
+            if panels:
+                one = (sizes[0] or 1) if len(sizes) == 1 else None
+                run_gnuplot(coll_plot_script(f'{op}.png', panels, columns,
+                                             coll_plot_title(op, meta), one), outdir)
+
+
+def coll_plot_script(png, panels, columns, title, one_size=None):
+    """Side-by-side log-log panels (one per rank count) sharing a title
+    and a legend placed under them; one colour per configuration, solid
+    for calls separated by barriers, dashed for back-to-back calls."""
+    known = list(COLL_DESC)
+    lines = [
+        f'set terminal pngcairo size {560 * max(1, len(panels))},600 font ",10"',
+        f"set output '{png}'", 'set termoption noenhanced',
+        f"set multiplot layout 1,{max(1, len(panels))} title '{title}'",
+        'set logscale x 2', COLL_XAXIS, 'set logscale y 10', "set format y '%g'",
+        'set grid xtics ytics mytics', "set datafile missing 'NaN'",
+        "set xlabel 'message size (bytes per rank)'", "set ylabel 'latency (us)'",
+        'set key outside below horizontal maxcols 2 spacing 1.1',
+        'set bmargin 8',
+    ]
+    if one_size:  # the only size measured (a log axis needs a range around it)
+        lines.append(f"set xrange [{one_size / 2}:{one_size * 2}]")
+    for np_, dat in panels:
+        curves = []
+        for i, (config, pattern) in enumerate(columns, start=2):
+            colour = known.index(config) + 1 if config in known else len(known) + i
+            dashes = 2 if pattern == 'b2b' else 1
+            curves.append(f"'{dat}' using 1:{i} with linespoints lw 2 lc {colour} pt {i + 4} "
+                          f"dt {dashes} title columnheader({i})")
+        lines += [f"set title '{np_} ranks'", 'plot ' + ', '.join(curves)]
+    lines.append('unset multiplot')
+    return '\n'.join(lines) + '\n'
 
 
 def coll_report(outdir, plots=True):
@@ -776,8 +923,8 @@ def coll_report(outdir, plots=True):
     raw = coll_raw_rows(outdir)
     write_csv(os.path.join(outdir, 'raw.csv'), COLL_RAW, raw)
     write_csv(os.path.join(outdir, 'medians.csv'), COLL_MEDIANS,
-              median_rows(raw, (0, 1, 3, 4), 6, '%.4g'))
-    med = medians_by_key(read_csv(os.path.join(outdir, 'medians.csv')), 4)
+              median_rows(raw, (0, 1, 3, 4, 5), 7, '%.4g'))
+    med = medians_by_key(read_csv(os.path.join(outdir, 'medians.csv')), 5, first=6)
     if plots:
         coll_plots(outdir, med, meta)
     write_text(os.path.join(outdir, 'summary.md'), coll_summary(outdir, meta, med, raw))

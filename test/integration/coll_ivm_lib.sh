@@ -69,7 +69,7 @@ coll_mpirun() {
 	# spinning).  Without it, ranks spinning in btl/tcp's polls kept the
 	# other VMs' ranks off the CPUs: np 8 on 2 devices took 159 s instead
 	# of 9 s with another process busy on the machine.
-	hang_limit 300 "coll_check coll_stall coll_pvar_after" \
+	hang_limit 300 "coll_check coll_stall coll_pvar_after coll_pattern" \
 		"$VMSIM" mpirun --name "$name" "${vopts[@]+"${vopts[@]}"}" -- \
 		--mca pml ob1 --mca mpi_yield_when_idle 1 --mca coll_ivm_verbose 1 "$@" >"$log" 2>&1
 }

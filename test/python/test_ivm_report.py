@@ -178,37 +178,44 @@ class P2PTables(unittest.TestCase):
 
 class CollTables(unittest.TestCase):
     def med(self):
-        values = {'allreduce': (0.08, 0.16, 11.1), 'bcast': (0.2, 0.17, 0.5)}
-        return {(cfg, '2', op, 8): (v, 0, 0) for op, triple in values.items()
-                for cfg, v in zip(('ivm', 'vader', 'tcp'), triple)}
+        values = {('allreduce', 'b2b', 8): (0.08, 0.16, 0.2), ('bcast', 'b2b', 8): (0.5, 0.17, 0.12),
+                  ('bcast', 'sep', 8): (0.3, 0.4, None), ('bcast', 'b2b', MIB): (90, 100, None)}
+        return {(cfg, '2', op, pat, size): (v, 0, 0)
+                for (op, pat, size), triple in values.items()
+                for cfg, v in zip(('ivm', 'vader', 'ivmbtl'), triple) if v is not None}
 
-    def test_target_pass(self):
-        self.assertEqual(r.coll_target_row(self.med(), 'allreduce', 8),
-                         '| allreduce | 0.08 | 0.16 | 11.1 | 0.50x | <= 1.0x | **PASS** | 138.8x'
-                         ' | >= 5x | **PASS** |')
+    def test_ratio_uses_the_better_baseline(self):
+        self.assertAlmostEqual(r.coll_ratio(self.med(), '2', 'bcast', 'b2b', 8), 0.5 / 0.12)
+        self.assertAlmostEqual(r.coll_ratio(self.med(), '2', 'allreduce', 'b2b', 8), 0.5)
+        self.assertAlmostEqual(r.coll_ratio(self.med(), '2', 'bcast', 'sep', 8), 0.75)
 
-    def test_target_miss_both_ways(self):
-        self.assertEqual(r.coll_target_row(self.med(), 'bcast', 8),
-                         '| bcast | 0.20 | 0.17 | 0.50 | 1.18x | <= 1.0x | **MISS** | 2.5x'
-                         ' | >= 5x | **MISS** |')
+    def test_ratio_not_measured(self):
+        self.assertIsNone(r.coll_ratio(self.med(), '4', 'bcast', 'sep', 8))
+        self.assertEqual(r.coll_ratio_cell(None), 'n/a')
 
-    def test_target_not_measured(self):
-        self.assertEqual(r.coll_target_row(self.med(), 'barrier', 0),
-                         '| barrier | n/a | n/a | n/a | n/a | <= 1.0x | n/a | n/a | >= 5x | n/a |')
+    def test_ratio_table_bolds_losses(self):
+        lines = r.coll_ratio_table(self.med(), '2')
+        self.assertEqual(lines[0], '| collective | pattern | 8 B | 1 MiB |')
+        self.assertIn('| bcast | sep | 0.75 | n/a |', lines)
+        self.assertIn('| bcast | b2b | **4.17** | 0.90 |', lines)
+        self.assertIn('| allreduce | b2b | 0.50 | n/a |', lines)
 
-    def test_op_table_row_per_rank_count(self):
-        lines = r.coll_op_table(self.med(), 'allreduce', ['2', '4'])
-        self.assertEqual(lines[3], '| size | ivm 2 | vader 2 | tcp 2 | ivm/vader 2 | ivm 4'
-                                   ' | vader 4 | tcp 4 | ivm/vader 4 |')
-        self.assertEqual(lines[5], '| 8 B | 0.08 | 0.16 | 11.1 | 0.50 | n/a | n/a | n/a | n/a |')
+    def test_legacy_lines_get_their_old_pattern(self):
+        self.assertEqual(r.coll_legacy_pattern('bcast'), 'sep')
+        self.assertEqual(r.coll_legacy_pattern('alltoall'), 'b2b')
 
-    def test_plot_script_for_a_single_size(self):
-        script = r.gnuplot_script('barrier.png', 'x.dat', 3, 'MPI_barrier', 'size', 'us',
-                                  r.COLL_XAXIS, enhanced=False, extra='set xrange [0.5:2]')
-        self.assertIn("set title 'MPI_barrier' noenhanced\n", script)
-        self.assertTrue(script.endswith("set xrange [0.5:2]\nplot for [i=2:3] 'x.dat' using 1:i "
-                                        "with linespoints lw 2 pt (i+4) title columnheader(i) "
-                                        "noenhanced\n"))
+    def test_op_table_per_pattern(self):
+        lines = r.coll_op_tables(self.med(), 'bcast', ['2'], ['ivm', 'ivmbtl', 'vader'])
+        self.assertIn('## MPI_bcast, back-to-back calls (us, median)', lines)
+        self.assertIn('| size | ivm 2 | ivmbtl 2 | vader 2 | ratio 2 |', lines)
+        self.assertIn('| 8 B | 0.50 | 0.12 | 0.17 | **4.17** |', lines)
+
+    def test_plot_script_has_a_panel_per_rank_count(self):
+        script = r.coll_plot_script('bcast.png', [('2', 'a.dat'), ('4', 'b.dat')],
+                                    [('ivm', 'sep'), ('vader', 'b2b')], 'T')
+        self.assertIn('set multiplot layout 1,2', script)
+        self.assertIn('set key outside below', script)
+        self.assertEqual(script.count('\nplot '), 2)
 
 
 P2P_RUN = """INFO,label,{cfg}
@@ -266,22 +273,24 @@ class WholeReports(unittest.TestCase):
 
     def test_coll(self):
         self.runs('meta.sh', "QUICK_FLAG=''\nREPS=1\nTARGET_MS=50\nNPS='2'\n"
-                  "CONFIGS='ivm tcp vader'\nt_start=0\nt_end=9\nload_start='3 3 3'\n"
-                  "load_end='3 3 3'\ngit_rev='abc'\nmachine='m'\n")
-        for cfg, us, comp in (('ivm', '0.0618', 'ivm'), ('tcp', '11.2', 'other'),
+                  "CONFIGS='ivm ivmbtl vader'\nt_start=0\nt_end=9\nelapsed=30\n"
+                  "load_start='3 3 3'\nload_end='3 3 3'\ngit_rev='abc'\nmachine='m'\n")
+        for cfg, us, comp in (('ivm', '0.0618', 'ivm'), ('ivmbtl', '0.3', 'other'),
                               ('vader', '0.17', 'other')):
-            self.runs(f'{cfg}-2.rep1.out', f'RESULT,{cfg}-2,barrier,0,1000,{us}\n'
-                                           f'COLL,{cfg}-2,{comp}\n')
+            self.runs(f'{cfg}-2.rep1.a.out', f'RESULT,{cfg}-2,barrier,0,1000,{us},b2b\n'
+                                             f'CALLS,{cfg}-2,barrier,5,1,2\nCOLL,{cfg}-2,{comp}\n')
+        self.runs('ivm-2.rep1.b.out', 'RESULT,ivm-2,bcast,8,100,0.5\nCOLL,ivm-2,ivm\n')
         r.coll_report(self.dir, plots=False)
         self.assertEqual(self.read('raw.csv').splitlines()[1],
-                         'ivm,2,1,barrier,0,1000,0.0618,ivm')
-        self.assertIn('ivm,2,barrier,0,1,0.0618,0.0618,0.0618\n', self.read('medians.csv'))
+                         'ivm,2,1.a,barrier,b2b,0,1000,0.0618,ivm')
+        self.assertIn('ivm,2,bcast,sep,8,1,0.5,0.5,0.5\n', self.read('medians.csv'))
         summary = self.read('summary.md')
-        self.assertIn("counter): ivm-2 ivm; tcp-2 other; vader-2 other; \n", summary)
+        self.assertIn("counter): ivm-2 ivm; ivmbtl-2 other; vader-2 other; \n", summary)
         self.assertIn('(**not a quiet machine: treat the numbers as noisy**)', summary)
-        self.assertIn('| barrier | 0.06 | 0.17 | 11.2 | 0.36x | <= 1.0x | **PASS** | 181.2x'
-                      ' | >= 5x | **PASS** |\n', summary)
-        self.assertIn('| 0 B | 0.06 | 0.17 | 11.2 | 0.36 |\n', summary)
+        self.assertIn(', 30 s).', summary)
+        self.assertIn('| barrier | 5 / 1 / 2 |\n', summary)
+        self.assertIn('| barrier | b2b | 0.36 |\n', summary)
+        self.assertIn('| 0 B | 0.06 | 0.30 | 0.17 | 0.36 |\n', summary)
 
     def test_not_an_output_directory(self):
         with self.assertRaisesRegex(r.ReportError, 'not an ivm-bench output directory'):
@@ -289,11 +298,16 @@ class WholeReports(unittest.TestCase):
 
     @unittest.skipUnless(shutil.which('gnuplot'), 'gnuplot not installed')
     def test_plots_are_pngs(self):
-        med = {('ivm', '2', 'barrier', 0): (0.06, 0, 0), ('tcp', '2', 'barrier', 0): (11.2, 0, 0),
-               ('ivm', '2', 'bcast', 8): (0.1, 0, 0), ('ivm', '2', 'bcast', 64): (0.2, 0, 0),
-               ('tcp', '2', 'bcast', 8): (9.0, 0, 0), ('tcp', '2', 'bcast', 64): (9.5, 0, 0)}
-        r.coll_plots(self.dir, med, {'NPS': '2', 'CONFIGS': 'ivm tcp', 'REPS': '1'})
-        for op in ('barrier', 'bcast'):
+        med = {('ivm', '2', 'barrier', 'b2b', 0): (0.06, 0, 0),
+               ('vader', '2', 'barrier', 'b2b', 0): (0.2, 0, 0),
+               ('ivm', '2', 'bcast', 'sep', 8): (0.1, 0, 0), ('ivm', '2', 'bcast', 'b2b', 64): (0.2, 0, 0),
+               ('vader', '4', 'bcast', 'sep', 8): (9.0, 0, 0),
+               ('vader', '4', 'bcast', 'b2b', 64): (9.5, 0, 0),
+               # one size that is not 0 (a part with --sizes 8): a range around it
+               ('ivm', '2', 'alltoall', 'sep', 8): (0.5, 0, 0)}
+        r.coll_plots(self.dir, med, {'NPS': '2 4', 'CONFIGS': 'ivm vader', 'REPS': '1',
+                                     'machine': '2 CPUs, x', 't_end': '0', 'git_rev': 'abc'})
+        for op in ('barrier', 'bcast', 'alltoall'):
             with open(os.path.join(self.dir, op + '.png'), 'rb') as f:
                 self.assertEqual(f.read(8), b'\x89PNG\r\n\x1a\n')
 

@@ -35,7 +35,9 @@ static void test_geometry(void)
             CHECK(coll_ivm_area_geometry(members[i], chunks[c], 64, &g));
             CHECK(g.ctl_off == sizeof(struct coll_ivm_area_hdr));
             CHECK(g.small_off == g.ctl_off + (uint64_t) members[i] * IVM_CACHELINE);
-            CHECK(g.data_off >= g.small_off + 2ull * members[i] * IVM_CACHELINE);
+            CHECK(g.bcast_off == g.small_off + 2ull * members[i] * IVM_CACHELINE);
+            CHECK(g.data_off >= g.bcast_off
+                                    + (uint64_t) COLL_IVM_BCAST_SLOTS * members[i] * IVM_CACHELINE);
             CHECK(0 == g.data_off % IVM_CACHELINE && 0 == g.member_stride % IVM_CACHELINE);
             CHECK(g.chan_stride == (uint64_t) members[i] * g.member_stride);
             CHECK(g.size == g.data_off + COLL_IVM_CHANNELS * g.chan_stride);

@@ -87,12 +87,24 @@ enum coll_ivm_op {
 typedef struct coll_ivm_counters {
     unsigned long long calls[COLL_IVM_NOPS];    /**< calls run by ivm (flat or hierarchical) */
     unsigned long long fallback[COLL_IVM_NOPS]; /**< calls handed to the previous component */
+    unsigned long long handover[COLL_IVM_NOPS]; /**< of those: by size (coll_ivm_<op>_handover) */
+    unsigned long long single_copy;             /**< calls read straight from region buffers */
     unsigned long long comms_flat;              /**< communicators set up flat */
     unsigned long long comms_hier;              /**< communicators set up hierarchical */
     unsigned long long comms_fallback;          /**< communicators that fell back at setup */
     unsigned long long areas_attached;          /**< shared areas this process is attached to */
     unsigned long long heap_in_use;             /**< job heap bytes in use (sampled) */
 } coll_ivm_counters_t;
+
+/** Byte ranges in which a collective's calls go to the next component
+ * (coll_ivm_handover.c). */
+#define COLL_IVM_HANDOVER_RANGES 4
+typedef struct coll_ivm_handover {
+    int n;
+    uint64_t lo[COLL_IVM_HANDOVER_RANGES];
+    uint64_t hi[COLL_IVM_HANDOVER_RANGES]; /**< included */
+    uint64_t ranks[COLL_IVM_HANDOVER_RANGES]; /**< largest communicator (0: any) */
+} coll_ivm_handover_t;
 
 typedef struct mca_coll_ivm_component_t {
     coll_ivm_base_component_t super;
@@ -109,6 +121,8 @@ typedef struct mca_coll_ivm_component_t {
     int timeout;                 /**< seconds a wait may last (0: unbounded) */
     int liveness_interval_ms;    /**< how often a long wait checks its peer */
     bool enable[COLL_IVM_NOPS];
+    char *handover_spec[COLL_IVM_NOPS]; /**< coll_ivm_<op>_handover (NULL: none) */
+    coll_ivm_handover_t handover[COLL_IVM_NOPS]; /**< parsed at init_query */
 
     /* state */
     int output;
@@ -149,6 +163,8 @@ typedef struct coll_ivm_group {
     bool attached;                /**< we hold a reference on the area */
     uint64_t seq;                 /**< steps taken (same on every member) */
     uint64_t small_seq;           /**< small steps taken (common_ivm_layout_coll.h) */
+    uint64_t bcast_seq;           /**< bcast ring steps taken (common_ivm_layout_coll.h) */
+    uint64_t bdone_min;           /**< bcast ring: every member's bdone had reached this */
     uint64_t *last_tok;           /**< [channel][nbuf]: token last written into a buffer */
     unsigned int degree;          /**< barrier tree degree */
     bool broken;                  /**< a wait failed: the tokens are out of step */
@@ -240,25 +256,61 @@ static inline void coll_ivm_count_fallback(enum coll_ivm_op op)
     mca_coll_ivm_component.counters->fallback[op]++;
 }
 
+/* ---- hand-over by size (coll_ivm_handover.c) ---- */
+/** Parse the coll_ivm_<op>_handover parameters; NULL, or what is wrong. */
+const char *coll_ivm_handover_parse(void);
+/** @h extended (FNV-1a) by the parsed ranges: part of what ranks agree on. */
+uint64_t coll_ivm_handover_hash(uint64_t h);
+
+/** Should a call of @op that coll_ivm_use() accepted go to the previous
+ * component after all, because it is faster at @bytes (a size every rank
+ * of the communicator agrees on) on a communicator of @ranks ranks?
+ * Counts it as handed over if so. */
+static inline bool coll_ivm_hand_over(enum coll_ivm_op op, uint64_t bytes, int ranks)
+{
+    const coll_ivm_handover_t *h = &mca_coll_ivm_component.handover[op];
+    for (int j = 0; j < h->n; j++) {
+        if (bytes >= h->lo[j] && bytes <= h->hi[j]
+            && (0 == h->ranks[j] || (uint64_t) ranks <= h->ranks[j])) {
+            mca_coll_ivm_component.counters->calls[op]--;
+            mca_coll_ivm_component.counters->handover[op]++;
+            return true;
+        }
+    }
+    return false;
+}
+
 /* ---- synchronisation (coll_ivm_sync.c) ---- */
 static inline struct coll_ivm_ctl *coll_ivm_ctl(const coll_ivm_group_t *g, int member)
 {
     return (struct coll_ivm_ctl *) (g->base + coll_ivm_ctl_off(&g->geom, (uint32_t) member));
 }
 
-static inline uint8_t *coll_ivm_buf(const coll_ivm_group_t *g, unsigned ch, int member,
-                                    uint64_t chunk_index)
+/** The buffer of @member on channel @ch that holds chunk @chunk_index of
+ * step @seq: (seq + chunk) mod nbuf, so that consecutive one-chunk steps
+ * (back-to-back small collectives) take turns in the buffers instead of
+ * all waiting for buffer 0 to be drained. */
+static inline uint64_t coll_ivm_buf_index(const coll_ivm_group_t *g, uint64_t seq,
+                                          uint64_t chunk_index)
 {
-    return g->base + coll_ivm_buf_off(&g->geom, ch, (uint32_t) member, chunk_index);
+    return (seq + chunk_index) % g->geom.nbuf;
+}
+
+static inline uint8_t *coll_ivm_buf(const coll_ivm_group_t *g, unsigned ch, int member,
+                                    uint64_t seq, uint64_t chunk_index)
+{
+    return g->base + coll_ivm_buf_off(&g->geom, ch, (uint32_t) member,
+                                      coll_ivm_buf_index(g, seq, chunk_index));
 }
 
 /** Wait until *word reaches @target; @member is whose word it is.  Bounded
  * by coll_ivm_timeout, checks the member's liveness while it waits. */
 int coll_ivm_wait(coll_ivm_group_t *g, _Atomic uint64_t *word, uint64_t target, int member);
 
-/** Writer: wait until buffer (chunk_index mod nbuf) of channel @ch may be
- * overwritten, i.e. every member is done with what it last held. */
-int coll_ivm_chan_acquire(coll_ivm_group_t *g, unsigned ch, uint64_t chunk_index);
+/** Writer: wait until the buffer of chunk @chunk_index of step @seq on
+ * channel @ch may be overwritten, i.e. every member is done with what it
+ * last held. */
+int coll_ivm_chan_acquire(coll_ivm_group_t *g, unsigned ch, uint64_t seq, uint64_t chunk_index);
 /** Writer: announce chunk @chunk_index of step @seq on channel @ch. */
 void coll_ivm_chan_publish(coll_ivm_group_t *g, unsigned ch, uint64_t seq, uint32_t chunk_index);
 /** Reader: wait for chunk @chunk_index of step @seq from @member. */
@@ -278,6 +330,33 @@ static inline struct coll_ivm_small *coll_ivm_small(const coll_ivm_group_t *g, i
     return (struct coll_ivm_small *) (g->base + coll_ivm_small_off(&g->geom, (uint32_t) member,
                                                                     step));
 }
+
+static inline struct coll_ivm_small *coll_ivm_bslot(const coll_ivm_group_t *g, int member,
+                                                    uint64_t step)
+{
+    return (struct coll_ivm_small *) (g->base + g->geom.bcast_off)
+           + (uint64_t) member * COLL_IVM_BCAST_SLOTS + step % COLL_IVM_BCAST_SLOTS;
+}
+
+/** Bcast ring (common_ivm_layout_coll.h).  Root: write @len (<=
+ * COLL_IVM_SMALL_BYTES) bytes as the next step, *step.  Others: wait for
+ * that step of @root and copy its payload out.  Then every member calls
+ * coll_ivm_ring_done() once it will read nothing more of the step; a root
+ * that must know that all have (its payload named its own buffer) calls
+ * coll_ivm_ring_wait_read(). */
+int coll_ivm_ring_post(coll_ivm_group_t *g, const void *data, size_t len, uint64_t *step);
+int coll_ivm_ring_read(coll_ivm_group_t *g, int root, void *data, size_t len, uint64_t *step);
+void coll_ivm_ring_done(coll_ivm_group_t *g, uint64_t step);
+int coll_ivm_ring_wait_read(coll_ivm_group_t *g, uint64_t step);
+/** Ring step in which every other member posts (coll_ivm_ring_post) and
+ * this one reads all their slots (coll_ivm_bslot(g, j, *step)), e.g. the
+ * root of a tiny reduce; then coll_ivm_ring_done(). */
+int coll_ivm_ring_gather(coll_ivm_group_t *g, uint64_t *step);
+
+/** Broadcast @len (<= COLL_IVM_SMALL_BYTES) bytes from member @root's @buf
+ * through the bcast ring: the root returns as soon as it has written, up
+ * to COLL_IVM_BCAST_SLOTS steps ahead. */
+int coll_ivm_bcast_small(coll_ivm_group_t *g, uint8_t *buf, size_t len, int root);
 
 /** One small step (common_ivm_layout_coll.h): publish @len (<= COLL_IVM_SMALL_BYTES)
  * bytes and wait until every member has published its own; then the
@@ -303,9 +382,24 @@ typedef struct coll_ivm_range {
 int coll_ivm_xfer(coll_ivm_group_t *g, const coll_ivm_seg_t *seg, int nseg,
                   const coll_ivm_range_t *range, int nrange);
 
+/** coll_ivm_xfer for streams of at most COLL_IVM_SMALL_BYTES on every
+ * member (the callers know: every member's stream has the same length):
+ * one small step (common_ivm_layout_coll.h), every range read straight
+ * from its writer's small slot. */
+int coll_ivm_xfer_tiny(coll_ivm_group_t *g, const coll_ivm_seg_t *seg, int nseg,
+                       const coll_ivm_range_t *range, int nrange);
+
 /** Member 0 gets every member's @blk bytes at @mine, in member order, in
  * @dst (n * blk bytes; ignored elsewhere). */
 int coll_ivm_gather_group(coll_ivm_group_t *g, const uint8_t *mine, size_t blk, uint8_t *dst);
+/** Single copy out of region buffers (coll_ivm_direct.c): if every
+ * member's send buffer [base, base + span) is in the region, copy the
+ * @nrange ranges straight out of the writers' buffers (from me x their
+ * stride when @per_reader, else from their start) and set *done; else
+ * leave everything to the streams.  Every member of the group calls it. */
+int coll_ivm_direct(coll_ivm_group_t *g, const uint8_t *base, uint64_t stride, uint64_t span,
+                    const coll_ivm_range_t *range, int nrange, bool per_reader, bool *done);
+
 /** Member i gets block i of member 0's @src (n * blk bytes) in @mine. */
 int coll_ivm_scatter_group(coll_ivm_group_t *g, const uint8_t *src, size_t blk, uint8_t *mine);
 /** Broadcast @len bytes from member @root's @buf to every member's @buf. */
@@ -365,6 +459,10 @@ static inline uint8_t *coll_ivm_block(const void *buf, struct ompi_datatype_t *d
     ompi_datatype_get_extent(dtype, &lb, &extent);
     return (uint8_t *) buf + disp * extent;
 }
+
+/** Smallest chunk a leader picks when coll_ivm_chunk_size does not fit
+ * (coll_ivm_setup.c): the default before 64 KiB chunks. */
+#define COLL_IVM_CHUNK_FLOOR (16u * 1024u)
 
 /** Communicators up to this size keep per-rank scratch arrays on the
  * stack (no malloc in the small-message path). */

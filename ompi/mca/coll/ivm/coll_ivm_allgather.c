@@ -11,7 +11,8 @@
 /* MPI_Allgather and MPI_Allgatherv.
  *
  * Flat: every rank streams its block and copies all the others' blocks
- * as they come (one step, pipelined).  Hierarchical (allgather): gather
+ * as they come (one step, pipelined); blocks of a chunk or more in region
+ * buffers are copied straight out of them (coll_ivm_direct).  Hierarchical (allgather): gather
  * inside every group to its leader, allgatherv of the group blocks among
  * the leaders (previous component), broadcast of the whole vector inside
  * every group, then every rank puts the blocks in rank order.
@@ -56,9 +57,17 @@ static int allgather_flat(mca_coll_ivm_module_t *m, const void *sbuf, int scount
                                      coll_ivm_block(rbuf, rdtype, disp), (size_t) cnt, rdtype);
         }
     }
-    if (OMPI_SUCCESS == rc) {
+    bool done = false;
+    if (OMPI_SUCCESS == rc && NULL == rcounts && in.len >= m->grp.geom.chunk) {
+        /* every block has this size: all members ask alike */
+        rc = coll_ivm_direct(&m->grp, in.ptr, 0, in.len, b.range, b.nrange, false, &done);
+    }
+    if (OMPI_SUCCESS == rc && !done) {
         coll_ivm_seg_t seg = {in.ptr, in.len};
-        rc = coll_ivm_xfer(&m->grp, &seg, 1, b.range, b.nrange);
+        /* uniform: every member's stream is one block of in.len bytes */
+        rc = NULL == rcounts && in.len <= COLL_IVM_SMALL_BYTES
+                 ? coll_ivm_xfer_tiny(&m->grp, &seg, 1, b.range, b.nrange)
+                 : coll_ivm_xfer(&m->grp, &seg, 1, b.range, b.nrange);
     }
     int rc2 = coll_ivm_blocks_finish(&b, OMPI_SUCCESS == rc, rbuf, rcounts, rcount, displs,
                                      rdtype);
@@ -116,10 +125,15 @@ int mca_coll_ivm_allgather(const void *sbuf, int scount, struct ompi_datatype_t 
         return m->prev.allgather(sbuf, scount, sdtype, rbuf, rcount, rdtype, comm,
                                  m->prev.allgather_module);
     }
+    /* rcount and rdtype give the same byte counts on every rank */
+    if (rcount >= 0 && OMPI_SUCCESS == coll_ivm_bytes((size_t) rcount, rdtype, &blk)
+        && coll_ivm_hand_over(COLL_IVM_ALLGATHER, blk, m->size)) {
+        return m->prev.allgather(sbuf, scount, sdtype, rbuf, rcount, rdtype, comm,
+                                 m->prev.allgather_module);
+    }
     if (COLL_IVM_MODE_FLAT == m->mode) {
         return allgather_flat(m, sbuf, scount, sdtype, rbuf, NULL, rcount, NULL, rdtype);
     }
-    /* rcount and rdtype give the same byte counts on every rank */
     if (rcount < 0 || OMPI_SUCCESS != coll_ivm_bytes((size_t) rcount, rdtype, &blk)
         || blk > INT_MAX / (size_t) m->size) {
         coll_ivm_count_fallback(COLL_IVM_ALLGATHER);

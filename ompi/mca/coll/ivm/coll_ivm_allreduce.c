@@ -35,6 +35,9 @@ int mca_coll_ivm_allreduce(const void *sbuf, void *rbuf, int count,
         coll_ivm_count_fallback(COLL_IVM_ALLREDUCE);
         return m->prev.allreduce(sbuf, rbuf, count, dtype, op, comm, m->prev.allreduce_module);
     }
+    if (coll_ivm_hand_over(COLL_IVM_ALLREDUCE, len, m->size)) {
+        return m->prev.allreduce(sbuf, rbuf, count, dtype, op, comm, m->prev.allreduce_module);
+    }
     if (0 == len) {
         return OMPI_SUCCESS;
     }

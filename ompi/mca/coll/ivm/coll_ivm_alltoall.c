@@ -9,9 +9,10 @@
  */
 
 /* MPI_Alltoall and MPI_Alltoallv (flat mode): every rank streams its
- * blocks in destination order and copies, from every other rank's
- * stream, the range meant for it; all ranks read in parallel and the
- * streams are pipelined through the channel buffers.  For alltoallv a
+ * blocks for the other ranks in destination order (its own block is
+ * copied locally and never enters the region) and copies, from every
+ * other rank's stream, the range meant for it; all ranks read in parallel
+ * and the streams are pipelined through the channel buffers.  For alltoallv a
  * reader cannot compute where its block starts in another rank's stream,
  * so every rank first publishes its block offsets (a step of their own).
  * MPI_IN_PLACE: the send data is copied out of the receive buffer first.
@@ -85,18 +86,41 @@ static int exchange_offsets(coll_ivm_group_t *g, int n, const coll_ivm_seg_t *se
     return rc; /* the offsets are untrusted: the engine range-checks them */
 }
 
-/* The exchange, given my outgoing stream @seg (one segment per rank). */
+/* Uniform alltoall from region buffers: the readers take their blocks
+ * straight out of the writers' send buffers (coll_ivm_direct), which must
+ * then be equally spaced blocks of one buffer. */
+static int direct(coll_ivm_group_t *g, const coll_ivm_seg_t *seg, coll_ivm_seg_t self,
+                  const coll_ivm_blocks_t *b, bool *done)
+{
+    const int n = g->n;
+    const uint8_t *base = 0 == g->me ? self.ptr : seg[0].ptr;
+    const uint8_t *second = 1 == g->me ? self.ptr : seg[1].ptr;
+    uint64_t stride = second > base ? (uint64_t) (second - base) : 0;
+    for (int j = 0; j < n && NULL != base; j++) {
+        const uint8_t *p = j == g->me ? self.ptr : seg[j].ptr;
+        if (0 == stride || p != base + (uint64_t) j * stride) {
+            base = NULL; /* packed copies, or blocks out of order: stream */
+        }
+    }
+    return coll_ivm_direct(g, base, stride, stride * (uint64_t) (n - 1) + self.len, b->range,
+                           b->nrange, true, done);
+}
+
+/* The exchange, given my outgoing blocks @seg (one segment per rank; my
+ * own is taken out of the stream here). */
 static int alltoall_run(mca_coll_ivm_module_t *m, const a2a_args_t *a, bool v,
-                        const coll_ivm_seg_t *seg)
+                        coll_ivm_seg_t *seg)
 {
     coll_ivm_group_t *g = &m->grp;
     const int n = m->size, me = g->me;
+    const coll_ivm_seg_t self = seg[me];
     uint64_t theirs_small[COLL_IVM_SMALL_N];
     uint64_t *theirs = n <= COLL_IVM_SMALL_N ? theirs_small : calloc(n, sizeof(uint64_t));
     coll_ivm_blocks_t b;
     int rc = NULL == theirs ? OMPI_ERR_OUT_OF_RESOURCE : OMPI_SUCCESS;
     b.span = NULL;
 
+    seg[me].len = 0; /* the stream holds the other ranks' blocks only */
     if (OMPI_SUCCESS == rc && v) {
         rc = exchange_offsets(g, n, seg, theirs);
     }
@@ -113,18 +137,27 @@ static int alltoall_run(mca_coll_ivm_module_t *m, const a2a_args_t *a, bool v,
         coll_ivm_range_t *r = &b.range[b.nrange - 1];
         if (i == me) {
             /* my own block: a local copy, not through the region */
-            rc = r->len == seg[me].len ? OMPI_SUCCESS : OMPI_ERR_BAD_PARAM;
+            rc = r->len == self.len ? OMPI_SUCCESS : OMPI_ERR_BAD_PARAM;
             if (OMPI_SUCCESS == rc) {
-                memcpy(r->dst, seg[me].ptr, r->len);
+                memcpy(r->dst, self.ptr, r->len);
             }
             b.nrange--;
         } else {
-            /* uniform: every block has my receive size, so mine is block me */
-            r->off = v ? theirs[i] : (uint64_t) me * r->len;
+            /* uniform: every block has my receive size, and i's stream
+             * skips its own block i, so mine is block me or me - 1 */
+            r->off = v ? theirs[i] : (uint64_t) (me < i ? me : me - 1) * r->len;
         }
     }
-    if (OMPI_SUCCESS == rc) {
-        rc = coll_ivm_xfer(g, seg, n, b.range, b.nrange);
+    bool done = false;
+    if (OMPI_SUCCESS == rc && !v && self.len >= g->geom.chunk) {
+        /* every block has this size: all members ask alike */
+        rc = direct(g, seg, self, &b, &done);
+    }
+    if (OMPI_SUCCESS == rc && !done) {
+        /* uniform: every member's stream is n - 1 blocks of self.len */
+        rc = !v && (uint64_t) (n - 1) * self.len <= COLL_IVM_SMALL_BYTES
+                 ? coll_ivm_xfer_tiny(g, seg, n, b.range, b.nrange)
+                 : coll_ivm_xfer(g, seg, n, b.range, b.nrange);
     }
     int rc2 = NULL != b.span ? coll_ivm_blocks_finish(&b, OMPI_SUCCESS == rc, a->rbuf,
                                                       a->rcounts, a->rcount, a->rdispls,
@@ -215,7 +248,14 @@ int mca_coll_ivm_alltoall(const void *sbuf, int scount, struct ompi_datatype_t *
                           struct ompi_communicator_t *comm, mca_coll_base_module_t *module)
 {
     mca_coll_ivm_module_t *m = (mca_coll_ivm_module_t *) module;
+    size_t blk;
     if (coll_ivm_use(m, COLL_IVM_ALLTOALL)) {
+        /* rcount and rdtype give the same byte counts on every rank */
+        if (rcount >= 0 && OMPI_SUCCESS == coll_ivm_bytes((size_t) rcount, rdtype, &blk)
+            && coll_ivm_hand_over(COLL_IVM_ALLTOALL, blk, m->size)) {
+            return m->prev.alltoall(sbuf, scount, sdtype, rbuf, rcount, rdtype, comm,
+                                    m->prev.alltoall_module);
+        }
         if (COLL_IVM_MODE_FLAT == m->mode) {
             a2a_args_t a = {sbuf, NULL, NULL, scount, sdtype, rbuf, NULL, NULL, rcount, rdtype};
             return MPI_IN_PLACE == sbuf ? alltoall_in_place(m, &a, false)

@@ -58,6 +58,9 @@ int mca_coll_ivm_bcast(void *buf, int count, struct ompi_datatype_t *dtype, int 
         coll_ivm_count_fallback(COLL_IVM_BCAST);
         return m->prev.bcast(buf, count, dtype, root, comm, m->prev.bcast_module);
     }
+    if (coll_ivm_hand_over(COLL_IVM_BCAST, len, m->size)) {
+        return m->prev.bcast(buf, count, dtype, root, comm, m->prev.bcast_module);
+    }
     if (0 == len) {
         return OMPI_SUCCESS;
     }

@@ -36,7 +36,7 @@
 
 /* The defaults, in one place. */
 #define COLL_IVM_DEFAULT_PRIORITY 40 /* above tuned (30) and 5.0's han (35) */
-#define COLL_IVM_DEFAULT_CHUNK (16u * 1024u)
+#define COLL_IVM_DEFAULT_CHUNK (64u * 1024u) /* see bench/README-coll.md */
 #define COLL_IVM_DEFAULT_NBUF 2u
 #define COLL_IVM_DEFAULT_DEGREE 4u
 #define COLL_IVM_DEFAULT_BARRIER_ALL_MAX 8u
@@ -103,6 +103,34 @@ static const char *const op_titles[COLL_IVM_NOPS] = {
     [COLL_IVM_REDUCE_SCATTER_BLOCK] = "MPI_Reduce_scatter_block",
 };
 
+/* Defaults of coll_ivm_<op>_handover (NULL: no such parameter; the call
+ * has no size every rank agrees on).  Measured with contrib/ivm-bench-coll,
+ * see bench/README-coll.md. */
+static const char *const handover_default[COLL_IVM_NOPS] = {
+    /* Measured at 64 KiB, 256 KiB, 1, 4 and 16 MiB; each range starts and
+     * ends halfway (geometrically) between a size where coll/ivm was
+     * faster and one where tuned over btl/ivm was.  On 2 ranks tuned took
+     * 0.7-0.95x coll/ivm's time in these ranges; on 4 ranks (2 VMs x 2 on
+     * 2 CPUs) coll/ivm took 0.05-0.3x tuned's, hence ":2". */
+    [COLL_IVM_BCAST] = "512K-:2",
+    [COLL_IVM_REDUCE] = "128K-:2",
+    [COLL_IVM_ALLGATHER] = "128K-:2",
+    [COLL_IVM_ALLTOALL] = "128K-:2",
+    [COLL_IVM_ALLREDUCE] = "128K-2M:2",
+    [COLL_IVM_REDUCE_SCATTER] = "128K-512K:2",
+    [COLL_IVM_REDUCE_SCATTER_BLOCK] = "128K-512K:2",
+};
+
+static const char *const handover_size_text[COLL_IVM_NOPS] = {
+    [COLL_IVM_BCAST] = "the bytes broadcast",
+    [COLL_IVM_REDUCE] = "the bytes of the vector",
+    [COLL_IVM_ALLREDUCE] = "the bytes of the vector",
+    [COLL_IVM_ALLGATHER] = "the bytes of each rank's block",
+    [COLL_IVM_ALLTOALL] = "the bytes each rank sends to each rank",
+    [COLL_IVM_REDUCE_SCATTER] = "the bytes each rank receives (their mean over the ranks)",
+    [COLL_IVM_REDUCE_SCATTER_BLOCK] = "the bytes each rank receives",
+};
+
 static void reg(const char *name, const char *help, mca_base_var_type_t type, int level,
                 void *storage)
 {
@@ -144,7 +172,18 @@ static void register_pvars(void)
                  "%s calls on coll/ivm communicators handed to the next component",
                  op_titles[i]);
         reg_counter(name, desc, &storage->fallback[i], MCA_BASE_PVAR_CLASS_COUNTER);
+        snprintf(name, sizeof(name), "%s_handovers", op_names[i]);
+        snprintf(desc, sizeof(desc),
+                 "%s calls handed to the next component because it is faster at their size "
+                 "(coll_ivm_%s_handover)", op_titles[i], op_names[i]);
+        reg_counter(name, desc, &storage->handover[i], MCA_BASE_PVAR_CLASS_COUNTER);
     }
+    reg_counter("single_copy_calls",
+                "Bcast, allgather and alltoall steps (of a pipeline chunk or more) whose data "
+                "the ranks copied straight out of the senders' buffers, which were in the ivm "
+                "region (MPI_Alloc_mem with mpool_hints=ivm): one copy instead of two (a bcast "
+                "is counted by its root, an allgather or alltoall by every rank)",
+                &storage->single_copy, MCA_BASE_PVAR_CLASS_COUNTER);
     reg_counter("comms_flat", "Communicators served flat (all ranks in one region)",
                 &storage->comms_flat, MCA_BASE_PVAR_CLASS_COUNTER);
     reg_counter("comms_hierarchical",
@@ -159,6 +198,30 @@ static void register_pvars(void)
                 "Bytes in use in this job's heap of the ivm region, sampled at communicator "
                 "setup and teardown and at every MPI_Barrier run by coll/ivm",
                 &storage->heap_in_use, MCA_BASE_PVAR_CLASS_LEVEL);
+}
+
+/* coll_ivm_<op>_handover for the collectives whose size every rank knows
+ * (coll_ivm_handover.c); the defaults are measured, see
+ * bench/README-coll.md. */
+static void register_handover(void)
+{
+    mca_coll_ivm_component_t *c = &mca_coll_ivm_component;
+    char name[64], help[400];
+    for (int i = 0; i < COLL_IVM_NOPS; i++) {
+        c->handover_spec[i] = NULL;
+        if (NULL == handover_default[i]) {
+            continue;
+        }
+        c->handover_spec[i] = (char *) handover_default[i];
+        snprintf(name, sizeof(name), "%s_handover", op_names[i]);
+        snprintf(help, sizeof(help),
+                 "Byte ranges (A-B, B included, or A- for A and above; K, M, G suffixes; :N "
+                 "after a range: only on communicators of up to N ranks; up to 4, "
+                 "comma-separated; empty: none) in which %s calls go to the next component "
+                 "(tuned) because it is faster there.  Size: %s",
+                 op_titles[i], handover_size_text[i]);
+        reg(name, help, MCA_BASE_VAR_TYPE_STRING, OPAL_INFO_LVL_5, &c->handover_spec[i]);
+    }
 }
 
 static int ivm_register(void)
@@ -219,6 +282,7 @@ static int ivm_register(void)
                  op_titles[i]);
         reg(name, help, MCA_BASE_VAR_TYPE_BOOL, OPAL_INFO_LVL_6, &c->enable[i]);
     }
+    register_handover();
 
     mca_common_ivm_register(&c->super.collm_version);
     mca_common_ivm_register_pacing(&c->super.collm_version);
@@ -242,6 +306,8 @@ static bool params_valid(void)
         bad = "coll_ivm_timeout must be >= 0 and coll_ivm_liveness_interval >= 1";
     } else if (mca_common_ivm_params.sleep_time_us > 999999) {
         bad = "opal_common_ivm_sleep_time must be less than 1000000";
+    } else {
+        bad = coll_ivm_handover_parse();
     }
     if (NULL != bad) {
         opal_show_help("help-mpi-coll-ivm.txt", "bad-parameter", true,

@@ -87,6 +87,9 @@ int mca_coll_ivm_reduce(const void *sbuf, void *rbuf, int count, struct ompi_dat
         coll_ivm_count_fallback(COLL_IVM_REDUCE);
         return m->prev.reduce(sbuf, rbuf, count, dtype, op, root, comm, m->prev.reduce_module);
     }
+    if (coll_ivm_hand_over(COLL_IVM_REDUCE, len, m->size)) {
+        return m->prev.reduce(sbuf, rbuf, count, dtype, op, root, comm, m->prev.reduce_module);
+    }
     if (0 == len) {
         return OMPI_SUCCESS;
     }

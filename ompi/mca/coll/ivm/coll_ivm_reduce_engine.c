@@ -19,7 +19,8 @@
  *
  *  - allreduce of tiny vectors (<= COLL_IVM_SMALL_BYTES): one small step
  *    (common_ivm_layout_coll.h), every member reduces the payloads of all
- *    slots;
+ *    slots; reduce of tiny vectors: through the bcast ring, the root
+ *    reduces what the others posted (they do not wait for it);
  *  - small vectors (<= coll_ivm_reduce_small bytes): one step; every member
  *    publishes its vector and each member that needs the result reduces
  *    all of them itself (one synchronisation, no slices);
@@ -47,14 +48,14 @@ bool coll_ivm_reducible(struct ompi_datatype_t *dtype, struct ompi_op_t *op)
 }
 
 /* dst = x0 op (x1 op (... op xn-1)) over @elems elements at byte @off of
- * chunk @c of every member's buffer on channel @ch. */
-static void reduce_ordered(coll_ivm_group_t *g, unsigned ch, uint64_t c, size_t off,
-                           size_t elems, size_t dsz, void *dst, struct ompi_datatype_t *dtype,
-                           struct ompi_op_t *op)
+ * chunk @c of step @seq in every member's buffer on channel @ch. */
+static void reduce_ordered(coll_ivm_group_t *g, unsigned ch, uint64_t seq, uint64_t c,
+                           size_t off, size_t elems, size_t dsz, void *dst,
+                           struct ompi_datatype_t *dtype, struct ompi_op_t *op)
 {
-    memcpy(dst, coll_ivm_buf(g, ch, g->n - 1, c) + off, elems * dsz);
+    memcpy(dst, coll_ivm_buf(g, ch, g->n - 1, seq, c) + off, elems * dsz);
     for (int i = g->n - 2; i >= 0; i--) {
-        ompi_op_reduce(op, coll_ivm_buf(g, ch, i, c) + off, dst, elems, dtype);
+        ompi_op_reduce(op, coll_ivm_buf(g, ch, i, seq, c) + off, dst, elems, dtype);
     }
 }
 
@@ -73,9 +74,9 @@ static int wait_all(coll_ivm_group_t *g, unsigned ch, uint64_t seq, uint64_t c)
 
 static int publish(coll_ivm_group_t *g, uint64_t seq, uint64_t c, const void *src, size_t len)
 {
-    int rc = coll_ivm_chan_acquire(g, 0, c);
+    int rc = coll_ivm_chan_acquire(g, 0, seq, c);
     if (OMPI_SUCCESS == rc) {
-        memcpy(coll_ivm_buf(g, 0, g->me, c), src, len);
+        memcpy(coll_ivm_buf(g, 0, g->me, seq, c), src, len);
         coll_ivm_chan_publish(g, 0, seq, (uint32_t) c);
     }
     return rc;
@@ -90,11 +91,47 @@ static int reduce_small(coll_ivm_group_t *g, const void *src, void *dst, size_t 
     if (OMPI_SUCCESS == rc && (root < 0 || root == g->me)) {
         rc = wait_all(g, 0, seq, 0);
         if (OMPI_SUCCESS == rc) {
-            reduce_ordered(g, 0, 0, 0, count, dsz, dst, dtype, op);
+            reduce_ordered(g, 0, seq, 0, 0, count, dsz, dst, dtype, op);
         }
     }
     coll_ivm_chan_done(g, 0, coll_ivm_tok(seq, COLL_IVM_TOK_ALL));
     return rc;
+}
+
+/* Reduce of at most COLL_IVM_SMALL_BYTES to @root through the bcast ring
+ * (common_ivm_layout_coll.h): the others post their vectors and go on,
+ * up to COLL_IVM_BCAST_SLOTS calls ahead of the root, which reduces the
+ * slots in member order. */
+static int reduce_tiny(coll_ivm_group_t *g, const void *src, void *dst, size_t count,
+                       size_t dsz, struct ompi_datatype_t *dtype, struct ompi_op_t *op, int root)
+{
+    uint8_t x[COLL_IVM_SMALL_BYTES];
+    const size_t len = count * dsz;
+    uint64_t b;
+    int rc;
+    if (g->me != root) {
+        rc = coll_ivm_ring_post(g, src, len, &b);
+        if (OMPI_SUCCESS == rc) {
+            coll_ivm_ring_done(g, b);
+        }
+        return rc;
+    }
+    uint8_t mine[COLL_IVM_SMALL_BYTES];
+    memcpy(mine, src, len); /* src may be dst (MPI_IN_PLACE) */
+    rc = coll_ivm_ring_gather(g, &b);
+    if (OMPI_SUCCESS != rc) {
+        return rc;
+    }
+    /* dst = x0 op (x1 op (... op xn-1)); every slot copied once into
+     * private memory before the operation reads it */
+    const int last = g->n - 1;
+    memcpy(dst, last == g->me ? mine : coll_ivm_bslot(g, last, b)->data, len);
+    for (int i = last - 1; i >= 0; i--) {
+        memcpy(x, i == g->me ? mine : coll_ivm_bslot(g, i, b)->data, len);
+        ompi_op_reduce(op, x, dst, count, dtype);
+    }
+    coll_ivm_ring_done(g, b);
+    return OMPI_SUCCESS;
 }
 
 /* Allreduce of at most COLL_IVM_SMALL_BYTES through the small slots. */
@@ -127,13 +164,14 @@ static int reduce_round(coll_ivm_group_t *g, uint64_t seq, uint64_t c, uint64_t 
     uint64_t s, e;
     int rc = publish(g, seq, c, src + e0 * dsz, ec * dsz);
     if (OMPI_SUCCESS == rc) {
-        rc = coll_ivm_chan_acquire(g, 1, c);
+        rc = coll_ivm_chan_acquire(g, 1, seq, c);
     }
     slice(ec, g->n, g->me, &s, &e);
     if (OMPI_SUCCESS == rc && e > s) {
         rc = wait_all(g, 0, seq, c);
         if (OMPI_SUCCESS == rc) {
-            reduce_ordered(g, 0, c, s * dsz, e - s, dsz, coll_ivm_buf(g, 1, g->me, c), dtype, op);
+            reduce_ordered(g, 0, seq, c, s * dsz, e - s, dsz, coll_ivm_buf(g, 1, g->me, seq, c),
+                           dtype, op);
         }
     }
     if (OMPI_SUCCESS != rc) {
@@ -152,7 +190,7 @@ static int reduce_round(coll_ivm_group_t *g, uint64_t seq, uint64_t c, uint64_t 
         if (j != g->me && OMPI_SUCCESS != (rc = coll_ivm_chan_wait(g, 1, j, seq, (uint32_t) c))) {
             return rc;
         }
-        memcpy(dst + (e0 + s) * dsz, coll_ivm_buf(g, 1, j, c), (e - s) * dsz);
+        memcpy(dst + (e0 + s) * dsz, coll_ivm_buf(g, 1, j, seq, c), (e - s) * dsz);
     }
     coll_ivm_chan_done(g, 1, coll_ivm_tok(seq, (uint32_t) c));
     return OMPI_SUCCESS;
@@ -169,6 +207,9 @@ static int reduce_group(coll_ivm_group_t *g, const void *src, void *dst, size_t 
     const uint64_t C = g->geom.chunk, per_chunk = C / dsz;
     if (root < 0 && count * dsz <= COLL_IVM_SMALL_BYTES) {
         return allreduce_tiny(g, src, dst, count, dsz, dtype, op);
+    }
+    if (count * dsz <= COLL_IVM_SMALL_BYTES) {
+        return reduce_tiny(g, src, dst, count, dsz, dtype, op, root);
     }
     if (count * dsz <= mca_coll_ivm_component.reduce_small && count * dsz <= C) {
         return reduce_small(g, src, dst, count, dsz, dtype, op, root);
@@ -192,6 +233,27 @@ static int reduce_group(coll_ivm_group_t *g, const void *src, void *dst, size_t 
     return rc;
 }
 
+/* Reduce_scatter of a vector of at most COLL_IVM_SMALL_BYTES: one small
+ * step, every member reduces its block of all the slots in member order. */
+static int reduce_scatter_tiny(coll_ivm_group_t *g, const void *src, void *dst, size_t total,
+                               size_t lo, size_t cnt, size_t dsz,
+                               struct ompi_datatype_t *dtype, struct ompi_op_t *op)
+{
+    uint8_t x[COLL_IVM_SMALL_BYTES];
+    uint64_t step;
+    int rc = coll_ivm_small_exchange(g, src, total * dsz, &step);
+    if (OMPI_SUCCESS != rc || 0 == cnt) {
+        return rc;
+    }
+    /* every slot copied once into private memory before it is used */
+    memcpy(dst, coll_ivm_small(g, g->n - 1, step)->data + lo * dsz, cnt * dsz);
+    for (int i = g->n - 2; i >= 0; i--) {
+        memcpy(x, coll_ivm_small(g, i, step)->data + lo * dsz, cnt * dsz);
+        ompi_op_reduce(op, x, dst, cnt, dtype);
+    }
+    return OMPI_SUCCESS;
+}
+
 static int reduce_scatter_group(coll_ivm_group_t *g, const void *src, void *dst,
                                 const size_t *counts, const size_t *displ,
                                 struct ompi_datatype_t *dtype, struct ompi_op_t *op)
@@ -205,6 +267,10 @@ static int reduce_scatter_group(coll_ivm_group_t *g, const void *src, void *dst,
     }
     if (0 == total || 0 == dsz) {
         return OMPI_SUCCESS;
+    }
+    if (total * dsz <= COLL_IVM_SMALL_BYTES) { /* total: the same on every member */
+        return reduce_scatter_tiny(g, src, dst, total, displ[g->me], counts[g->me], dsz, dtype,
+                                   op);
     }
     const uint64_t per_chunk = g->geom.chunk / dsz;
     const uint64_t rounds = (total + per_chunk - 1) / per_chunk;
@@ -223,7 +289,7 @@ static int reduce_scatter_group(coll_ivm_group_t *g, const void *src, void *dst,
         if (OMPI_SUCCESS == rc && a < b) {
             rc = wait_all(g, 0, seq, c);
             if (OMPI_SUCCESS == rc) {
-                reduce_ordered(g, 0, c, (a - e0) * dsz, b - a, dsz,
+                reduce_ordered(g, 0, seq, c, (a - e0) * dsz, b - a, dsz,
                                (uint8_t *) dst + (a - lo) * dsz, dtype, op);
                 /* done at once after the last wanted chunk (see xfer) */
                 coll_ivm_chan_done(g, 0, coll_ivm_tok(seq, b == hi ? COLL_IVM_TOK_ALL

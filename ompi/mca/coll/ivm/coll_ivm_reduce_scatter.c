@@ -39,9 +39,10 @@ static int reduce_scatter_flat(mca_coll_ivm_module_t *m, const void *sbuf, void 
     return rc;
 }
 
-/* Every rank sees the same counts, datatype and op: the same decision. */
+/* Every rank sees the same counts, datatype and op: the same decision.
+ * *mean: the bytes each rank receives, on average (the hand-over size). */
 static bool servable(mca_coll_ivm_module_t *m, const int *rcounts, int rcount,
-                     struct ompi_datatype_t *dtype, struct ompi_op_t *op)
+                     struct ompi_datatype_t *dtype, struct ompi_op_t *op, size_t *mean)
 {
     size_t total = 0, bytes;
     if (COLL_IVM_MODE_FLAT != m->mode || !coll_ivm_reducible(dtype, op)) {
@@ -54,7 +55,11 @@ static bool servable(mca_coll_ivm_module_t *m, const int *rcounts, int rcount,
         }
         total += (size_t) c;
     }
-    return OMPI_SUCCESS == coll_ivm_bytes(total, dtype, &bytes);
+    if (OMPI_SUCCESS != coll_ivm_bytes(total, dtype, &bytes)) {
+        return false;
+    }
+    *mean = bytes / (size_t) m->size;
+    return true;
 }
 
 int mca_coll_ivm_reduce_scatter(const void *sbuf, void *rbuf, const int *rcounts,
@@ -63,11 +68,13 @@ int mca_coll_ivm_reduce_scatter(const void *sbuf, void *rbuf, const int *rcounts
                                 mca_coll_base_module_t *module)
 {
     mca_coll_ivm_module_t *m = (mca_coll_ivm_module_t *) module;
+    size_t mean;
     if (coll_ivm_use(m, COLL_IVM_REDUCE_SCATTER)) {
-        if (servable(m, rcounts, 0, dtype, op)) {
+        if (!servable(m, rcounts, 0, dtype, op, &mean)) {
+            coll_ivm_count_fallback(COLL_IVM_REDUCE_SCATTER);
+        } else if (!coll_ivm_hand_over(COLL_IVM_REDUCE_SCATTER, mean, m->size)) {
             return reduce_scatter_flat(m, sbuf, rbuf, rcounts, 0, dtype, op);
         }
-        coll_ivm_count_fallback(COLL_IVM_REDUCE_SCATTER);
     }
     return m->prev.reduce_scatter(sbuf, rbuf, rcounts, dtype, op, comm,
                                   m->prev.reduce_scatter_module);
@@ -79,11 +86,13 @@ int mca_coll_ivm_reduce_scatter_block(const void *sbuf, void *rbuf, int rcount,
                                       mca_coll_base_module_t *module)
 {
     mca_coll_ivm_module_t *m = (mca_coll_ivm_module_t *) module;
+    size_t mean;
     if (coll_ivm_use(m, COLL_IVM_REDUCE_SCATTER_BLOCK)) {
-        if (servable(m, NULL, rcount, dtype, op)) {
+        if (!servable(m, NULL, rcount, dtype, op, &mean)) {
+            coll_ivm_count_fallback(COLL_IVM_REDUCE_SCATTER_BLOCK);
+        } else if (!coll_ivm_hand_over(COLL_IVM_REDUCE_SCATTER_BLOCK, mean, m->size)) {
             return reduce_scatter_flat(m, sbuf, rbuf, NULL, rcount, dtype, op);
         }
-        coll_ivm_count_fallback(COLL_IVM_REDUCE_SCATTER_BLOCK);
     }
     return m->prev.reduce_scatter_block(sbuf, rbuf, rcount, dtype, op, comm,
                                         m->prev.reduce_scatter_block_module);

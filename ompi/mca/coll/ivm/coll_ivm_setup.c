@@ -17,9 +17,15 @@
  *
  *  1. each rank proves its group's members share its region (the device
  *     layer's nonce proof), and each group leader allocates the group's
- *     area from the job heap, within coll_ivm_heap_fraction of it;
+ *     area from the job heap, within coll_ivm_heap_fraction of it, with
+ *     chunks of coll_ivm_chunk_size or, when that area would take more
+ *     than an eighth of what is left, a quarter of it, down to
+ *     COLL_IVM_CHUNK_FLOOR (large chunks pay off for large messages only;
+ *     more communicators served with smaller ones beat fewer with large);
  *  2. allreduce(MAX): any failure, the parameter hash (and its complement,
- *     so that differing parameters show up), and every group's area offset;
+ *     so that differing parameters show up), every group's area offset and
+ *     chunk size (checked by the members: one of the sizes the leader may
+ *     choose);
  *  3. members check the offset against their job partition; in the
  *     hierarchical mode the leader communicator is created;
  *  4. allreduce(MAX) of the failures of step 3.
@@ -44,7 +50,7 @@
 static uint64_t params_hash(void)
 {
     const mca_coll_ivm_component_t *c = &mca_coll_ivm_component;
-    uint64_t v[6 + COLL_IVM_NOPS], h = 1469598103934665603ULL; /* FNV-1a */
+    uint64_t v[7 + COLL_IVM_NOPS], h = 1469598103934665603ULL; /* FNV-1a */
     int k = 0;
     v[k++] = c->chunk_size;
     v[k++] = c->nbuf;
@@ -52,6 +58,7 @@ static uint64_t params_hash(void)
     v[k++] = c->barrier_all_max;
     v[k++] = c->reduce_small;
     v[k++] = COLL_IVM_CHANNELS;
+    v[k++] = COLL_IVM_LAYOUT_VERSION;
     for (int i = 0; i < COLL_IVM_NOPS; i++) {
         v[k++] = c->enable[i];
     }
@@ -60,6 +67,7 @@ static uint64_t params_hash(void)
             h = (h ^ ((v[i] >> (8 * b)) & 0xff)) * 1099511628211ULL;
         }
     }
+    h = coll_ivm_handover_hash(h);
     return h >> 1; /* keep it and its complement distinguishable from 0 */
 }
 
@@ -112,16 +120,54 @@ static const char *prove_members(mca_coll_ivm_module_t *m, coll_ivm_group_t *g)
     return NULL;
 }
 
+/* Is @chunk one the leader may choose (coll_ivm_chunk_size divided by a
+ * power of 4, not below COLL_IVM_CHUNK_FLOOR unless that is the
+ * parameter)?  Also what members check the leader's choice against. */
+static bool chunk_allowed(uint64_t chunk)
+{
+    for (uint64_t c = mca_coll_ivm_component.chunk_size; c > 0; c /= 4) {
+        if (c == chunk) {
+            return true;
+        }
+        if (c / 4 < COLL_IVM_CHUNK_FLOOR) {
+            break;
+        }
+    }
+    return false;
+}
+
+/* Leader: the largest allowed chunk whose area takes at most an eighth of
+ * what is left of the heap budget (room for more communicators), else the
+ * smallest allowed chunk if its area fits at all.  (A quarter still left
+ * one of coll_ivm_flat.sh's communicators at np 8 without an area on
+ * Open MPI 5.0.) */
+static bool choose_chunk(coll_ivm_group_t *g)
+{
+    const double budget = mca_coll_ivm_component.heap_fraction
+                          * (double) g->dev->member.part_size;
+    const double left = budget - (double) ivm_heap_in_use(&g->dev->heap);
+    uint64_t smallest = 0;
+    for (uint64_t c = mca_coll_ivm_component.chunk_size; chunk_allowed(c); c /= 4) {
+        if (coll_ivm_area_geometry((uint32_t) g->n, c, g->geom.nbuf, &g->geom)) {
+            if ((double) g->geom.size <= left / 8) {
+                return true;
+            }
+            smallest = c;
+        }
+    }
+    return 0 != smallest && coll_ivm_area_geometry((uint32_t) g->n, smallest, g->geom.nbuf,
+                                                   &g->geom)
+           && (double) g->geom.size <= left;
+}
+
 /* Leader: take the area from the job heap and initialise its header and
  * control lines (before its offset is handed out). */
 static const char *allocate_area(coll_ivm_group_t *g)
 {
-    const double fraction = mca_coll_ivm_component.heap_fraction;
     ivm_heap_t *heap = &g->dev->heap;
     uint64_t off;
 
-    if ((double) (ivm_heap_in_use(heap) + g->geom.size)
-        > fraction * (double) g->dev->member.part_size) {
+    if (!choose_chunk(g)) {
         return "its area would exceed coll_ivm_heap_fraction of the job's region partition";
     }
     if (IVM_OK != ivm_heap_alloc(heap, g->geom.size, IVM_CACHELINE, &off)) {
@@ -237,12 +283,20 @@ static void fall_back(mca_coll_ivm_module_t *m, const char *why, bool local)
 
 /* Steps 3 and 4 once the offsets are known. */
 static int attach_and_agree(mca_coll_ivm_module_t *m, const uint64_t *offsets,
-                            const char **why)
+                            const uint64_t *chunks, const char **why)
 {
     coll_ivm_group_t *g = &m->grp;
     uint64_t failed = 0;
 
-    if (g->n > 1) {
+    /* the leader's chunk size: one it may choose, then the same geometry
+     * as the leader's */
+    if (g->n > 1
+        && (!chunk_allowed(chunks[m->my_group])
+            || !coll_ivm_area_geometry((uint32_t) g->n, chunks[m->my_group], g->geom.nbuf,
+                                       &g->geom))) {
+        *why = "the group leader chose a chunk size outside coll_ivm_chunk_size's range";
+        failed = 1;
+    } else if (g->n > 1) {
         uint8_t *base = mca_common_ivm_job_ptr(g->dev, offsets[m->my_group], g->geom.size);
         if (NULL == base || 0 == offsets[m->my_group]) {
             *why = "the area offset of the group is outside the job partition";
@@ -264,7 +318,7 @@ static int attach_and_agree(mca_coll_ivm_module_t *m, const uint64_t *offsets,
 int mca_coll_ivm_setup(mca_coll_ivm_module_t *m)
 {
     coll_ivm_group_t *g = &m->grp;
-    const int rank = ompi_comm_rank(m->comm), nvec = 3 + m->ngroups;
+    const int rank = ompi_comm_rank(m->comm), nvec = 3 + 2 * m->ngroups;
     const char *why = NULL, *remote = NULL;
     uint64_t *vec = calloc(nvec, sizeof(uint64_t));
     int rc;
@@ -283,6 +337,7 @@ int mca_coll_ivm_setup(mca_coll_ivm_module_t *m)
     vec[2] = ~vec[1];
     if (NULL == why && g->n > 1 && 0 == g->me) {
         vec[3 + m->my_group] = g->area_off;
+        vec[3 + m->ngroups + m->my_group] = g->geom.chunk;
     }
     rc = m->prev.allreduce(MPI_IN_PLACE, vec, nvec, MPI_UINT64_T, MPI_MAX, m->comm,
                            m->prev.allreduce_module);
@@ -294,7 +349,7 @@ int mca_coll_ivm_setup(mca_coll_ivm_module_t *m)
         remote = "a group could not be set up";
     }
     if (NULL == why && NULL == remote) {
-        rc = attach_and_agree(m, vec + 3, &why);
+        rc = attach_and_agree(m, vec + 3, vec + 3 + m->ngroups, &why);
         if (OMPI_SUCCESS != rc && NULL == why) {
             remote = "a rank could not attach to its group's area";
         }

@@ -125,14 +125,15 @@ int coll_ivm_wait(coll_ivm_group_t *g, _Atomic uint64_t *word, uint64_t target, 
     }
 }
 
-static inline uint64_t *last_tok(coll_ivm_group_t *g, unsigned ch, uint64_t chunk_index)
+static inline uint64_t *last_tok(coll_ivm_group_t *g, unsigned ch, uint64_t seq,
+                                 uint64_t chunk_index)
 {
-    return &g->last_tok[ch * g->geom.nbuf + chunk_index % g->geom.nbuf];
+    return &g->last_tok[ch * g->geom.nbuf + coll_ivm_buf_index(g, seq, chunk_index)];
 }
 
-int coll_ivm_chan_acquire(coll_ivm_group_t *g, unsigned ch, uint64_t chunk_index)
+int coll_ivm_chan_acquire(coll_ivm_group_t *g, unsigned ch, uint64_t seq, uint64_t chunk_index)
 {
-    uint64_t need = *last_tok(g, ch, chunk_index);
+    uint64_t need = *last_tok(g, ch, seq, chunk_index);
     for (int j = 0; j < g->n; j++) {
         if (j == g->me) {
             continue;
@@ -150,7 +151,7 @@ int coll_ivm_chan_acquire(coll_ivm_group_t *g, unsigned ch, uint64_t chunk_index
 void coll_ivm_chan_publish(coll_ivm_group_t *g, unsigned ch, uint64_t seq, uint32_t chunk_index)
 {
     uint64_t tok = coll_ivm_tok(seq, chunk_index);
-    *last_tok(g, ch, chunk_index) = tok;
+    *last_tok(g, ch, seq, chunk_index) = tok;
     /* release: the chunk's bytes are visible before the token (pairs with
      * the acquire load in coll_ivm_wait of the readers) */
     atomic_store_explicit(&coll_ivm_ctl(g, g->me)->ready[ch], tok, memory_order_release);
@@ -245,4 +246,122 @@ int coll_ivm_small_exchange(coll_ivm_group_t *g, const void *data, size_t len, u
     }
     *step = t;
     return OMPI_SUCCESS;
+}
+
+/* Wait until every other member's bdone has reached @need; keep the
+ * smallest value seen (relative to @b, the step about to be taken), which
+ * covers the next steps without a look. */
+static int bcast_ring_wait(coll_ivm_group_t *g, uint64_t b, uint64_t need)
+{
+    uint64_t lowest = b;
+    for (int j = 0; j < g->n; j++) {
+        if (j == g->me) {
+            continue;
+        }
+        /* acquire: pairs with the reader's release store of bdone, made
+         * after it copied the slot out */
+        _Atomic uint64_t *word = &coll_ivm_ctl(g, j)->bdone;
+        int rc = coll_ivm_wait(g, word, need, j);
+        if (OMPI_SUCCESS != rc) {
+            return rc;
+        }
+        uint64_t v = atomic_load_explicit(word, memory_order_acquire);
+        /* a token compared, never used to address anything; a value
+         * beyond b (a corrupt word) counts as b */
+        if (coll_ivm_tok_reached(lowest, v)) {
+            lowest = v;
+        }
+    }
+    g->bdone_min = lowest;
+    return OMPI_SUCCESS;
+}
+
+int coll_ivm_ring_post(coll_ivm_group_t *g, const void *data, size_t len, uint64_t *step)
+{
+    const uint64_t b = ++g->bcast_seq;
+    struct coll_ivm_small *slot = coll_ivm_bslot(g, g->me, b);
+    /* the slot last held step b - COLL_IVM_BCAST_SLOTS (or nothing: for
+     * b <= COLL_IVM_BCAST_SLOTS the difference wraps and every bdone, 0
+     * at the start, has reached it) */
+    const uint64_t need = b - COLL_IVM_BCAST_SLOTS;
+    int rc = OMPI_SUCCESS;
+
+    if (OPAL_UNLIKELY(g->broken)) {
+        return OMPI_ERR_TIMEOUT;
+    }
+    if (!coll_ivm_tok_reached(g->bdone_min, need)) {
+        rc = bcast_ring_wait(g, b, need);
+    }
+    if (OMPI_SUCCESS != rc) {
+        g->broken = true;
+        return rc;
+    }
+    memcpy(slot->data, data, len);
+    /* release: the payload is visible before the token (pairs with the
+     * readers' acquire in coll_ivm_wait) */
+    atomic_store_explicit(&slot->tok, b, memory_order_release);
+    *step = b;
+    return OMPI_SUCCESS;
+}
+
+int coll_ivm_ring_read(coll_ivm_group_t *g, int root, void *data, size_t len, uint64_t *step)
+{
+    const uint64_t b = ++g->bcast_seq;
+    struct coll_ivm_small *slot = coll_ivm_bslot(g, root, b);
+    /* acquire: the payload written before the token */
+    int rc = coll_ivm_wait(g, &slot->tok, b, root);
+    if (OMPI_SUCCESS != rc) {
+        g->broken = true;
+        return rc;
+    }
+    memcpy(data, slot->data, len);
+    *step = b;
+    return OMPI_SUCCESS;
+}
+
+void coll_ivm_ring_done(coll_ivm_group_t *g, uint64_t step)
+{
+    /* release: what we read of the step (the slot, or the root's buffer
+     * it pointed to) is complete before the root reuses it; roots store
+     * it too, so that roots that follow never wait on a member that was
+     * root itself */
+    atomic_store_explicit(&coll_ivm_ctl(g, g->me)->bdone, step, memory_order_release);
+}
+
+int coll_ivm_ring_wait_read(coll_ivm_group_t *g, uint64_t step)
+{
+    int rc = bcast_ring_wait(g, step, step);
+    if (OMPI_SUCCESS != rc) {
+        g->broken = true;
+    }
+    return rc;
+}
+
+int coll_ivm_ring_gather(coll_ivm_group_t *g, uint64_t *step)
+{
+    const uint64_t b = ++g->bcast_seq;
+    for (int j = 0; j < g->n; j++) {
+        if (j == g->me) {
+            continue;
+        }
+        /* acquire: the payload written before the token */
+        int rc = coll_ivm_wait(g, &coll_ivm_bslot(g, j, b)->tok, b, j);
+        if (OMPI_SUCCESS != rc) {
+            g->broken = true;
+            return rc;
+        }
+    }
+    *step = b;
+    return OMPI_SUCCESS;
+}
+
+int coll_ivm_bcast_small(coll_ivm_group_t *g, uint8_t *buf, size_t len, int root)
+{
+    uint64_t b;
+    int rc = g->me == root ? coll_ivm_ring_post(g, buf, len, &b)
+                           : coll_ivm_ring_read(g, root, buf, len, &b);
+    if (OMPI_SUCCESS == rc) {
+        coll_ivm_ring_done(g, b);
+    }
+    return rc;
 }

@@ -27,7 +27,11 @@
  *
  * A member that needs nothing before round f declares rounds < f done up
  * front, so writers are not held up by members not interested in early
- * chunks (scatter, gather). */
+ * chunks (scatter, gather).
+ *
+ * Broadcasts of a chunk or more whose root's buffer is in the region
+ * (MPI_Alloc_mem with the ivm hint) skip the streams: the readers copy
+ * straight from the root's buffer (bcast_describe). */
 
 #include "ompi_config.h"
 
@@ -71,7 +75,7 @@ static int read_round(coll_ivm_group_t *g, uint64_t seq, uint64_t c,
         if (OMPI_SUCCESS != rc) {
             return rc;
         }
-        memcpy(r->dst + (a - r->off), coll_ivm_buf(g, 0, r->writer, c) + (a - lo), b - a);
+        memcpy(r->dst + (a - r->off), coll_ivm_buf(g, 0, r->writer, seq, c) + (a - lo), b - a);
     }
     return OMPI_SUCCESS;
 }
@@ -114,11 +118,11 @@ static int xfer(coll_ivm_group_t *g, const coll_ivm_seg_t *seg, int nseg,
     for (uint64_t c = 0; c < rounds; c++) {
         if (c * C < total) {
             uint64_t n = total - c * C < C ? total - c * C : C;
-            int rc = coll_ivm_chan_acquire(g, 0, c);
+            int rc = coll_ivm_chan_acquire(g, 0, seq, c);
             if (OMPI_SUCCESS != rc) {
                 return rc;
             }
-            fill(coll_ivm_buf(g, 0, g->me, c), n, seg, nseg, &si, &soff);
+            fill(coll_ivm_buf(g, 0, g->me, seq, c), n, seg, nseg, &si, &soff);
             coll_ivm_chan_publish(g, 0, seq, (uint32_t) c);
         }
         if (UINT64_MAX != first && c >= first && c <= last) {
@@ -136,6 +140,37 @@ static int xfer(coll_ivm_group_t *g, const coll_ivm_seg_t *seg, int nseg,
     return OMPI_SUCCESS;
 }
 
+int coll_ivm_xfer_tiny(coll_ivm_group_t *g, const coll_ivm_seg_t *seg, int nseg,
+                       const coll_ivm_range_t *range, int nrange)
+{
+    uint8_t mine[COLL_IVM_SMALL_BYTES];
+    size_t len = 0;
+    uint64_t step;
+    for (int k = 0; k < nseg; k++) {
+        if (seg[k].len > COLL_IVM_SMALL_BYTES - len) {
+            return OMPI_ERR_BAD_PARAM;
+        }
+        memcpy(mine + len, seg[k].ptr, seg[k].len);
+        len += seg[k].len;
+    }
+    for (int k = 0; k < nrange; k++) {
+        const coll_ivm_range_t *r = &range[k];
+        if (r->len > 0 && (r->writer < 0 || r->writer >= g->n || r->writer == g->me
+                           || r->off > COLL_IVM_SMALL_BYTES
+                           || r->len > COLL_IVM_SMALL_BYTES - r->off)) {
+            return OMPI_ERR_BAD_PARAM;
+        }
+    }
+    int rc = coll_ivm_small_exchange(g, mine, len, &step);
+    for (int k = 0; OMPI_SUCCESS == rc && k < nrange; k++) {
+        const coll_ivm_range_t *r = &range[k];
+        if (r->len > 0) {
+            memcpy(r->dst, coll_ivm_small(g, r->writer, step)->data + r->off, r->len);
+        }
+    }
+    return rc;
+}
+
 int coll_ivm_xfer(coll_ivm_group_t *g, const coll_ivm_seg_t *seg, int nseg,
                   const coll_ivm_range_t *range, int nrange)
 {
@@ -146,8 +181,62 @@ int coll_ivm_xfer(coll_ivm_group_t *g, const coll_ivm_seg_t *seg, int nseg,
     return rc;
 }
 
+/* A large broadcast's first step (common_ivm_layout_coll.h): the root
+ * says where the data comes from.  *done: the whole broadcast happened
+ * (single copy out of the root's region buffer). */
+static int bcast_describe(coll_ivm_group_t *g, uint8_t *buf, size_t len, int root, bool *done)
+{
+    struct coll_ivm_bcast_desc d = {0, len, COLL_IVM_BDESC_STREAM, 0};
+    uint64_t b;
+    int dev, rc;
+
+    *done = false;
+    if (g->me == root) {
+        if (OPAL_SUCCESS == mca_common_ivm_find(buf, len, &dev, &d.off)
+            && mca_common_ivm_device_get(dev) == g->dev) {
+            d.mode = COLL_IVM_BDESC_REGION;
+        }
+        rc = coll_ivm_ring_post(g, &d, sizeof(d), &b);
+        coll_ivm_ring_done(g, b);
+        if (OMPI_SUCCESS == rc && COLL_IVM_BDESC_REGION == d.mode) {
+            /* the others read our buffer: it must stay until they have */
+            rc = coll_ivm_ring_wait_read(g, b);
+            mca_coll_ivm_component.counters->single_copy++;
+            *done = true;
+        }
+        return rc;
+    }
+    rc = coll_ivm_ring_read(g, root, &d, sizeof(d), &b); /* d: private copy */
+    if (OMPI_SUCCESS != rc) {
+        return rc;
+    }
+    if (COLL_IVM_BDESC_REGION == d.mode && d.len == len) {
+        const uint8_t *src = mca_common_ivm_job_ptr(g->dev, d.off, len);
+        if (NULL != src) {
+            memcpy(buf, src, len);
+            *done = true;
+        }
+    }
+    coll_ivm_ring_done(g, b);
+    if (!*done && COLL_IVM_BDESC_STREAM != d.mode) {
+        g->broken = true; /* garbage in the root's slot: out of step */
+        return OMPI_ERR_BAD_PARAM;
+    }
+    return OMPI_SUCCESS;
+}
+
 int coll_ivm_bcast_group(coll_ivm_group_t *g, uint8_t *buf, size_t len, int root)
 {
+    if (len <= COLL_IVM_SMALL_BYTES) {
+        return coll_ivm_bcast_small(g, buf, len, root);
+    }
+    if (len >= g->geom.chunk) {
+        bool done;
+        int rc = bcast_describe(g, buf, len, root, &done);
+        if (OMPI_SUCCESS != rc || done) {
+            return rc;
+        }
+    }
     if (g->me == root) {
         coll_ivm_seg_t seg = {buf, len};
         return coll_ivm_xfer(g, &seg, 1, NULL, 0);

@@ -29,6 +29,7 @@
  *   0             struct coll_ivm_area_hdr
  *   ctl_off       members x struct coll_ivm_ctl (one cache line each)
  *   small_off     members x 2 struct coll_ivm_small (one cache line each)
+ *   bcast_off     members x COLL_IVM_BCAST_SLOTS struct coll_ivm_small
  *   data_off      channel 0: members x nbuf x chunk bytes
  *                 channel 1: members x nbuf x chunk bytes
  *   size          end
@@ -58,6 +59,41 @@
  * finished step t-1 only after every member had published t-1, which each
  * did only after it had read everything of step t-2.  So no done tokens
  * are needed.
+ *
+ * Bcast ring.  Broadcasts of up to COLL_IVM_SMALL_BYTES count their own
+ * steps (b, the same on every member) and go through a ring of
+ * COLL_IVM_BCAST_SLOTS slots per member: the root of step b writes its
+ * slot (b mod COLL_IVM_BCAST_SLOTS) and returns; the others read it and
+ * store bdone = b in their control line (the root too, for its own step).
+ * Before writing step b a root needs every other member's bdone to have
+ * reached b - COLL_IVM_BCAST_SLOTS (everything that slot held before was
+ * read), so a root runs up to that many broadcasts ahead of its slowest
+ * reader; it rereads the bdone words only when its last look no longer
+ * covers b.  A reader waiting for step b cannot see a later step in the
+ * slot: that would need its own bdone to have reached b.
+ *
+ * Large broadcasts (a chunk or more) start with a ring step whose payload
+ * is a struct coll_ivm_bcast_desc: when the root's buffer lies in the
+ * job's partition (MPI_Alloc_mem with the ivm hint), the descriptor names
+ * its region offset, every other member copies the data straight out of
+ * it and only then stores bdone, and the root returns once every bdone
+ * has reached the step (one copy instead of two); otherwise it says
+ * "stream" and the data follows through channel 0.  Readers check the
+ * mode, that the length is theirs and that the range lies in the job's
+ * partition before they touch it.
+ *
+ * Large allgathers and alltoalls (a chunk or more per block) start with a
+ * small step whose payloads are struct coll_ivm_direct_desc: when every
+ * member's send buffer lies in the job's partition, every member copies
+ * what it needs straight out of the others' buffers, then a second small
+ * step tells everyone that nobody reads them any more; if any member's
+ * buffer is elsewhere, all of them (they read the same descriptors) move
+ * the data through channel 0.
+ *
+ * COLL_IVM_LAYOUT_VERSION changes with every change of this layout or of
+ * its protocols; the members of a communicator agree on it at setup (with
+ * the parameters), so ranks built from different sources fall back
+ * together instead of misreading each other's area.
  */
 
 #ifndef COMMON_IVM_LAYOUT_COLL_H
@@ -76,6 +112,8 @@
 #define COLL_IVM_MAX_CHUNKS 0xfffffffeu /* chunk indexes of one step */
 #define COLL_IVM_SMALL_SLOTS 2u
 #define COLL_IVM_SMALL_BYTES 56u
+#define COLL_IVM_BCAST_SLOTS 32u
+#define COLL_IVM_LAYOUT_VERSION 2u /* 1: before the bcast ring */
 
 /** Area header.  W: leader at creation (before the offset is handed out),
  * then every member once, with an atomic decrement of attached when it
@@ -95,7 +133,8 @@ struct coll_ivm_ctl {
     _Atomic uint64_t done[COLL_IVM_CHANNELS];  /* no more reads up to this token */
     _Atomic uint64_t arrive;                   /* barrier fan-in: seq reached by my subtree */
     _Atomic uint64_t release;                  /* barrier fan-out (member 0): seq released */
-    uint64_t pad[2];
+    _Atomic uint64_t bdone;                    /* bcast ring: last step read (or written) */
+    uint64_t pad[1];
 };
 
 /** One small slot.  W: its member only.  R: every member. */
@@ -108,8 +147,41 @@ _Static_assert(sizeof(struct coll_ivm_area_hdr) == IVM_CACHELINE, "area header i
 _Static_assert(sizeof(struct coll_ivm_small) == IVM_CACHELINE, "small slot is one line");
 _Static_assert(offsetof(struct coll_ivm_area_hdr, attached) == 24, "attach count offset");
 _Static_assert(sizeof(struct coll_ivm_ctl) == IVM_CACHELINE, "control block is one line");
+_Static_assert(offsetof(struct coll_ivm_ctl, bdone) == 48, "bcast ring word offset");
+_Static_assert(COLL_IVM_BCAST_SLOTS >= 2
+                   && (COLL_IVM_BCAST_SLOTS & (COLL_IVM_BCAST_SLOTS - 1)) == 0,
+               "bcast ring slots: a power of two, at least two");
 _Static_assert(sizeof(_Atomic uint64_t) == 8 && sizeof(_Atomic int64_t) == 8,
                "atomics must have plain layout");
+
+/** Payload of the bcast ring step that starts a large broadcast.  W: the
+ * root.  R: the other members, once, into private memory, validated. */
+#define COLL_IVM_BDESC_STREAM 1u /* the data follows through channel 0 */
+#define COLL_IVM_BDESC_REGION 2u /* the data is at off in the region */
+struct coll_ivm_bcast_desc {
+    uint64_t off;  /* region offset of the root's buffer (REGION) */
+    uint64_t len;  /* bytes; must equal the reader's own count */
+    uint32_t mode; /* COLL_IVM_BDESC_* */
+    uint32_t pad;
+};
+
+_Static_assert(sizeof(struct coll_ivm_bcast_desc) == 24
+                   && sizeof(struct coll_ivm_bcast_desc) <= COLL_IVM_SMALL_BYTES,
+               "a broadcast descriptor fits one ring slot");
+
+/** Small-slot payload that starts a large allgather or alltoall.  W: its
+ * member.  R: every member, once, into private memory, validated. */
+struct coll_ivm_direct_desc {
+    uint64_t off;    /* region offset of the member's send buffer (REGION) */
+    uint64_t stride; /* bytes from one destination's block to the next (alltoall) */
+    uint64_t span;   /* bytes readable from off */
+    uint32_t mode;   /* COLL_IVM_BDESC_* */
+    uint32_t pad;
+};
+
+_Static_assert(sizeof(struct coll_ivm_direct_desc) == 32
+                   && sizeof(struct coll_ivm_direct_desc) <= COLL_IVM_SMALL_BYTES,
+               "a direct descriptor fits one small slot");
 
 /** Geometry of an area (process-local, computed identically by every
  * member from agreed parameters). */
@@ -119,6 +191,7 @@ struct coll_ivm_geom {
     uint64_t chunk;
     uint64_t ctl_off;
     uint64_t small_off;
+    uint64_t bcast_off;
     uint64_t data_off;
     uint64_t member_stride; /* nbuf * chunk */
     uint64_t chan_stride;   /* members * member_stride */
@@ -139,8 +212,10 @@ static inline bool coll_ivm_area_geometry(uint32_t members, uint64_t chunk, uint
     g->chunk = chunk;
     g->ctl_off = sizeof(struct coll_ivm_area_hdr);
     g->small_off = g->ctl_off + (uint64_t) members * sizeof(struct coll_ivm_ctl);
-    uint64_t small_end = g->small_off
-                         + (uint64_t) members * COLL_IVM_SMALL_SLOTS * sizeof(struct coll_ivm_small);
+    g->bcast_off = g->small_off
+                   + (uint64_t) members * COLL_IVM_SMALL_SLOTS * sizeof(struct coll_ivm_small);
+    uint64_t small_end = g->bcast_off + (uint64_t) members * COLL_IVM_BCAST_SLOTS
+                                            * sizeof(struct coll_ivm_small);
     g->data_off = (small_end + IVM_CACHELINE - 1) / IVM_CACHELINE * IVM_CACHELINE;
     g->member_stride = (uint64_t) nbuf * chunk;          /* <= 2^30 */
     g->chan_stride = (uint64_t) members * g->member_stride; /* <= 2^46 */

@@ -1,0 +1,14 @@
+QUICK_FLAG=''
+REPS=5
+TARGET_MS=20
+NPS='2 4'
+CONFIGS='ivm ivmbtl vader'
+PER_VM=2
+ALLOC_MEM=0
+t_start=1796555447
+t_end=1796555721
+elapsed=532
+load_start='3.59 2.27 2.50'
+load_end='3.76 3.36 2.95'
+git_rev='unknown'
+machine='2 CPUs, Intel(R) Xeon(R) Processor, Linux 6.18.44-fc-v1300; Open MPI v4.1.4'
