@@ -5,6 +5,7 @@
  * Additional copyrights may follow
  *
  * $HEADER$
+ * SPDX-License-Identifier: BSD-3-Clause
  */
 
 /* ivm_collbench: latency of MPI collectives on MPI_COMM_WORLD.

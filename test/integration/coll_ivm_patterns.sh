@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
 # coll/ivm under the call patterns of benchmarks and applications
 # (test/coll/coll_pattern.c), every result checked:
 #  - back-to-back bcasts and reduces with rotating roots and no barrier

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * ivm_rma: MPI one-sided communication across ranks, meant for btl/ivm
  * between emulated VMs (test/integration/btl_rma.sh).
