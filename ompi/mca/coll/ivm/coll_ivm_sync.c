@@ -57,25 +57,7 @@ static inline void cpu_relax(void)
 static const char *member_gone(coll_ivm_group_t *g, int member, uint64_t now_ns)
 {
     coll_ivm_member_t *mb = &g->member[member];
-    ivm_region_t *r = &g->dev->region;
-    struct ivm_slot_entry s;
-
-    if (!ivm_slot_verify(r, mb->slot, mb->slot_gen, mb->nonce)) {
-        return "its process left the ivm region (it exited or crashed)";
-    }
-    if (IVM_OK != ivm_slot_read(r, mb->slot, &s)) {
-        return NULL; /* changing right now: judge it at the next check */
-    }
-    if (IVM_DEAD == ivm_owner_liveness(&s.owner)) {
-        return "its process is gone (it crashed in this VM)";
-    }
-    if (0 != r->lease_ms
-        && ivm_lease_watch_stale(&mb->lease, s.lease_ms, now_ns,
-                                 (uint64_t) r->lease_ms * 1000000u)) {
-        return "its process stopped renewing its lease (opal_common_ivm_lease): its VM is "
-               "down or stopped, or the process is hung";
-    }
-    return NULL;
+    return ivm_slot_gone(&g->dev->region, mb->slot, mb->slot_gen, mb->nonce, &mb->lease, now_ns);
 }
 
 static int wait_failed(coll_ivm_group_t *g, int member, const char *why)

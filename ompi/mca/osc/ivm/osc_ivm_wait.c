@@ -51,25 +51,7 @@ static inline void cpu_relax(void)
 static const char *peer_gone(ompi_osc_ivm_module_t *m, int r, uint64_t now_ns)
 {
     osc_ivm_peer_t *p = &m->peer[r];
-    ivm_region_t *region = &m->dev->region;
-    struct ivm_slot_entry s;
-
-    if (!ivm_slot_verify(region, p->slot, p->slot_gen, p->nonce)) {
-        return "its process left the ivm region (it exited or crashed)";
-    }
-    if (IVM_OK != ivm_slot_read(region, p->slot, &s)) {
-        return NULL; /* changing right now: judged at the next check */
-    }
-    if (IVM_DEAD == ivm_owner_liveness(&s.owner)) {
-        return "its process is gone (it crashed in this VM)";
-    }
-    if (0 != region->lease_ms
-        && ivm_lease_watch_stale(&p->lease, s.lease_ms, now_ns,
-                                 (uint64_t) region->lease_ms * 1000000u)) {
-        return "its process stopped renewing its lease (opal_common_ivm_lease): its VM is down "
-               "or stopped, or the process is hung";
-    }
-    return NULL;
+    return ivm_slot_gone(&m->dev->region, p->slot, p->slot_gen, p->nonce, &p->lease, now_ns);
 }
 
 static int wait_failed(ompi_osc_ivm_module_t *m, const char *what, int rank, const char *why)

@@ -238,6 +238,14 @@ uint64_t ivm_wall_ms(void); /* CLOCK_REALTIME in ms */
  * monotonic time (@now_ns)?  A lease of 0 (none) is never stale. */
 bool ivm_lease_watch_stale(ivm_lease_watch_t *w, uint64_t lease, uint64_t now_ns,
                            uint64_t lease_ns);
+/** Why the process that holds @slot (generation @gen, @nonce) is gone, as
+ * a sentence for an error message, or NULL while it looks alive: it left
+ * the slot, /proc in its own VM says it is dead, or its lease stopped
+ * moving for longer than the region's lease (@w: the caller's watch of
+ * it, @now_ns: the caller's monotonic time).  The waits of coll/ivm and
+ * osc/ivm share it. */
+const char *ivm_slot_gone(ivm_region_t *r, uint32_t slot, uint32_t gen, uint64_t nonce,
+                          ivm_lease_watch_t *w, uint64_t now_ns);
 /** Is lease word @lease more than @lease_ms older than wall time @now_ms?
  * 0 (none) and times from the future are not. */
 bool ivm_lease_expired_wall(uint64_t lease, uint64_t now_ms, uint64_t lease_ms);

@@ -41,6 +41,28 @@ uint64_t ivm_wall_ms(void)
     return (uint64_t) ts.tv_sec * 1000u + (uint64_t) ts.tv_nsec / 1000000u;
 }
 
+const char *ivm_slot_gone(ivm_region_t *r, uint32_t slot, uint32_t gen, uint64_t nonce,
+                          ivm_lease_watch_t *w, uint64_t now_ns)
+{
+    struct ivm_slot_entry s;
+
+    if (!ivm_slot_verify(r, slot, gen, nonce)) {
+        return "its process left the ivm region (it exited or crashed)";
+    }
+    if (IVM_OK != ivm_slot_read(r, slot, &s)) {
+        return NULL; /* changing right now: judged at the next check */
+    }
+    if (IVM_DEAD == ivm_owner_liveness(&s.owner)) {
+        return "its process is gone (it crashed in this VM)";
+    }
+    if (0 != r->lease_ms
+        && ivm_lease_watch_stale(w, s.lease_ms, now_ns, (uint64_t) r->lease_ms * 1000000u)) {
+        return "its process stopped renewing its lease (opal_common_ivm_lease): its VM is "
+               "down or stopped, or the process is hung";
+    }
+    return NULL;
+}
+
 bool ivm_lease_watch_stale(ivm_lease_watch_t *w, uint64_t lease, uint64_t now_ns,
                            uint64_t lease_ns)
 {
