@@ -44,15 +44,6 @@
 
 #define SPIN_PER_ROUND 64
 
-static inline void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#else
-    __asm__ __volatile__("" ::: "memory");
-#endif
-}
-
 /* Is the process behind @member still there?  NULL if so, else why not. */
 static const char *member_gone(coll_ivm_group_t *g, int member, uint64_t now_ns)
 {
@@ -83,7 +74,7 @@ int coll_ivm_wait(coll_ivm_group_t *g, _Atomic uint64_t *word, uint64_t target, 
             if (coll_ivm_tok_reached(atomic_load_explicit(word, memory_order_acquire), target)) {
                 return OMPI_SUCCESS;
             }
-            cpu_relax();
+            ivm_cpu_relax();
         }
         opal_progress();
         uint64_t now = ivm_now_ns();

@@ -38,15 +38,6 @@
 
 #define SPIN_PER_ROUND 64
 
-static inline void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#else
-    __asm__ __volatile__("" ::: "memory");
-#endif
-}
-
 /* Is window rank @r's process still there?  NULL if so, else why not. */
 static const char *peer_gone(ompi_osc_ivm_module_t *m, int r, uint64_t now_ns)
 {
@@ -108,7 +99,7 @@ int osc_ivm_wait_ge64(ompi_osc_ivm_module_t *m, _Atomic uint64_t *word, uint64_t
             if (atomic_load_explicit(word, memory_order_acquire) >= target) {
                 return OMPI_SUCCESS;
             }
-            cpu_relax();
+            ivm_cpu_relax();
         }
         int rc = osc_ivm_wait_round(m, round, &start, &next, what);
         if (OMPI_SUCCESS != rc) {
@@ -131,7 +122,7 @@ int osc_ivm_wait_ge32(ompi_osc_ivm_module_t *m, _Atomic uint32_t *word, uint32_t
             if ((int32_t) (atomic_load_explicit(word, memory_order_acquire) - target) >= 0) {
                 return OMPI_SUCCESS;
             }
-            cpu_relax();
+            ivm_cpu_relax();
         }
         int rc = osc_ivm_wait_round(m, round, &start, &next, what);
         if (OMPI_SUCCESS != rc) {

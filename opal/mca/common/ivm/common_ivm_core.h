@@ -215,6 +215,18 @@ int ivm_slot_liveness(const ivm_region_t *r, const struct ivm_slot_entry *s, uin
 /** The owner of @slot (generation @gen) renews its lease. */
 void ivm_slot_lease_renew(ivm_region_t *r, uint32_t slot, uint32_t gen);
 
+/** One step of a busy wait on a word another process will change: tells
+ * the CPU we spin (x86 PAUSE), so that the sibling hyperthread and the
+ * memory bus are spared; a compiler barrier elsewhere. */
+static inline void ivm_cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#else
+    __asm__ __volatile__("" ::: "memory");
+#endif
+}
+
 /* ---- leases (common_ivm_lease.c) ---- */
 /** A waiter's view of one peer's lease: the last value seen, and when (by
  * the waiter's monotonic clock) it was first seen.  Zero-initialise. */
