@@ -70,6 +70,25 @@ static coll_ivm_member_t members[MAXN];
 static fz_t *input;        /* the peers read their actions from here */
 static unsigned progress_calls;
 
+/* common_ivm.c's, for our one device: is @addr inside our job partition
+ * (a large bcast's root then hands the others its buffer's offset)? */
+int mca_common_ivm_find(const void *addr, size_t len, int *device, uint64_t *off)
+{
+    const uint8_t *p = addr, *base = dev.region.map.base;
+    const uint64_t lo = dev.member.part_off, hi = lo + dev.member.part_size;
+    if (p < base + lo || (uint64_t) (p - base) > hi || len > hi - (uint64_t) (p - base)) {
+        return OPAL_ERR_NOT_FOUND;
+    }
+    *device = 0;
+    *off = (uint64_t) (p - base);
+    return OPAL_SUCCESS;
+}
+
+mca_common_ivm_device_t *mca_common_ivm_device_get(int index)
+{
+    return 0 == index ? &dev : NULL;
+}
+
 static int quiet_show_help(const char *file, const char *topic, int want_error_header, ...)
 {
     (void) file;
@@ -99,6 +118,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     memcpy(snapshot, r->map.base, r->map.size);
 
     mca_coll_ivm_component_t *c = &mca_coll_ivm_component;
+    static coll_ivm_counters_t counters;
+    c->counters = &counters;
     c->timeout = 0;                /* the default: only liveness ends a wait */
     c->liveness_interval_ms = 0;   /* check at every round */
     mca_common_ivm_params.spin_time_us = 1000000; /* never sleep */
@@ -274,13 +295,13 @@ static void our_call(fz_t *f)
     case 5: { /* one chunk of the channel protocol, by hand */
         unsigned ch = a & 1;
         uint64_t seq = ++g->seq, c = (a >> 1) % 8;
-        if (OMPI_SUCCESS == coll_ivm_chan_acquire(g, ch, c)) {
-            memset(coll_ivm_buf(g, ch, g->me, c), 0x44, g->geom.chunk);
+        if (OMPI_SUCCESS == coll_ivm_chan_acquire(g, ch, seq, c)) {
+            memset(coll_ivm_buf(g, ch, g->me, seq, c), 0x44, g->geom.chunk);
             coll_ivm_chan_publish(g, ch, seq, (uint32_t) c);
         }
         int w = (int) (fz_u8(f) % g->n);
         if (w != g->me && OMPI_SUCCESS == coll_ivm_chan_wait(g, ch, w, seq, (uint32_t) c)) {
-            (void) fz_touch(coll_ivm_buf(g, ch, w, c), g->geom.chunk);
+            (void) fz_touch(coll_ivm_buf(g, ch, w, seq, c), g->geom.chunk);
         }
         coll_ivm_chan_done(g, ch, coll_ivm_tok(seq, COLL_IVM_TOK_ALL));
         break;
