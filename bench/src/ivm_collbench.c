@@ -53,10 +53,18 @@
 
 static int rank, size;
 
-enum { OP_BARRIER, OP_BCAST, OP_REDUCE, OP_ALLREDUCE, OP_ALLGATHER, OP_ALLTOALL,
-       OP_REDUCE_SCATTER, NOPS };
-static const char *names[NOPS] = {"barrier", "bcast", "reduce", "allreduce", "allgather",
-                                  "alltoall", "reduce_scatter"};
+enum {
+    OP_BARRIER,
+    OP_BCAST,
+    OP_REDUCE,
+    OP_ALLREDUCE,
+    OP_ALLGATHER,
+    OP_ALLTOALL,
+    OP_REDUCE_SCATTER,
+    NOPS
+};
+static const char *names[NOPS] = {"barrier",   "bcast",    "reduce",        "allreduce",
+                                  "allgather", "alltoall", "reduce_scatter"};
 enum { PAT_SEP, PAT_B2B, NPATS };
 static const char *pat_names[NPATS] = {"sep", "b2b"};
 
@@ -114,8 +122,7 @@ static size_t parse_size(const char *s)
 }
 
 /* One measurement: RESULT line of the median of LOOPS loops. */
-static void run_one(const char *label, int op, int pat, size_t bytes, int warmup,
-                    double target_ms)
+static void run_one(const char *label, int op, int pat, size_t bytes, int warmup, double target_ms)
 {
     /* large messages: few warm-up calls (each is milliseconds) */
     int w = bytes > 65536 ? (warmup < 3 ? warmup : 3) : warmup;
@@ -169,10 +176,9 @@ static void counters_open(void)
         for (int k = 0; k < 3; k++) {
             char name[64];
             snprintf(name, sizeof(name), "coll_ivm_%s_%s", names[op], kind[k]);
-            have[op][k] = MPI_SUCCESS == MPI_T_pvar_get_index(name, MPI_T_PVAR_CLASS_COUNTER,
-                                                               &idx)
-                          && MPI_SUCCESS == MPI_T_pvar_handle_alloc(ses, idx, NULL,
-                                                                    &handle[op][k], &count);
+            have[op][k] =
+                MPI_SUCCESS == MPI_T_pvar_get_index(name, MPI_T_PVAR_CLASS_COUNTER, &idx)
+                && MPI_SUCCESS == MPI_T_pvar_handle_alloc(ses, idx, NULL, &handle[op][k], &count);
         }
     }
 }

@@ -38,8 +38,9 @@
 #include <string.h>
 
 #define LOOPS 5
-#define MAXSIZE (1u << 20) /* the largest size measured; windows of 2 ranks fit a
-                              * default job partition of osc/ivm (16 MiB, half for windows) */
+/* the largest size measured; windows of 2 ranks fit a default job
+ * partition of osc/ivm (16 MiB, half for windows) */
+#define MAXSIZE (1u << 20)
 
 enum { T_PUT, T_GET, T_ACC, T_FOP, T_LOCK };
 static const char *const names[] = {"put", "get", "acc", "fop", "lock"};
@@ -110,8 +111,7 @@ static void measure(const char *label, int test, size_t bytes, double target_ms)
         loops[k] = loop(test, bytes, iters) / iters;
     }
     qsort(loops, LOOPS, sizeof(double), cmp);
-    printf("RESULT,%s,%s,%zu,%ld,%.4f\n", label, names[test], bytes, iters,
-           loops[LOOPS / 2] * 1e6);
+    printf("RESULT,%s,%s,%zu,%ld,%.4f\n", label, names[test], bytes, iters, loops[LOOPS / 2] * 1e6);
     fflush(stdout);
 }
 
@@ -124,10 +124,11 @@ static int pv_ok;
 static void osc_ivm_windows_bind(void)
 {
     int provided, idx, n;
-    pv_ok = MPI_SUCCESS == MPI_T_init_thread(MPI_THREAD_SINGLE, &provided)
-            && MPI_SUCCESS == MPI_T_pvar_get_index("osc_ivm_windows", MPI_T_PVAR_CLASS_COUNTER, &idx)
-            && MPI_SUCCESS == MPI_T_pvar_session_create(&pv_session)
-            && MPI_SUCCESS == MPI_T_pvar_handle_alloc(pv_session, idx, NULL, &pv_windows, &n);
+    pv_ok =
+        MPI_SUCCESS == MPI_T_init_thread(MPI_THREAD_SINGLE, &provided)
+        && MPI_SUCCESS == MPI_T_pvar_get_index("osc_ivm_windows", MPI_T_PVAR_CLASS_COUNTER, &idx)
+        && MPI_SUCCESS == MPI_T_pvar_session_create(&pv_session)
+        && MPI_SUCCESS == MPI_T_pvar_handle_alloc(pv_session, idx, NULL, &pv_windows, &n);
 }
 
 static long long osc_ivm_windows(void)

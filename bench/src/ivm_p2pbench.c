@@ -95,32 +95,31 @@ static char ack[4];
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "Usage: ivm_p2pbench [options]   (run with exactly 2 MPI ranks)\n"
-            "  -t LIST    tests: lat,bw,bibw,rate (default: all four)\n"
-            "  -s LIST    sizes for lat/bw/bibw: comma list of sizes and ranges LO:HI\n"
-            "             (LO, then powers of two up to HI); K/M suffixes allowed\n"
-            "             (default 0:4M, i.e. 0 and 1, 2, 4, ... 4 MiB)\n"
-            "  -S LIST    sizes for rate (default 1:1K)\n"
-            "  -T MS      target time of one measured loop, milliseconds (default 100)\n"
-            "  -n N       minimum measured iterations (default 5)\n"
-            "  -N N       maximum measured iterations (default 2000000)\n"
-            "  -w N       minimum warm-up iterations (default 2)\n"
-            "  -W N       window of the bw/bibw/rate tests (default 64)\n"
-            "  -B BYTES   buffer cap per direction: the window shrinks so that\n"
-            "             window*size <= BYTES, at least 1 (default 8M)\n"
-            "  -r N       measured loops per test and size (default 1)\n"
-            "  -a         allocate the buffers with MPI_Alloc_mem\n"
-            "  -H KEY=VAL info hint for MPI_Alloc_mem (repeatable; implies -a),\n"
-            "             e.g. -H mpool_hints=ivm\n"
-            "  -c PREFIX  print MPI_T control variables whose name starts with PREFIX\n"
-            "             (repeatable)\n"
-            "  -p PREFIX  print MPI_T performance variables (counters) whose name\n"
-            "             starts with PREFIX, per rank, at the end (repeatable)\n"
-            "  -l LABEL   label written into every RESULT line (default: run)\n"
-            "  -C         check the received data of the last iteration of each loop\n"
+    fprintf(f, "Usage: ivm_p2pbench [options]   (run with exactly 2 MPI ranks)\n"
+               "  -t LIST    tests: lat,bw,bibw,rate (default: all four)\n"
+               "  -s LIST    sizes for lat/bw/bibw: comma list of sizes and ranges LO:HI\n"
+               "             (LO, then powers of two up to HI); K/M suffixes allowed\n"
+               "             (default 0:4M, i.e. 0 and 1, 2, 4, ... 4 MiB)\n"
+               "  -S LIST    sizes for rate (default 1:1K)\n"
+               "  -T MS      target time of one measured loop, milliseconds (default 100)\n"
+               "  -n N       minimum measured iterations (default 5)\n"
+               "  -N N       maximum measured iterations (default 2000000)\n"
+               "  -w N       minimum warm-up iterations (default 2)\n"
+               "  -W N       window of the bw/bibw/rate tests (default 64)\n"
+               "  -B BYTES   buffer cap per direction: the window shrinks so that\n"
+               "             window*size <= BYTES, at least 1 (default 8M)\n"
+               "  -r N       measured loops per test and size (default 1)\n"
+               "  -a         allocate the buffers with MPI_Alloc_mem\n"
+               "  -H KEY=VAL info hint for MPI_Alloc_mem (repeatable; implies -a),\n"
+               "             e.g. -H mpool_hints=ivm\n"
+               "  -c PREFIX  print MPI_T control variables whose name starts with PREFIX\n"
+               "             (repeatable)\n"
+               "  -p PREFIX  print MPI_T performance variables (counters) whose name\n"
+               "             starts with PREFIX, per rank, at the end (repeatable)\n"
+               "  -l LABEL   label written into every RESULT line (default: run)\n"
+               "  -C         check the received data of the last iteration of each loop\n"
 
-            "  -h         this help\n");
+               "  -h         this help\n");
 }
 
 static int parse_size(const char *s, size_t *out)
@@ -131,9 +130,21 @@ static int parse_size(const char *s, size_t *out)
         return -1;
     }
     switch (*end) {
-    case 'k': case 'K': v <<= 10; end++; break;
-    case 'm': case 'M': v <<= 20; end++; break;
-    case 'g': case 'G': v <<= 30; end++; break;
+    case 'k':
+    case 'K':
+        v <<= 10;
+        end++;
+        break;
+    case 'm':
+    case 'M':
+        v <<= 20;
+        end++;
+        break;
+    case 'g':
+    case 'G':
+        v <<= 30;
+        end++;
+        break;
     default: break;
     }
     if (*end != '\0') {
@@ -382,13 +393,11 @@ static double run_lat(size_t size, long iters)
     if (rank == 0) {
         for (long i = 0; i < iters; i++) {
             MPI_Send(sbuf, (int) size, MPI_CHAR, peer, DATA_TAG, MPI_COMM_WORLD);
-            MPI_Recv(rbuf, (int) size, MPI_CHAR, peer, DATA_TAG, MPI_COMM_WORLD,
-                     MPI_STATUS_IGNORE);
+            MPI_Recv(rbuf, (int) size, MPI_CHAR, peer, DATA_TAG, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
         }
     } else {
         for (long i = 0; i < iters; i++) {
-            MPI_Recv(rbuf, (int) size, MPI_CHAR, peer, DATA_TAG, MPI_COMM_WORLD,
-                     MPI_STATUS_IGNORE);
+            MPI_Recv(rbuf, (int) size, MPI_CHAR, peer, DATA_TAG, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
             MPI_Send(sbuf, (int) size, MPI_CHAR, peer, DATA_TAG, MPI_COMM_WORLD);
         }
     }
@@ -405,8 +414,8 @@ static double run_bw(size_t size, int w, long iters)
     if (rank == 0) {
         for (long i = 0; i < iters; i++) {
             for (int j = 0; j < w; j++) {
-                MPI_Isend(sbuf + j * stride, (int) size, MPI_CHAR, peer, DATA_TAG,
-                          MPI_COMM_WORLD, &reqs[j]);
+                MPI_Isend(sbuf + j * stride, (int) size, MPI_CHAR, peer, DATA_TAG, MPI_COMM_WORLD,
+                          &reqs[j]);
             }
             MPI_Waitall(w, reqs, MPI_STATUSES_IGNORE);
             MPI_Recv(ack, 4, MPI_CHAR, peer, ACK_TAG, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
@@ -414,8 +423,8 @@ static double run_bw(size_t size, int w, long iters)
     } else {
         for (long i = 0; i < iters; i++) {
             for (int j = 0; j < w; j++) {
-                MPI_Irecv(rbuf + j * stride, (int) size, MPI_CHAR, peer, DATA_TAG,
-                          MPI_COMM_WORLD, &reqs[j]);
+                MPI_Irecv(rbuf + j * stride, (int) size, MPI_CHAR, peer, DATA_TAG, MPI_COMM_WORLD,
+                          &reqs[j]);
             }
             MPI_Waitall(w, reqs, MPI_STATUSES_IGNORE);
             MPI_Send(ack, 4, MPI_CHAR, peer, ACK_TAG, MPI_COMM_WORLD);
@@ -532,8 +541,9 @@ static int measure(enum test_kind t, size_t size)
         /* speed of the last two rounds (two thirds of the warm-up) */
         double per = (secs + prev_secs) / (double) (k + prev_k);
         double want = per > 0 ? opt.target / per : (double) opt.max_iters;
-        iters = want < opt.min_iters ? opt.min_iters
-                : want > opt.max_iters ? opt.max_iters : (long) want;
+        iters = want < opt.min_iters   ? opt.min_iters
+                : want > opt.max_iters ? opt.max_iters
+                                       : (long) want;
     }
     MPI_Bcast(&iters, 1, MPI_LONG, 0, MPI_COMM_WORLD);
 
@@ -612,8 +622,8 @@ static void print_cvars(void)
         MPI_Datatype dt;
         MPI_T_enum et;
         MPI_T_cvar_handle h;
-        if (MPI_SUCCESS != MPI_T_cvar_get_info(i, name, &nlen, &verb, &dt, &et, desc, &dlen,
-                                               &bind, &scope)
+        if (MPI_SUCCESS
+                != MPI_T_cvar_get_info(i, name, &nlen, &verb, &dt, &et, desc, &dlen, &bind, &scope)
             || !has_prefix(name, opt.cvar_prefixes, opt.ncvar_prefixes)
             || MPI_SUCCESS != MPI_T_cvar_handle_alloc(i, NULL, &h, &count)) {
             continue;
@@ -635,7 +645,8 @@ static void print_cvars(void)
             if (dt == MPI_INT) {
                 char ename[128] = "";
                 int n, elen = sizeof(ename), ev;
-                if (et != MPI_T_ENUM_NULL && MPI_SUCCESS == MPI_T_enum_get_info(et, &n, desc, &dlen)) {
+                if (et != MPI_T_ENUM_NULL
+                    && MPI_SUCCESS == MPI_T_enum_get_info(et, &n, desc, &dlen)) {
                     for (int e = 0; e < n; e++) {
                         elen = sizeof(ename);
                         if (MPI_SUCCESS == MPI_T_enum_get_item(et, e, &ev, ename, &elen)
@@ -691,13 +702,14 @@ static void start_pvars(void)
         int nlen = sizeof(name), dlen = sizeof(desc), verb, cls, bind, ro, cont, atomic, count;
         MPI_Datatype dt;
         MPI_T_enum et;
-        if (MPI_SUCCESS != MPI_T_pvar_get_info(i, name, &nlen, &verb, &cls, &dt, &et, desc,
-                                               &dlen, &bind, &ro, &cont, &atomic)
+        if (MPI_SUCCESS
+                != MPI_T_pvar_get_info(i, name, &nlen, &verb, &cls, &dt, &et, desc, &dlen, &bind,
+                                       &ro, &cont, &atomic)
             || !has_prefix(name, opt.pvar_prefixes, opt.npvar_prefixes)
             || cls != MPI_T_PVAR_CLASS_COUNTER || dt != MPI_UNSIGNED_LONG_LONG
             || bind != MPI_T_BIND_NO_OBJECT
-            || MPI_SUCCESS != MPI_T_pvar_handle_alloc(pv_session, i, NULL, &pv_handles[npv],
-                                                      &count)) {
+            || MPI_SUCCESS
+                   != MPI_T_pvar_handle_alloc(pv_session, i, NULL, &pv_handles[npv], &count)) {
             continue;
         }
         if (count != 1) {

@@ -91,13 +91,13 @@ static mca_mpool_base_module_t heap_mpool;
 static struct world {
     uint32_t slot[NPEER];
     uint64_t ring_off[NPEER];
-    ivm_ring_handle_t to_us;         /* peers' producer handle on our ring */
+    ivm_ring_handle_t to_us;          /* peers' producer handle on our ring */
     ivm_ring_handle_t peer_in[NPEER]; /* each peer consumes its own ring */
-    uint64_t fbox_b;                 /* B's fast box towards us */
+    uint64_t fbox_b;                  /* B's fast box towards us */
     ivm_fbox_tx_t fbox_b_tx;
-    ivm_fbox_rx_t from_us[NPEER];    /* our fast box towards the peer, as it reads it */
+    ivm_fbox_rx_t from_us[NPEER]; /* our fast box towards the peer, as it reads it */
     bool from_us_ready[NPEER];
-    uint64_t pbuf[NPEER][NPBUF];     /* the peers' message buffers */
+    uint64_t pbuf[NPEER][NPBUF]; /* the peers' message buffers */
     unsigned pbuf_next[NPEER];
     uint64_t part_lo, part_hi;
 } W, W0;
@@ -223,8 +223,11 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     fz_region_memfd(r, FZ_REGION_SIZE, path);
     must(IVM_OK == ivm_region_format(r, 0, 0), "format");
     for (int p = 0; p < NPEER; p++) {
-        ivm_join_opts_t jo = {.label = "fuzz-btl", .host = "fuzz", .rank = (uint32_t) p,
-                              .part_size = 12 * IVM_CHUNK_SIZE, .lock_timeout_ms = 1000};
+        ivm_join_opts_t jo = {.label = "fuzz-btl",
+                              .host = "fuzz",
+                              .rank = (uint32_t) p,
+                              .part_size = 12 * IVM_CHUNK_SIZE,
+                              .lock_timeout_ms = 1000};
         ivm_job_key_make(jo.key, "fuzz-btl", "token");
         must(IVM_OK == ivm_job_join(r, &jo, &m[p]), "join");
         W.slot[p] = m[p].slot;
@@ -416,8 +419,11 @@ static void peer_announce(int p, uint64_t off, bool by_ref)
 /* An honest peer answers request @q (PUT data follows it). */
 static void peer_answer(int p, const struct ivm_emu_req *q)
 {
-    struct ivm_emu_reply a = {.req = q->req, .gen = q->gen, .status = OPAL_SUCCESS,
-                              .offset = q->offset, .result = 0x0102030405060708ULL};
+    struct ivm_emu_reply a = {.req = q->req,
+                              .gen = q->gen,
+                              .status = OPAL_SUCCESS,
+                              .offset = q->offset,
+                              .result = 0x0102030405060708ULL};
     size_t extra = 0;
     if (IVM_EMU_GET == q->type) {
         a.len = q->len;
@@ -549,11 +555,16 @@ static void op_start(fz_t *f)
     o->done = false;
     const int aop = fz_u8(f) % 12;
     const uint64_t operand0 = fz_u64(f), operand1 = fz_u64(f);
-    mca_btl_ivm_emu_args_t a = {.type = type, .local = o->buf, .remote_address = raddr,
-                                .remote_handle = &rh, .size = size,
-                                .op = aop, .operand = {operand0, operand1},
+    mca_btl_ivm_emu_args_t a = {.type = type,
+                                .local = o->buf,
+                                .remote_address = raddr,
+                                .remote_handle = &rh,
+                                .size = size,
+                                .op = aop,
+                                .operand = {operand0, operand1},
                                 .flags = (knob & 1) ? MCA_BTL_ATOMIC_FLAG_32BIT : 0,
-                                .cbfunc = emu_done, .cbdata = o};
+                                .cbfunc = emu_done,
+                                .cbdata = o};
     if (OPAL_SUCCESS != mca_btl_ivm_emu_start(ep, &a)) {
         o->live = false;
     }
@@ -578,9 +589,8 @@ static void op_register(fz_t *f)
     }
     void *buf = malloc(len);
     memset(buf, 0x44, len);
-    struct mca_btl_base_registration_handle_t *h =
-        mca_btl_ivm_register_mem(&mca_btl_ivm.super, NULL, buf, len,
-                                 MCA_BTL_REG_FLAG_REMOTE_ATOMIC);
+    struct mca_btl_base_registration_handle_t *h = mca_btl_ivm_register_mem(
+        &mca_btl_ivm.super, NULL, buf, len, MCA_BTL_REG_FLAG_REMOTE_ATOMIC);
     if (NULL == h) {
         free(buf);
         return;
@@ -739,8 +749,8 @@ static void op_slot(fz_t *f)
 {
     ivm_region_t *r = &dev.region;
     int p = peer_sel(fz_u8(f));
-    struct ivm_slot_entry *s = (struct ivm_slot_entry *) (r->map.base + r->layout.slot_table_off)
-                               + W.slot[p];
+    struct ivm_slot_entry *s =
+        (struct ivm_slot_entry *) (r->map.base + r->layout.slot_table_off) + W.slot[p];
     switch (fz_u8(f) % 4) {
     case 0: atomic_store(&s->state, IVM_SLOT_FREE); break;
     case 1: s->job = fz_u32(f); break;
@@ -823,29 +833,28 @@ static void op_rdma(fz_t *f)
     memset(local, 0x66, size ? size : 1);
     switch (what % 5) {
     case 0:
-        rc = mca_btl_ivm_put(&mca_btl_ivm.super, ep, local, raddr, NULL, &rh, size, 0, 0,
-                             rdma_done, NULL, calls);
+        rc = mca_btl_ivm_put(&mca_btl_ivm.super, ep, local, raddr, NULL, &rh, size, 0, 0, rdma_done,
+                             NULL, calls);
         break;
     case 1:
-        rc = mca_btl_ivm_get(&mca_btl_ivm.super, ep, local, raddr, NULL, &rh, size, 0, 0,
-                             rdma_done, NULL, calls);
+        rc = mca_btl_ivm_get(&mca_btl_ivm.super, ep, local, raddr, NULL, &rh, size, 0, 0, rdma_done,
+                             NULL, calls);
         break;
     case 2:
-        rc = mca_btl_ivm_aop(&mca_btl_ivm.super, ep, raddr, &rh, aop, operand, flags, 0,
-                             rdma_done, NULL, calls);
+        rc = mca_btl_ivm_aop(&mca_btl_ivm.super, ep, raddr, &rh, aop, operand, flags, 0, rdma_done,
+                             NULL, calls);
         break;
     case 3:
-        rc = mca_btl_ivm_afop(&mca_btl_ivm.super, ep, result, raddr, NULL, &rh, aop, operand,
-                              flags, 0, rdma_done, NULL, calls);
+        rc = mca_btl_ivm_afop(&mca_btl_ivm.super, ep, result, raddr, NULL, &rh, aop, operand, flags,
+                              0, rdma_done, NULL, calls);
         break;
     default:
-        rc = mca_btl_ivm_acswap(&mca_btl_ivm.super, ep, result, raddr, NULL, &rh, operand,
-                                value, flags, 0, rdma_done, NULL, calls);
+        rc = mca_btl_ivm_acswap(&mca_btl_ivm.super, ep, result, raddr, NULL, &rh, operand, value,
+                                flags, 0, rdma_done, NULL, calls);
         break;
     }
     if (MCA_BTL_IVM_REG_EMULATED != rh.kind) {
-        FZ_CHECK(OPAL_SUCCESS != rc || 1 == *calls, "single-copy RMA completed %d times",
-                 *calls);
+        FZ_CHECK(OPAL_SUCCESS != rc || 1 == *calls, "single-copy RMA completed %d times", *calls);
     }
     /* kept until the input ends: an emulated one may still be in flight */
     leaked[nleaked++] = local;

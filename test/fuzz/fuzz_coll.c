@@ -67,7 +67,7 @@ static struct {
 
 static coll_ivm_group_t grp;
 static coll_ivm_member_t members[MAXN];
-static fz_t *input;        /* the peers read their actions from here */
+static fz_t *input; /* the peers read their actions from here */
 static unsigned progress_calls;
 
 /* common_ivm.c's, for our one device: is @addr inside our job partition
@@ -106,22 +106,24 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     fz_region_memfd(r, FZ_REGION_SIZE, path);
     fz_must(ivm_region_format(r, 0, 0), r, "format");
     for (int i = 0; i < MAXN; i++) {
-        ivm_join_opts_t jo = {.label = "fuzz-coll", .host = "fuzz", .rank = (uint32_t) i,
-                              .part_size = 8 * IVM_CHUNK_SIZE, .lock_timeout_ms = 1000};
+        ivm_join_opts_t jo = {.label = "fuzz-coll",
+                              .host = "fuzz",
+                              .rank = (uint32_t) i,
+                              .part_size = 8 * IVM_CHUNK_SIZE,
+                              .lock_timeout_ms = 1000};
         ivm_job_key_make(jo.key, "fuzz-coll", "token");
         fz_must(ivm_job_join(r, &jo, &world.m[i]), r, "join");
     }
     dev.member = world.m[0];
-    fz_must(ivm_heap_open(&dev.heap, r, dev.member.part_off, dev.member.part_size, 0), r,
-            "heap");
+    fz_must(ivm_heap_open(&dev.heap, r, dev.member.part_off, dev.member.part_size, 0), r, "heap");
     snapshot = malloc(r->map.size);
     memcpy(snapshot, r->map.base, r->map.size);
 
     mca_coll_ivm_component_t *c = &mca_coll_ivm_component;
     static coll_ivm_counters_t counters;
     c->counters = &counters;
-    c->timeout = 0;                /* the default: only liveness ends a wait */
-    c->liveness_interval_ms = 0;   /* check at every round */
+    c->timeout = 0;                               /* the default: only liveness ends a wait */
+    c->liveness_interval_ms = 0;                  /* check at every round */
     mca_common_ivm_params.spin_time_us = 1000000; /* never sleep */
     mca_common_ivm_params.sleep_time_us = 0;
     c->verbose = 0;
@@ -145,18 +147,10 @@ static void peer_act(fz_t *f)
     unsigned ch = d >> 7;
     uint32_t chunk = (d & 0x40) ? COLL_IVM_TOK_ALL : (uint32_t) ((d >> 2) & 7);
     switch (code % 10) {
-    case 0:
-        atomic_store(&ctl->ready[ch], coll_ivm_tok(near(g->seq, d), chunk));
-        break;
-    case 1:
-        atomic_store(&ctl->done[ch], coll_ivm_tok(near(g->seq, d), chunk));
-        break;
-    case 2:
-        atomic_store(&ctl->arrive, near(g->seq, d));
-        break;
-    case 3:
-        atomic_store(&coll_ivm_ctl(g, 0)->release, near(g->seq, d));
-        break;
+    case 0: atomic_store(&ctl->ready[ch], coll_ivm_tok(near(g->seq, d), chunk)); break;
+    case 1: atomic_store(&ctl->done[ch], coll_ivm_tok(near(g->seq, d), chunk)); break;
+    case 2: atomic_store(&ctl->arrive, near(g->seq, d)); break;
+    case 3: atomic_store(&coll_ivm_ctl(g, 0)->release, near(g->seq, d)); break;
     case 4: {
         uint64_t t = near(g->small_seq, d);
         struct coll_ivm_small *s = coll_ivm_small(g, j, t);
@@ -165,16 +159,15 @@ static void peer_act(fz_t *f)
         break;
     }
     case 5: { /* any word of the control line or a small slot */
-        _Atomic uint64_t *w = (d & 1) ? &coll_ivm_small(g, j, d >> 1)->tok
-                                      : (_Atomic uint64_t *) ctl + (d >> 1) % 6;
+        _Atomic uint64_t *w =
+            (d & 1) ? &coll_ivm_small(g, j, d >> 1)->tok : (_Atomic uint64_t *) ctl + (d >> 1) % 6;
         atomic_store(w, fz_u64(f));
         break;
     }
     case 6: { /* the peer leaves, or its slot is rewritten */
         ivm_region_t *r = &g->dev->region;
-        struct ivm_slot_entry *s = (struct ivm_slot_entry *) (r->map.base
-                                                              + r->layout.slot_table_off)
-                                   + g->member[j].slot;
+        struct ivm_slot_entry *s =
+            (struct ivm_slot_entry *) (r->map.base + r->layout.slot_table_off) + g->member[j].slot;
         if (j == g->me) {
             break; /* we are alive */
         }
@@ -182,7 +175,10 @@ static void peer_act(fz_t *f)
         case 0: atomic_store(&s->state, IVM_SLOT_FREE); break;
         case 1: s->gen++; break;
         case 2: atomic_store(&s->nonce, fz_u64(f)); break;
-        case 3: atomic_store(&s->lease_ms, fz_u64(f)); s->job = fz_u8(f); break;
+        case 3:
+            atomic_store(&s->lease_ms, fz_u64(f));
+            s->job = fz_u8(f);
+            break;
         default: s->owner.pid = fz_u32(f); break; /* e.g. a process of our VM that is gone */
         }
         break;
@@ -214,8 +210,7 @@ static void peer_act(fz_t *f)
         }
         break;
     }
-    default:
-        break;
+    default: break;
     }
 }
 
@@ -226,9 +221,9 @@ static void all_leave(void)
     ivm_region_t *r = &g->dev->region;
     for (int k = 0; k < g->n; k++) {
         if (k != g->me) {
-            struct ivm_slot_entry *s = (struct ivm_slot_entry *) (r->map.base
-                                                                  + r->layout.slot_table_off)
-                                       + g->member[k].slot;
+            struct ivm_slot_entry *s =
+                (struct ivm_slot_entry *) (r->map.base + r->layout.slot_table_off)
+                + g->member[k].slot;
             atomic_store(&s->state, IVM_SLOT_FREE);
         }
     }
@@ -306,9 +301,7 @@ static void our_call(fz_t *f)
         coll_ivm_chan_done(g, ch, coll_ivm_tok(seq, COLL_IVM_TOK_ALL));
         break;
     }
-    default: /* the peers act while we are outside a collective */
-        peer_act(f);
-        break;
+    default: /* the peers act while we are outside a collective */ peer_act(f); break;
     }
 }
 

@@ -81,15 +81,14 @@ static inline void fz_bytes(fz_t *f, void *dst, size_t len)
 
 /* A harness found something the ivm code promises cannot happen: abort
  * with a message (libFuzzer saves the input as a crash). */
-#define FZ_CHECK(cond, ...)                                                              \
-    do {                                                                                 \
-        if (!(cond)) {                                                                   \
-            fprintf(stderr, "ivm-fuzz: check failed at %s:%d: %s: ", __FILE__, __LINE__, \
-                    #cond);                                                              \
-            fprintf(stderr, __VA_ARGS__);                                                \
-            fputc('\n', stderr);                                                         \
-            abort();                                                                     \
-        }                                                                                \
+#define FZ_CHECK(cond, ...)                                                                      \
+    do {                                                                                         \
+        if (!(cond)) {                                                                           \
+            fprintf(stderr, "ivm-fuzz: check failed at %s:%d: %s: ", __FILE__, __LINE__, #cond); \
+            fprintf(stderr, __VA_ARGS__);                                                        \
+            fputc('\n', stderr);                                                                 \
+            abort();                                                                             \
+        }                                                                                        \
     } while (0)
 
 /* ---- region images ---- */
@@ -174,10 +173,10 @@ static inline void fz_must(int rc, ivm_region_t *r, const char *what)
 static inline void fz_foreign_slot(ivm_region_t *r, uint32_t slot, uint32_t job, uint32_t rank,
                                    uint64_t lease_age_ms)
 {
-    struct ivm_slot_entry *s = (struct ivm_slot_entry *) (r->map.base + r->layout.slot_table_off)
-                               + slot;
-    struct ivm_job_entry *j = (struct ivm_job_entry *) (r->map.base + r->layout.job_table_off)
-                              + job;
+    struct ivm_slot_entry *s =
+        (struct ivm_slot_entry *) (r->map.base + r->layout.slot_table_off) + slot;
+    struct ivm_job_entry *j =
+        (struct ivm_job_entry *) (r->map.base + r->layout.job_table_off) + job;
     s->gen++;
     s->job = job;
     s->job_gen = j->gen;
@@ -208,12 +207,31 @@ static inline bool fz_patch(fz_t *f, uint8_t *base, size_t map_size, const struc
     size_t len = (size_t) (fz_u8(f) % 32) + 1;
     uint64_t at, span;
     switch (sel) {
-    case 0: at = 0; span = IVM_SB_SIZE; break;
-    case 1: at = l->job_table_off; span = (uint64_t) l->job_count * l->job_entry_size; break;
-    case 2: at = l->slot_table_off; span = (uint64_t) l->slot_count * l->slot_entry_size; break;
-    case 3: at = part_off; span = IVM_CHUNK_SIZE; break;
-    case 4: at = 0; span = map_size; off *= 16; break;
-    default: at = 0; span = offsetof(struct ivm_superblock, header_crc) + 4; break;
+    case 0:
+        at = 0;
+        span = IVM_SB_SIZE;
+        break;
+    case 1:
+        at = l->job_table_off;
+        span = (uint64_t) l->job_count * l->job_entry_size;
+        break;
+    case 2:
+        at = l->slot_table_off;
+        span = (uint64_t) l->slot_count * l->slot_entry_size;
+        break;
+    case 3:
+        at = part_off;
+        span = IVM_CHUNK_SIZE;
+        break;
+    case 4:
+        at = 0;
+        span = map_size;
+        off *= 16;
+        break;
+    default:
+        at = 0;
+        span = offsetof(struct ivm_superblock, header_crc) + 4;
+        break;
     }
     if (0 == span) {
         span = IVM_SB_SIZE;

@@ -108,9 +108,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t size)
             }
             uint64_t rs = rounded(sz, align);
             FZ_CHECK(off >= data_off && off < part_end && rs <= part_end - off,
-                     "block %llu+%llu outside the data area [%llu, %llu)",
-                     (unsigned long long) off, (unsigned long long) rs,
-                     (unsigned long long) data_off, (unsigned long long) part_end);
+                     "block %llu+%llu outside the data area [%llu, %llu)", (unsigned long long) off,
+                     (unsigned long long) rs, (unsigned long long) data_off,
+                     (unsigned long long) part_end);
             FZ_CHECK(0 == align || 0 == off % align, "block %llu not aligned to %llu",
                      (unsigned long long) off, (unsigned long long) align);
             if (clean) {

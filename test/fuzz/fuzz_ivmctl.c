@@ -65,8 +65,11 @@ static void build_templates(void)
         }
         if (2 == t) {
             ivm_member_t m;
-            ivm_join_opts_t jo = {.label = "job \"a\"\\", .host = "host\n", .rank = 0,
-                                  .part_size = 2 * IVM_CHUNK_SIZE, .lock_timeout_ms = 1000};
+            ivm_join_opts_t jo = {.label = "job \"a\"\\",
+                                  .host = "host\n",
+                                  .rank = 0,
+                                  .part_size = 2 * IVM_CHUNK_SIZE,
+                                  .lock_timeout_ms = 1000};
             ivm_job_key_make(jo.key, "fuzz-job-a", "token");
             fz_must(ivm_job_join(r, &jo, &m), r, "join");
             fz_foreign_slot(r, 1, m.job, 1, 1000);
@@ -282,14 +285,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     bool json = false;
     argv[argc++] = "ivmctl";
     switch (flags & 7) {
-    case 0: case 1: case 2:
+    case 0:
+    case 1:
+    case 2:
         json = !(flags & FL_TEXT);
         if (json) {
             argv[argc++] = "--json";
         }
         argv[argc++] = "info";
         break;
-    case 3: case 4: case 5:
+    case 3:
+    case 4:
+    case 5:
         json = !(flags & FL_TEXT);
         argv[argc++] = "clean";
         if (json) {
@@ -334,14 +341,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     argv[argc++] = path;
     argv[argc] = NULL;
 
-    static const char *const cmds[] = {"info", "info", "info", "clean", "clean", "clean",
-                                       "format", "devices"};
+    static const char *const cmds[] = {"info",  "info",  "info",   "clean",
+                                       "clean", "clean", "format", "devices"};
     const char *cmd = cmds[flags & 7];
     char *out = NULL;
     size_t outlen = 0;
     int rc = run(argc, argv, &out, &outlen);
-    FZ_CHECK(rc >= 0 && rc <= IVMCTL_EXIT_MAX && IVMCTL_EXIT_USAGE != rc,
-             "ivmctl %s exited %d", cmd, rc);
+    FZ_CHECK(rc >= 0 && rc <= IVMCTL_EXIT_MAX && IVMCTL_EXIT_USAGE != rc, "ivmctl %s exited %d",
+             cmd, rc);
     if (json) {
         FZ_CHECK(json_ok(out, outlen), "ivmctl %s --json (exit %d) printed malformed JSON:\n%.*s",
                  cmd, rc, (int) (outlen > 4000 ? 4000 : outlen), out);

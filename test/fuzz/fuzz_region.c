@@ -38,14 +38,14 @@
 #include "fuzz_common.h"
 
 enum {
-    FL_RESIGN = 0x01,   /* recompute the superblock CRC after patching */
-    FL_FORMAT = 0x02,   /* attach may format a zeroed image */
-    FL_LEASE = 0x04,    /* leases on (1 ms): foreign slots expire at once */
-    FL_JOIN = 0x08,     /* ivm_job_join (+ heap open, leave) */
-    FL_KEY_A = 0x10,    /* join the template's job A instead of a new key */
-    FL_REMOVE = 0x20,   /* ivm_job_remove */
-    FL_FORCE = 0x40,    /* ... with force */
-    FL_BREAK = 0x80     /* ivm_lock_break before the reclaim */
+    FL_RESIGN = 0x01, /* recompute the superblock CRC after patching */
+    FL_FORMAT = 0x02, /* attach may format a zeroed image */
+    FL_LEASE = 0x04,  /* leases on (1 ms): foreign slots expire at once */
+    FL_JOIN = 0x08,   /* ivm_job_join (+ heap open, leave) */
+    FL_KEY_A = 0x10,  /* join the template's job A instead of a new key */
+    FL_REMOVE = 0x20, /* ivm_job_remove */
+    FL_FORCE = 0x40,  /* ... with force */
+    FL_BREAK = 0x80   /* ivm_lock_break before the reclaim */
 };
 
 #define NTEMPLATES 5
@@ -60,8 +60,11 @@ static uint8_t key_a[IVM_ID_LEN];
 static void join_as_self(ivm_region_t *r, const uint8_t key[IVM_ID_LEN], uint32_t rank,
                          ivm_member_t *m)
 {
-    ivm_join_opts_t jo = {.label = "fuzz-job", .host = "fuzzhost", .rank = rank,
-                          .part_size = 2 * IVM_CHUNK_SIZE, .lock_timeout_ms = 1000};
+    ivm_join_opts_t jo = {.label = "fuzz-job",
+                          .host = "fuzzhost",
+                          .rank = rank,
+                          .part_size = 2 * IVM_CHUNK_SIZE,
+                          .lock_timeout_ms = 1000};
     memcpy(jo.key, key, IVM_ID_LEN);
     fz_must(ivm_job_join(r, &jo, m), r, "join");
 }
@@ -86,11 +89,8 @@ static void build_templates(void)
         memset(r->map.base, 0, r->map.size);
         fz_region_reset(r);
         switch (t) {
-        case 0:
-            break;
-        case 1:
-            fz_must(ivm_region_format(r, 0, 0), r, "format");
-            break;
+        case 0: break;
+        case 1: fz_must(ivm_region_format(r, 0, 0), r, "format"); break;
         case 2:
             fz_must(ivm_region_format(r, 0, 0), r, "format");
             join_as_self(r, key_a, 0, &m);
@@ -101,9 +101,8 @@ static void build_templates(void)
             join_as_self(r, key_b, 0, &m);
             {
                 /* job B: hand our slot to a dead process of another VM */
-                struct ivm_slot_entry *s = (struct ivm_slot_entry *) (r->map.base
-                                                                      + r->layout.slot_table_off)
-                                           + m.slot;
+                struct ivm_slot_entry *s =
+                    (struct ivm_slot_entry *) (r->map.base + r->layout.slot_table_off) + m.slot;
                 memset(s->owner.vm_id, 0x5a, IVM_ID_LEN);
                 atomic_store(&s->lease_ms, ivm_wall_ms() - 3600u * 1000u);
             }
@@ -160,7 +159,9 @@ static void check_tables(ivm_region_t *r)
 
 static void join_and_leave(ivm_region_t *r, fz_t *f, uint8_t flags, uint8_t part_chunks)
 {
-    ivm_join_opts_t jo = {.label = "fuzz", .host = "fuzz", .rank = 7,
+    ivm_join_opts_t jo = {.label = "fuzz",
+                          .host = "fuzz",
+                          .rank = 7,
                           .part_size = (uint64_t) (part_chunks % 20) * IVM_CHUNK_SIZE,
                           .lock_timeout_ms = 0};
     ivm_member_t m;
@@ -176,8 +177,8 @@ static void join_and_leave(ivm_region_t *r, fz_t *f, uint8_t flags, uint8_t part
     FZ_CHECK(m.part_off >= r->layout.heap_off && m.part_size > 0
                  && m.part_size <= heap_end - m.part_off && m.slot < r->layout.slot_count
                  && m.job < r->layout.job_count,
-             "join returned partition %llu+%llu, slot %u, job %u",
-             (unsigned long long) m.part_off, (unsigned long long) m.part_size, m.slot, m.job);
+             "join returned partition %llu+%llu, slot %u, job %u", (unsigned long long) m.part_off,
+             (unsigned long long) m.part_size, m.slot, m.job);
     FZ_CHECK(ivm_slot_verify(r, m.slot, m.slot_gen, m.nonce), "our own slot %u fails the proof",
              m.slot);
 
@@ -227,8 +228,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     (void) ivm_region_validate(r);
     fz_region_reset(r);
     r->lease_ms = (flags & FL_LEASE) ? 1 : 0;
-    ivm_attach_opts_t o = {.timeout_ms = 0, .allow_format = 0 != (flags & FL_FORMAT),
-                           .job_count = fmt_jobs % 24, .slot_count = fmt_slots % 48};
+    ivm_attach_opts_t o = {.timeout_ms = 0,
+                           .allow_format = 0 != (flags & FL_FORMAT),
+                           .job_count = fmt_jobs % 24,
+                           .slot_count = fmt_slots % 48};
     if (IVM_OK != ivm_region_attach(r, &o)) {
         return 0;
     }
@@ -247,12 +250,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         join_and_leave(r, &f, flags, part_chunks);
     }
     if (flags & FL_REMOVE) {
-        (void) ivm_job_remove(r, remove_job % (r->layout.job_count + 2), flags & FL_FORCE, 0,
-                              &st);
+        (void) ivm_job_remove(r, remove_job % (r->layout.job_count + 2), flags & FL_FORCE, 0, &st);
     }
     check_tables(r);
-    FZ_CHECK(IVM_OK == ivm_region_validate(r), "the region no longer validates after our own "
-             "operations: %s", r->errmsg);
+    FZ_CHECK(IVM_OK == ivm_region_validate(r),
+             "the region no longer validates after our own "
+             "operations: %s",
+             r->errmsg);
     fz_unfence(base, map_size);
     return 0;
 }

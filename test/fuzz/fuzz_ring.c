@@ -90,8 +90,7 @@ static void patch(fz_t *f, uint64_t lo, uint64_t hi)
     fz_bytes(f, base + at, len);
 }
 
-static void run_ring(fz_t *f, uint64_t lo, uint64_t hi, uint64_t off, uint32_t cap,
-                     uint8_t flags)
+static void run_ring(fz_t *f, uint64_t lo, uint64_t hi, uint64_t off, uint32_t cap, uint8_t flags)
 {
     uint64_t bytes = sizeof(struct ivm_ring) + (uint64_t) cap * sizeof(struct ivm_ring_cell);
     uint32_t raw_cap = (flags & F_RAW_GEOM) ? fz_u32(f) : cap;
@@ -125,8 +124,7 @@ static void run_ring(fz_t *f, uint64_t lo, uint64_t hi, uint64_t off, uint32_t c
     /* what attach accepted lies in the partition */
     FZ_CHECK(off >= lo && off + sizeof(struct ivm_ring) + (cons.mask + 1) * 16 <= hi,
              "ring at %llu, %llu cells, outside [%llu, %llu)", (unsigned long long) off,
-             (unsigned long long) cons.mask + 1, (unsigned long long) lo,
-             (unsigned long long) hi);
+             (unsigned long long) cons.mask + 1, (unsigned long long) lo, (unsigned long long) hi);
     if (cons.mask + 1 != cap) {
         clean = false;
     }
@@ -140,8 +138,8 @@ static void run_ring(fz_t *f, uint64_t lo, uint64_t hi, uint64_t off, uint32_t c
             rc = ivm_ring_push(&prod, v);
             if (clean) {
                 bool full = q.tail - q.head >= cons.mask + 1;
-                FZ_CHECK((IVM_OK == rc) == !full, "push returned %d with %u of %llu cells used",
-                         rc, q.tail - q.head, (unsigned long long) cons.mask + 1);
+                FZ_CHECK((IVM_OK == rc) == !full, "push returned %d with %u of %llu cells used", rc,
+                         q.tail - q.head, (unsigned long long) cons.mask + 1);
             }
             if (IVM_OK == rc && !q_full()) {
                 q.v[q.tail++ % MODEL_MAX] = v;
@@ -155,8 +153,7 @@ static void run_ring(fz_t *f, uint64_t lo, uint64_t hi, uint64_t off, uint32_t c
                     FZ_CHECK(q.head != q.tail, "popped %llu from an empty ring",
                              (unsigned long long) v);
                     FZ_CHECK(q.v[q.head % MODEL_MAX] == v, "popped %llu, pushed %llu",
-                             (unsigned long long) v,
-                             (unsigned long long) q.v[q.head % MODEL_MAX]);
+                             (unsigned long long) v, (unsigned long long) q.v[q.head % MODEL_MAX]);
                     q.head++;
                 }
             }
@@ -204,8 +201,7 @@ static bool filled(const uint8_t *p, uint32_t len, uint32_t seed)
     return true;
 }
 
-static void run_fbox(fz_t *f, uint64_t lo, uint64_t hi, uint64_t off, uint32_t size,
-                     uint8_t flags)
+static void run_fbox(fz_t *f, uint64_t lo, uint64_t hi, uint64_t off, uint32_t size, uint8_t flags)
 {
     uint64_t bytes = sizeof(struct ivm_fbox) + size;
     uint32_t raw_size = (flags & F_RAW_GEOM) ? fz_u32(f) : size;
@@ -249,10 +245,9 @@ static void run_fbox(fz_t *f, uint64_t lo, uint64_t hi, uint64_t off, uint32_t s
             if (NULL == p) {
                 break;
             }
-            FZ_CHECK(p >= tx.fb->data + sizeof(uint64_t)
-                         && p + len <= tx.fb->data + tx.size,
-                     "reserve gave %ld+%u outside a %llu-byte box", (long) (p - tx.fb->data),
-                     len, (unsigned long long) tx.size);
+            FZ_CHECK(p >= tx.fb->data + sizeof(uint64_t) && p + len <= tx.fb->data + tx.size,
+                     "reserve gave %ld+%u outside a %llu-byte box", (long) (p - tx.fb->data), len,
+                     (unsigned long long) tx.size);
             fill(p, len, seed);
             ivm_fbox_commit(&tx, len, tag, fl);
             if (!q_full()) {
@@ -328,8 +323,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t size)
     const bool fbox = mode & 1;
     const uint32_t cap = 1u << (geom % 11);
     const uint32_t fsize = 1u << (8 + geom % 8);
-    const uint64_t bytes = fbox ? sizeof(struct ivm_fbox) + fsize
-                                : sizeof(struct ivm_ring) + (uint64_t) cap * 16;
+    const uint64_t bytes =
+        fbox ? sizeof(struct ivm_fbox) + fsize : sizeof(struct ivm_ring) + (uint64_t) cap * 16;
     uint64_t off = lo + ((uint64_t) place * IVM_CACHELINE) % (hi - lo);
     if (flags & F_MISALIGN) {
         off += 1 + fz_u8(&f) % (IVM_CACHELINE - 1);

@@ -56,8 +56,8 @@
 #define SLOT (128 * 1024) /* put slot per origin */
 
 /* the registered buffer: atomics area, own pattern, put slots */
-#define A_FADD64 0   /* uint64 */
-#define A_FADD32 8   /* uint32, guard uint32 at 12 */
+#define A_FADD64 0 /* uint64 */
+#define A_FADD32 8 /* uint32, guard uint32 at 12 */
 #define A_ADD 16
 #define A_AND 24
 #define A_OR 32
@@ -69,10 +69,10 @@
 #define A_LXOR 80
 #define A_SWAP 88
 #define A_CAS64 96
-#define A_CAS32 104  /* uint32, guard at 108 */
-#define A_CASF 112   /* failing compare */
+#define A_CAS32 104 /* uint32, guard at 108 */
+#define A_CASF 112  /* failing compare */
 #define A_END 4096
-#define PAT_OFF A_END          /* SLOT bytes of the owner's pattern */
+#define PAT_OFF A_END            /* SLOT bytes of the owner's pattern */
 #define PUT_OFF (PAT_OFF + SLOT) /* SLOT bytes per origin */
 
 static ivm_place_t P;
@@ -141,17 +141,17 @@ static int find_ivm(int peer, peer_t *out)
 }
 
 /* retry while the BTL is out of resources */
-#define ISSUE(call)                                                                          \
-    do {                                                                                     \
-        int rc_;                                                                             \
-        pending++;                                                                           \
-        while (OPAL_ERR_OUT_OF_RESOURCE == (rc_ = (call))) {                                 \
-            opal_progress();                                                                 \
-        }                                                                                    \
-        if (OPAL_SUCCESS != rc_) {                                                           \
-            pending--;                                                                       \
-            err("%s returned %d", #call, rc_);                                               \
-        }                                                                                    \
+#define ISSUE(call)                                          \
+    do {                                                     \
+        int rc_;                                             \
+        pending++;                                           \
+        while (OPAL_ERR_OUT_OF_RESOURCE == (rc_ = (call))) { \
+            opal_progress();                                 \
+        }                                                    \
+        if (OPAL_SUCCESS != rc_) {                           \
+            pending--;                                       \
+            err("%s returned %d", #call, rc_);               \
+        }                                                    \
     } while (0)
 
 static int reachable(int p)
@@ -162,15 +162,15 @@ static int reachable(int p)
 /* ---- the target buffer, its registration, and who reaches whom ---- */
 
 static const size_t sizes[] = {1, 7, 4097, 65539};
-static uint8_t *buf;        /* our target buffer (len bytes), registered as h */
+static uint8_t *buf; /* our target buffer (len bytes), registered as h */
 static size_t len;
 static mca_btl_base_module_t *btl; /* our ivm module (the same for every peer) */
 static mca_btl_base_registration_handle_t *h;
-static size_t hsize;        /* bytes of a registration handle */
-static int *who;            /* who[p]: rank p reaches us through ivm (works on our buffer) */
-static uint8_t *local;      /* get destination */
-static uint64_t *fetched;   /* fetch-and-add results, FADD_K per target */
-static ivm_pv_t c0;         /* counters before the first case */
+static size_t hsize;      /* bytes of a registration handle */
+static int *who;          /* who[p]: rank p reaches us through ivm (works on our buffer) */
+static uint8_t *local;    /* get destination */
+static uint64_t *fetched; /* fetch-and-add results, FADD_K per target */
+static ivm_pv_t c0;       /* counters before the first case */
 
 static struct {
     uint64_t base;
@@ -200,8 +200,8 @@ static bool prerequisites(void)
     }
     int pv = ivm_pvar_init(), pv_all;
     MPI_Allreduce(&pv, &pv_all, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
-    if (0 != pv_all || 0 != strcmp(mca_pml_base_selected_component.pmlm_version.mca_component_name,
-                                   "ob1")) {
+    if (0 != pv_all
+        || 0 != strcmp(mca_pml_base_selected_component.pmlm_version.mca_component_name, "ob1")) {
         if (0 == rank) printf("ivm_btl_rdma: FAIL needs pml ob1 and btl/ivm\n");
         return false;
     }
@@ -276,7 +276,8 @@ static void register_target(void)
     } else if (NULL == h) {
         err("btl_register_mem refused MPI_Alloc_mem(mpool_hints=ivm) memory (a job "
             "partition too small for %zu bytes per rank makes MPI_Alloc_mem fall back to "
-            "the heap silently)", len);
+            "the heap silently)",
+            len);
     } else {
         memcpy(mine.handle, h, hsize);
         mine.base = (uint64_t) (uintptr_t) buf;
@@ -374,17 +375,16 @@ static void put_to(int p)
         for (size_t i = 0; i < sizes[s]; i++) {
             src[i] = pat(rank, 100 + p, at + i);
         }
-        ISSUE(peers[p].btl->btl_put(peers[p].btl, peers[p].ep, src,
-                                    peers[p].base + PUT_OFF + (uint64_t) rank * SLOT + at, NULL,
-                                    peers[p].handle, sizes[s], 0, MCA_BTL_NO_ORDER, done_cb,
-                                    NULL, NULL));
+        ISSUE(peers[p].btl->btl_put(
+            peers[p].btl, peers[p].ep, src, peers[p].base + PUT_OFF + (uint64_t) rank * SLOT + at,
+            NULL, peers[p].handle, sizes[s], 0, MCA_BTL_NO_ORDER, done_cb, NULL, NULL));
         wait_all();
         /* a put only reads its local buffer */
         for (size_t i = 0; i < sizes[s]; i++) {
             if (src[i] != pat(rank, 100 + p, at + i)) {
                 err("put of %zu bytes to rank %d changed its local (source) buffer at byte "
-                    "%zu: 0x%02x, was 0x%02x", sizes[s], p, i, src[i],
-                    pat(rank, 100 + p, at + i));
+                    "%zu: 0x%02x, was 0x%02x",
+                    sizes[s], p, i, src[i], pat(rank, 100 + p, at + i));
                 break;
             }
         }
@@ -471,9 +471,8 @@ static void fadd_issue(int bits)
             if (!reachable(p)) {
                 continue;
             }
-            ISSUE(peers[p].btl->btl_atomic_fop(peers[p].btl, peers[p].ep, &res,
-                                               peers[p].base + off, NULL, peers[p].handle,
-                                               MCA_BTL_ATOMIC_ADD, 1, flags,
+            ISSUE(peers[p].btl->btl_atomic_fop(peers[p].btl, peers[p].ep, &res, peers[p].base + off,
+                                               NULL, peers[p].handle, MCA_BTL_ATOMIC_ADD, 1, flags,
                                                MCA_BTL_NO_ORDER, done_cb, NULL, NULL));
             wait_all();
             fetched[(size_t) p * FADD_K + k] = 32 == bits ? (uint32_t) res : res;
@@ -514,8 +513,8 @@ static void fadd(int bits)
     /* every target checks the values fetched from it */
     uint64_t *got = malloc(sizeof(uint64_t) * (size_t) nprocs * FADD_K);
     for (int t = 0; t < nprocs; t++) {
-        MPI_Gather(&fetched[(size_t) t * FADD_K], FADD_K, MPI_UINT64_T, got, FADD_K,
-                   MPI_UINT64_T, t, MPI_COMM_WORLD);
+        MPI_Gather(&fetched[(size_t) t * FADD_K], FADD_K, MPI_UINT64_T, got, FADD_K, MPI_UINT64_T,
+                   t, MPI_COMM_WORLD);
     }
     long n = fadd_check_fetched(got);
     MPI_Barrier(MPI_COMM_WORLD);
@@ -547,11 +546,10 @@ static void t_fadd32(void)
 static const struct {
     int off;
     mca_btl_base_atomic_op_t op;
-} aops[] = {{A_ADD, MCA_BTL_ATOMIC_ADD}, {A_AND, MCA_BTL_ATOMIC_AND},
-            {A_OR, MCA_BTL_ATOMIC_OR},   {A_XOR, MCA_BTL_ATOMIC_XOR},
-            {A_MIN, MCA_BTL_ATOMIC_MIN}, {A_MAX, MCA_BTL_ATOMIC_MAX},
-            {A_LAND, MCA_BTL_ATOMIC_LAND}, {A_LOR, MCA_BTL_ATOMIC_LOR},
-            {A_LXOR, MCA_BTL_ATOMIC_LXOR}};
+} aops[] = {
+    {A_ADD, MCA_BTL_ATOMIC_ADD},   {A_AND, MCA_BTL_ATOMIC_AND}, {A_OR, MCA_BTL_ATOMIC_OR},
+    {A_XOR, MCA_BTL_ATOMIC_XOR},   {A_MIN, MCA_BTL_ATOMIC_MIN}, {A_MAX, MCA_BTL_ATOMIC_MAX},
+    {A_LAND, MCA_BTL_ATOMIC_LAND}, {A_LOR, MCA_BTL_ATOMIC_LOR}, {A_LXOR, MCA_BTL_ATOMIC_LXOR}};
 
 /* what rank @r applies with @op */
 static uint64_t aop_operand(mca_btl_base_atomic_op_t op, int r)
@@ -592,8 +590,7 @@ static void aop_check(void)
     if (0 == cnt) {
         return;
     }
-    if (w[A_ADD / 8] != add || w[A_AND / 8] != and_ || w[A_OR / 8] != or_
-        || w[A_XOR / 8] != xor_) {
+    if (w[A_ADD / 8] != add || w[A_AND / 8] != and_ || w[A_OR / 8] != or_ || w[A_XOR / 8] != xor_) {
         err("ADD/AND/OR/XOR: %llx %llx %llx %llx, expected %llx %llx %llx %llx",
             (unsigned long long) w[A_ADD / 8], (unsigned long long) w[A_AND / 8],
             (unsigned long long) w[A_OR / 8], (unsigned long long) w[A_XOR / 8],
@@ -619,11 +616,10 @@ static void t_aop(void)
             continue;
         }
         for (size_t o = 0; o < sizeof(aops) / sizeof(aops[0]); o++) {
-            ISSUE(peers[p].btl->btl_atomic_op(peers[p].btl, peers[p].ep,
-                                              peers[p].base + (uint64_t) aops[o].off,
-                                              peers[p].handle, aops[o].op,
-                                              aop_operand(aops[o].op, rank), 0,
-                                              MCA_BTL_NO_ORDER, done_cb, NULL, NULL));
+            ISSUE(peers[p].btl->btl_atomic_op(
+                peers[p].btl, peers[p].ep, peers[p].base + (uint64_t) aops[o].off, peers[p].handle,
+                aops[o].op, aop_operand(aops[o].op, rank), 0, MCA_BTL_NO_ORDER, done_cb, NULL,
+                NULL));
             wait_all();
         }
     }
@@ -654,7 +650,8 @@ static void swap_check(const uint64_t *got, uint64_t final)
     }
     if (nvals > 0 && (1 != zero || bad)) {
         err("fetching SWAP returned the initial value %ld times (expected once) and %ld "
-            "impossible values", zero, bad);
+            "impossible values",
+            zero, bad);
     }
 }
 
@@ -671,11 +668,10 @@ static void t_swap(void)
             if (!reachable(p)) {
                 continue;
             }
-            ISSUE(peers[p].btl->btl_atomic_fop(peers[p].btl, peers[p].ep, &res,
-                                               peers[p].base + A_SWAP, NULL, peers[p].handle,
-                                               MCA_BTL_ATOMIC_SWAP,
-                                               ((uint64_t) rank + 1) << 20 | (uint64_t) k, 0,
-                                               MCA_BTL_NO_ORDER, done_cb, NULL, NULL));
+            ISSUE(peers[p].btl->btl_atomic_fop(
+                peers[p].btl, peers[p].ep, &res, peers[p].base + A_SWAP, NULL, peers[p].handle,
+                MCA_BTL_ATOMIC_SWAP, ((uint64_t) rank + 1) << 20 | (uint64_t) k, 0,
+                MCA_BTL_NO_ORDER, done_cb, NULL, NULL));
             wait_all();
             prev[(size_t) p * 20 + k] = res;
         }
@@ -699,10 +695,9 @@ static void cswap_increment(int p, uint64_t off, int flags)
     uint64_t cur = 0, res;
     for (int tries = 0;; tries++) {
         res = 0;
-        ISSUE(peers[p].btl->btl_atomic_cswap(peers[p].btl, peers[p].ep, &res,
-                                             peers[p].base + off, NULL, peers[p].handle, cur,
-                                             cur + 1, flags, MCA_BTL_NO_ORDER, done_cb, NULL,
-                                             NULL));
+        ISSUE(peers[p].btl->btl_atomic_cswap(peers[p].btl, peers[p].ep, &res, peers[p].base + off,
+                                             NULL, peers[p].handle, cur, cur + 1, flags,
+                                             MCA_BTL_NO_ORDER, done_cb, NULL, NULL));
         wait_all();
         if (res == cur || tries > 100000) {
             break;
@@ -753,8 +748,8 @@ static void cswap_failing(void)
             continue;
         }
         ISSUE(peers[p].btl->btl_atomic_cswap(peers[p].btl, peers[p].ep, &res,
-                                             peers[p].base + A_CASF, NULL, peers[p].handle, 778,
-                                             1, 0, MCA_BTL_NO_ORDER, done_cb, NULL, NULL));
+                                             peers[p].base + A_CASF, NULL, peers[p].handle, 778, 1,
+                                             0, MCA_BTL_NO_ORDER, done_cb, NULL, NULL));
         wait_all();
         if (777 != res) {
             err("failing compare-and-swap on rank %d returned %llu, expected 777", p,
@@ -826,8 +821,8 @@ static const struct {
     const char *name;
     void (*run)(void);
 } cases[] = {
-    {"put", t_put},     {"get", t_get},   {"fadd64", t_fadd64}, {"fadd32", t_fadd32},
-    {"aop", t_aop},     {"swap", t_swap}, {"cswap", t_cswap},   {"counters", t_counters},
+    {"put", t_put}, {"get", t_get},   {"fadd64", t_fadd64}, {"fadd32", t_fadd32},
+    {"aop", t_aop}, {"swap", t_swap}, {"cswap", t_cswap},   {"counters", t_counters},
 };
 
 /* Every case in order on every rank; rank 0 prints each one's result.

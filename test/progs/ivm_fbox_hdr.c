@@ -173,8 +173,8 @@ int main(int argc, char **argv)
         /* 0..MAXLEN bytes, the same on both ranks */
         int n = (int) (next_rand() % (MAXLEN + 1));
         if (!round_trip(i, n) && bad++ < 5) {
-            printf("ivm_fbox_hdr: rank %d: round trip %ld (%d bytes) arrived corrupted\n", rank,
-                   i, n);
+            printf("ivm_fbox_hdr: rank %d: round trip %ld (%d bytes) arrived corrupted\n", rank, i,
+                   n);
         }
     }
     int any;

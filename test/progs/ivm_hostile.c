@@ -70,8 +70,9 @@ static void push_to_rank0(uint64_t value)
     }
     d = mca_common_ivm_device_get(dev);
     if (IVM_OK != ivm_slot_user_get(&d->region, e.slot, e.job, e.job_gen, 0, &ring_off)
-        || IVM_OK != ivm_ring_attach(&d->region, ring_off, d->member.part_off,
-                                     d->member.part_off + d->member.part_size, &ring)
+        || IVM_OK
+               != ivm_ring_attach(&d->region, ring_off, d->member.part_off,
+                                  d->member.part_off + d->member.part_size, &ring)
         || IVM_OK != ivm_ring_push(&ring, value)) {
         fprintf(stderr, "hostile: cannot reach rank 0's ring: %s\n", d->region.errmsg);
         exit(2);
@@ -109,10 +110,12 @@ static uint64_t intercept_from_rank0(void)
     mca_common_ivm_device_t *d = mca_common_ivm_device_get(0);
     ivm_ring_handle_t mine;
     uint64_t ring_off, v;
-    if (IVM_OK != ivm_slot_user_get(&d->region, d->member.slot, d->member.job,
-                                    d->member.job_gen, 0, &ring_off)
-        || IVM_OK != ivm_ring_attach(&d->region, ring_off, d->member.part_off,
-                                     d->member.part_off + d->member.part_size, &mine)) {
+    if (IVM_OK
+            != ivm_slot_user_get(&d->region, d->member.slot, d->member.job, d->member.job_gen, 0,
+                                 &ring_off)
+        || IVM_OK
+               != ivm_ring_attach(&d->region, ring_off, d->member.part_off,
+                                  d->member.part_off + d->member.part_size, &mine)) {
         fprintf(stderr, "hostile: cannot open my own ring: %s\n", d->region.errmsg);
         exit(2);
     }
@@ -191,9 +194,8 @@ static void emu_offer(void)
     struct mca_btl_base_endpoint_t *ep;
     bml_or_exit(0, &btl, &ep);
     void *mem = calloc(1, EMU_GET_SIZE);
-    mca_btl_base_registration_handle_t *h =
-        btl->btl_register_mem(btl, MCA_BTL_ENDPOINT_ANY, mem, EMU_GET_SIZE,
-                              MCA_BTL_REG_FLAG_ACCESS_ANY);
+    mca_btl_base_registration_handle_t *h = btl->btl_register_mem(
+        btl, MCA_BTL_ENDPOINT_ANY, mem, EMU_GET_SIZE, MCA_BTL_REG_FLAG_ACCESS_ANY);
     if (NULL == h || btl->btl_registration_handle_size > sizeof(t.handle)) {
         fprintf(stderr, "hostile: btl/ivm does not register ordinary memory\n");
         exit(2);
@@ -223,14 +225,14 @@ static void emu_victim(void)
     MPI_Recv(&t, sizeof(t), MPI_BYTE, 1, 3, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
     bml_or_exit(1, &btl, &ep);
     char *local = calloc(1, EMU_GET_SIZE);
-    int rc = btl->btl_get(btl, ep, local, t.base, NULL,
-                          (mca_btl_base_registration_handle_t *) t.handle, EMU_GET_SIZE, 0,
-                          MCA_BTL_NO_ORDER, emu_cb, NULL, NULL);
+    int rc =
+        btl->btl_get(btl, ep, local, t.base, NULL, (mca_btl_base_registration_handle_t *) t.handle,
+                     EMU_GET_SIZE, 0, MCA_BTL_NO_ORDER, emu_cb, NULL, NULL);
     for (time_t end = time(NULL) + 60; OPAL_SUCCESS == rc && !emu_done && time(NULL) < end;) {
         opal_progress();
     }
-    printf("hostile: rank 0's get ended (rc %d, completion %d): the forged answer was taken\n",
-           rc, emu_done);
+    printf("hostile: rank 0's get ended (rc %d, completion %d): the forged answer was taken\n", rc,
+           emu_done);
 }
 
 /* Rank 1's side of @mode, after the first exchange. */

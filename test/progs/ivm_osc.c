@@ -59,29 +59,33 @@ static void err(const char *fmt, ...)
     failures++;
 }
 
-#define CHECK(cond, ...)                                                                       \
-    do {                                                                                       \
-        if (!(cond)) {                                                                         \
-            err(__VA_ARGS__);                                                                  \
-        }                                                                                      \
+#define CHECK(cond, ...)      \
+    do {                      \
+        if (!(cond)) {        \
+            err(__VA_ARGS__); \
+        }                     \
     } while (0)
 
-#define MPI_OK(call)                                                                           \
-    do {                                                                                       \
-        int rc_ = (call);                                                                      \
-        if (MPI_SUCCESS != rc_) {                                                              \
-            err("%s failed (%d)", #call, rc_);                                                 \
-        }                                                                                      \
+#define MPI_OK(call)                           \
+    do {                                       \
+        int rc_ = (call);                      \
+        if (MPI_SUCCESS != rc_) {              \
+            err("%s failed (%d)", #call, rc_); \
+        }                                      \
     } while (0)
 
 /* ---- osc/ivm's MPI_T counters ---- */
 
 enum { PV_PUT, PV_GET, PV_ACC, PV_GACC, PV_FOP, PV_CAS, PV_WIN, PV_DECL, PV_N };
 static const char *const pv_names[PV_N] = {
-    "osc_ivm_put_operations",          "osc_ivm_get_operations",
-    "osc_ivm_accumulate_operations",   "osc_ivm_get_accumulate_operations",
-    "osc_ivm_fetch_and_op_operations", "osc_ivm_compare_and_swap_operations",
-    "osc_ivm_windows",                 "osc_ivm_windows_declined",
+    "osc_ivm_put_operations",
+    "osc_ivm_get_operations",
+    "osc_ivm_accumulate_operations",
+    "osc_ivm_get_accumulate_operations",
+    "osc_ivm_fetch_and_op_operations",
+    "osc_ivm_compare_and_swap_operations",
+    "osc_ivm_windows",
+    "osc_ivm_windows_declined",
 };
 typedef struct {
     unsigned long long v[PV_N];
@@ -123,7 +127,8 @@ static void pv_expect_traffic(const char *what, const pv_t *a, const pv_t *b)
     }
     if (0 == me) {
         printf("pvars %s (rank 0): put %llu get %llu acc %llu get_acc %llu fop %llu cas %llu "
-               "windows %llu\n", what, b->v[PV_PUT] - a->v[PV_PUT], b->v[PV_GET] - a->v[PV_GET],
+               "windows %llu\n",
+               what, b->v[PV_PUT] - a->v[PV_PUT], b->v[PV_GET] - a->v[PV_GET],
                b->v[PV_ACC] - a->v[PV_ACC], b->v[PV_GACC] - a->v[PV_GACC],
                b->v[PV_FOP] - a->v[PV_FOP], b->v[PV_CAS] - a->v[PV_CAS],
                b->v[PV_WIN] - a->v[PV_WIN]);
@@ -142,14 +147,14 @@ static void report(const char *what)
 
 /* ---- the window layout used by the suite (int64 elements, disp_unit 8) ---- */
 
-#define N_PUT 256                 /* put area: rank r's block at r * BLK */
+#define N_PUT 256 /* put area: rank r's block at r * BLK */
 #define BLK 8
-#define O_VEC (N_PUT)             /* 64 elements: vector datatype target */
-#define O_ACC (O_VEC + 64)        /* 4 int64: SUM, MAX, BXOR, (pad) */
-#define O_LOC (O_ACC + 4)         /* MPI_DOUBLE_INT, 2 int64 wide */
-#define O_CNT (O_LOC + 2)         /* 3 counters: fop, cas, exclusive lock */
-#define O_RING (O_CNT + 4)        /* PSCW: the left neighbour's value */
-#define O_REQ (O_RING + 1)        /* request-based ops: 1 slot per origin */
+#define O_VEC (N_PUT)      /* 64 elements: vector datatype target */
+#define O_ACC (O_VEC + 64) /* 4 int64: SUM, MAX, BXOR, (pad) */
+#define O_LOC (O_ACC + 4)  /* MPI_DOUBLE_INT, 2 int64 wide */
+#define O_CNT (O_LOC + 2)  /* 3 counters: fop, cas, exclusive lock */
+#define O_RING (O_CNT + 4) /* PSCW: the left neighbour's value */
+#define O_REQ (O_RING + 1) /* request-based ops: 1 slot per origin */
 #define WIN_ELEMS (O_REQ + 64 + 8)
 #define ITERS 200
 
@@ -170,7 +175,10 @@ static void suite_fence(MPI_Win w, int64_t *base)
         MPI_OK(MPI_Accumulate(&one, 1, MPI_INT64_T, t, O_ACC, 1, MPI_INT64_T, MPI_SUM, w));
         MPI_OK(MPI_Accumulate(&mx, 1, MPI_INT64_T, t, O_ACC + 1, 1, MPI_INT64_T, MPI_MAX, w));
         MPI_OK(MPI_Accumulate(&x, 1, MPI_INT64_T, t, O_ACC + 2, 1, MPI_INT64_T, MPI_BXOR, w));
-        struct { double v; int i; } loc = {(double) me, me};
+        struct {
+            double v;
+            int i;
+        } loc = {(double) me, me};
         MPI_OK(MPI_Accumulate(&loc, 1, MPI_DOUBLE_INT, t, O_LOC, 1, MPI_DOUBLE_INT, MPI_MAXLOC, w));
     }
     if (0 == me % 2) { /* strided target, written by the even ranks in turn */
@@ -191,7 +199,10 @@ static void suite_fence(MPI_Win w, int64_t *base)
           (long long) sum);
     CHECK(base[O_ACC + 1] == np - 1, "accumulate MAX = %lld", (long long) base[O_ACC + 1]);
     CHECK(base[O_ACC + 2] == bx, "accumulate BXOR = %llx", (long long) base[O_ACC + 2]);
-    struct { double v; int i; } *loc = (void *) &base[O_LOC];
+    struct {
+        double v;
+        int i;
+    } *loc = (void *) &base[O_LOC];
     CHECK(loc->v == np - 1 && loc->i == np - 1, "MAXLOC = (%g, %d)", loc->v, loc->i);
     /* get back a peer's block with the vector datatype on the origin side */
     int t = (me + 1) % np;
@@ -306,7 +317,8 @@ static void suite_requests(MPI_Win w, int64_t *base)
     MPI_Waitall(1, rq, MPI_STATUSES_IGNORE);
     MPI_OK(MPI_Win_flush(t, w));
     MPI_OK(MPI_Rget(&back, 1, MPI_INT64_T, t, O_REQ + me, 1, MPI_INT64_T, w, &rq[1]));
-    MPI_OK(MPI_Raccumulate(&add, 1, MPI_INT64_T, t, O_REQ + me, 1, MPI_INT64_T, MPI_SUM, w, &rq[2]));
+    MPI_OK(
+        MPI_Raccumulate(&add, 1, MPI_INT64_T, t, O_REQ + me, 1, MPI_INT64_T, MPI_SUM, w, &rq[2]));
     MPI_Waitall(2, rq + 1, MPI_STATUSES_IGNORE);
     MPI_OK(MPI_Rget_accumulate(&add, 1, MPI_INT64_T, &res, 1, MPI_INT64_T, t, O_REQ + me, 1,
                                MPI_INT64_T, MPI_NO_OP, w, &rq[3]));
@@ -373,8 +385,8 @@ static void shared_direct(MPI_Win w, int noncontig)
     for (int r = 0; r < np; r++) {
         int64_t *p;
         MPI_OK(MPI_Win_shared_query(w, r, &size, &disp, &p));
-        CHECK(size == 4096 + 64 * r && 8 == disp && NULL != p, "shared_query(%d): size %ld",
-              r, (long) size);
+        CHECK(size == 4096 + 64 * r && 8 == disp && NULL != p, "shared_query(%d): size %ld", r,
+              (long) size);
         if (!noncontig && NULL != prev_end) {
             CHECK((char *) p == prev_end, "segment %d does not follow segment %d", r, r - 1);
         }
@@ -483,8 +495,8 @@ static void case_dead(const char *how)
     }
     double t0 = MPI_Wtime();
     int rc = lock ? MPI_Win_lock(MPI_LOCK_EXCLUSIVE, 0, 0, w) : MPI_Win_fence(0, w);
-    printf("DEAD,%s,%s,%.1f,rank %d\n", how, MPI_SUCCESS == rc ? "ok" : "error",
-           MPI_Wtime() - t0, me);
+    printf("DEAD,%s,%s,%.1f,rank %d\n", how, MPI_SUCCESS == rc ? "ok" : "error", MPI_Wtime() - t0,
+           me);
     fflush(stdout);
     sleep(1);
     _exit(0);

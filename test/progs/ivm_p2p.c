@@ -106,8 +106,7 @@ static uint64_t mix64(uint64_t x)
 /* a seed unique to one message */
 static uint64_t seed_of(int ph, int src, int dst, uint64_t seq, size_t len)
 {
-    return mix64(mix64(mix64(((uint64_t) ph << 32) ^ (uint64_t) src) ^ ((uint64_t) dst << 20)
-                       ^ seq)
+    return mix64(mix64(mix64(((uint64_t) ph << 32) ^ (uint64_t) src) ^ ((uint64_t) dst << 20) ^ seq)
                  ^ (uint64_t) len);
 }
 
@@ -181,9 +180,9 @@ static int count_of(MPI_Status *st, MPI_Datatype t)
 static unsigned long long sizes_cross_bytes;
 
 static const size_t size_list[] = {
-    0, 1, 7, 8, 63, 64, 65, 1000, 2033, 2034, 2035, 2047, 2048, 2049, 4081, 4082, 4083, 4095,
-    4096, 4097, 8191, 8192, 8193, 16384, 32767, 32768, 32769, 65537, 262147, MIB + 3, 4 * MIB - 1,
-    16 * MIB + 5, 64 * MIB,
+    0,    1,     7,     8,     63,    64,    65,     1000,    2033,        2034,         2035,
+    2047, 2048,  2049,  4081,  4082,  4083,  4095,   4096,    4097,        8191,         8192,
+    8193, 16384, 32767, 32768, 32769, 65537, 262147, MIB + 3, 4 * MIB - 1, 16 * MIB + 5, 64 * MIB,
 };
 
 static void phase_sizes(void)
@@ -217,8 +216,7 @@ static void phase_sizes(void)
             verify(rbuf, len, seed_of(1, from, rank, i, len), what);
             for (size_t g = 0; g < 64; g++) {
                 if ((uint8_t) rbuf[len + g] != 0xA5) {
-                    err("%zu B from %d: byte %zu past the end was overwritten", len, from,
-                        len + g);
+                    err("%zu B from %d: byte %zu past the end was overwritten", len, from, len + g);
                     break;
                 }
             }
@@ -234,11 +232,11 @@ static void phase_sizes(void)
 /* -------------------------------------------------------- datatypes phase */
 
 struct rec {
-    char c;     /* 7 bytes of padding follow */
+    char c; /* 7 bytes of padding follow */
     double d;
     short s[3]; /* 2 bytes of padding follow */
     int i;
-    char tail;  /* 3 bytes of padding follow */
+    char tail; /* 3 bytes of padding follow */
 };
 
 static MPI_Datatype t_rec, t_rec_packed;
@@ -326,8 +324,8 @@ static void typed_xfer(const char *name, int tag, MPI_Datatype stype, int scount
         }
         err("%s (%d x %d data bytes from %d): %zu of %zu buffer bytes wrong, first at %zu "
             "(got 0x%02x, expected 0x%02x%s)",
-            name, rcount, tsize, from, bad, rext, first, (uint8_t) rb[first],
-            (uint8_t) exp[first], (uint8_t) exp[first] == 0xA5 ? ", a gap" : "");
+            name, rcount, tsize, from, bad, rext, first, (uint8_t) rb[first], (uint8_t) exp[first],
+            (uint8_t) exp[first] == 0xA5 ? ", a gap" : "");
     }
     free(sb);
     free(rb);
@@ -438,8 +436,7 @@ static void phase_anysrc_root(int root, int m)
             size_t len = any_size(rank, j);
             bufs[j] = xmalloc(len);
             fill(bufs[j], len, seed_of(3, rank, root, (uint64_t) j, len));
-            MPI_Isend(bufs[j], (int) len, MPI_BYTE, root, any_tag(rank, j), MPI_COMM_WORLD,
-                      &rq[j]);
+            MPI_Isend(bufs[j], (int) len, MPI_BYTE, root, any_tag(rank, j), MPI_COMM_WORLD, &rq[j]);
         }
         MPI_Waitall(m, rq, MPI_STATUSES_IGNORE);
         for (int j = 0; j < m; j++) {
@@ -592,7 +589,8 @@ static void phase_flood(void)
         size_t len = flood_size(j);
         if (st.MPI_TAG != 3 + (j & 1) || count_of(&st, MPI_BYTE) != (int) len) {
             err("flood message %d from %d: tag %d size %d, expected tag %d size %zu "
-                "(out of order?)", j, s, st.MPI_TAG, count_of(&st, MPI_BYTE), 3 + (j & 1), len);
+                "(out of order?)",
+                j, s, st.MPI_TAG, count_of(&st, MPI_BYTE), 3 + (j & 1), len);
             continue;
         }
         if (len > 0) {
@@ -668,8 +666,8 @@ static void nonblock_round(int round)
             }
             char what[64];
             snprintf(what, sizeof(what), "round %d message %d from %d", round, m, p);
-            verify(rb[i], nb_sizes[m], seed_of(6, p, rank, (uint64_t) (round * 10 + m), nb_sizes[m]),
-                   what);
+            verify(rb[i], nb_sizes[m],
+                   seed_of(6, p, rank, (uint64_t) (round * 10 + m), nb_sizes[m]), what);
             free(rb[i]);
             free(sb[i]);
         }
@@ -804,9 +802,7 @@ static void phase_probe(void)
                 MPI_Iprobe(from, 61, MPI_COMM_WORLD, &flag, &st);
             }
             break;
-        case 2:
-            MPI_Mprobe(from, MPI_ANY_TAG, MPI_COMM_WORLD, &msg, &st);
-            break;
+        case 2: MPI_Mprobe(from, MPI_ANY_TAG, MPI_COMM_WORLD, &msg, &st); break;
         case 3:
             while (!flag) {
                 MPI_Improbe(MPI_ANY_SOURCE, 63, MPI_COMM_WORLD, &flag, &msg, &st);
@@ -860,8 +856,8 @@ static void phase_probe(void)
 
 enum { AM_IVM_IVM, AM_IVM_HEAP, AM_HEAP_IVM, AM_CASES };
 static const char *am_name[AM_CASES] = {"ivm->ivm", "ivm->heap", "heap->ivm"};
-static unsigned long long am_sc[AM_CASES];   /* single-copy ops during the case */
-static int am_expect[AM_CASES];               /* this rank should see single copies */
+static unsigned long long am_sc[AM_CASES]; /* single-copy ops during the case */
+static int am_expect[AM_CASES];            /* this rank should see single copies */
 static int am_alloc_ok = 1;
 
 #define AM_NSIZES 4
@@ -873,8 +869,7 @@ static void am_check_guards(int c, const char *r, size_t roff, size_t len)
 {
     for (size_t g = 0; g < roff; g++) {
         if ((uint8_t) r[g] != 0xA5) {
-            err("%s %zu B: byte %zu before the receive buffer was overwritten", am_name[c], len,
-                g);
+            err("%s %zu B: byte %zu before the receive buffer was overwritten", am_name[c], len, g);
             break;
         }
     }
@@ -985,11 +980,10 @@ typedef struct {
 } phase_t;
 
 static const phase_t phases[] = {
-    {"sizes", phase_sizes},         {"datatypes", phase_datatypes},
-    {"anysrc", phase_anysrc},       {"order", phase_order},
-    {"flood", phase_flood},         {"nonblock", phase_nonblock},
-    {"persistent", phase_persistent}, {"ssend", phase_ssend},
-    {"probe", phase_probe},         {"allocmem", phase_allocmem},
+    {"sizes", phase_sizes},           {"datatypes", phase_datatypes}, {"anysrc", phase_anysrc},
+    {"order", phase_order},           {"flood", phase_flood},         {"nonblock", phase_nonblock},
+    {"persistent", phase_persistent}, {"ssend", phase_ssend},         {"probe", phase_probe},
+    {"allocmem", phase_allocmem},
 };
 #define NPHASES ((int) (sizeof(phases) / sizeof(phases[0])))
 
@@ -1101,18 +1095,20 @@ static void check_counters(const ivm_pv_t *total, const ivm_pv_t *sizes_delta)
         err("talked to ranks in other VMs but sent nothing through ivm");
     }
     if (ivm_check && wanted(plist, "sizes")) {
-        unsigned long long ivm_bytes = sizes_delta->v[IVM_PV_FBOX_BYTES]
-                                       + sizes_delta->v[IVM_PV_QUEUE_BYTES];
+        unsigned long long ivm_bytes =
+            sizes_delta->v[IVM_PV_FBOX_BYTES] + sizes_delta->v[IVM_PV_QUEUE_BYTES];
         if (ivm_bytes < sizes_cross_bytes) {
             err("sizes: %llu payload bytes sent to other VMs, but only %llu bytes went through "
-                "ivm", sizes_cross_bytes, ivm_bytes);
+                "ivm",
+                sizes_cross_bytes, ivm_bytes);
         }
     }
     if (ivm_check && sc_check && wanted(plist, "allocmem") && am_alloc_ok) {
         for (int c = 0; c < AM_CASES; c++) {
             if (am_expect[c] && 0 == am_sc[c]) {
                 err("allocmem %s: this rank should have done single-copy transfers with a rank "
-                    "in another VM, but btl_ivm_single_copy_operations did not move", am_name[c]);
+                    "in another VM, but btl_ivm_single_copy_operations did not move",
+                    am_name[c]);
             }
         }
     }
@@ -1184,8 +1180,8 @@ int main(int argc, char **argv)
         return 1;
     }
     if (0 == rank) {
-        printf("ivm_p2p: %d ranks in %d VMs, max size %zu, flood %d\n", nprocs, P.nvms,
-               max_size, flood_n);
+        printf("ivm_p2p: %d ranks in %d VMs, max size %zu, flood %d\n", nprocs, P.nvms, max_size,
+               flood_n);
         for (int r = 0; r < nprocs; r++) {
             printf("  rank %d in vm #%d\n", r, P.vm[r]);
         }
@@ -1213,8 +1209,8 @@ int main(int argc, char **argv)
     global_errors += e;
     if (0 == rank) {
         if (global_errors) {
-            printf("ivm_p2p: FAIL np=%d vms=%d errors=%ld in:%s\n", nprocs, P.nvms,
-                   global_errors, failed);
+            printf("ivm_p2p: FAIL np=%d vms=%d errors=%ld in:%s\n", nprocs, P.nvms, global_errors,
+                   failed);
         } else {
             printf("ivm_p2p: PASS np=%d vms=%d\n", nprocs, P.nvms);
         }

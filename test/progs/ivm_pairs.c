@@ -53,7 +53,7 @@ static void btl_for_peer(int peer, char *out)
     if (NULL == proc) {
         return;
     }
-    ep = (mca_bml_base_endpoint_t *)proc->proc_endpoints[OMPI_PROC_ENDPOINT_TAG_BML];
+    ep = (mca_bml_base_endpoint_t *) proc->proc_endpoints[OMPI_PROC_ENDPOINT_TAG_BML];
     if (NULL == ep) {
         snprintf(out, NAME_LEN, "none");
         return;
@@ -75,7 +75,7 @@ static void btl_for_peer(int peer, char *out)
 
 static unsigned char pattern(int src, int dst, size_t i)
 {
-    return (unsigned char)(src * 31 + dst * 7 + i);
+    return (unsigned char) (src * 31 + dst * 7 + i);
 }
 
 /* Exchange messages with every peer; returns the number of corrupt bytes. */
@@ -98,8 +98,8 @@ static long exchange(int rank, int size)
             for (i = 0; i < lens[k]; i++) {
                 sbuf[i] = pattern(rank, dst, i);
             }
-            MPI_Sendrecv(sbuf, (int)lens[k], MPI_BYTE, dst, (int)k, rbuf, (int)lens[k], MPI_BYTE,
-                         src, (int)k, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+            MPI_Sendrecv(sbuf, (int) lens[k], MPI_BYTE, dst, (int) k, rbuf, (int) lens[k], MPI_BYTE,
+                         src, (int) k, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
             for (i = 0; i < lens[k]; i++) {
                 if (rbuf[i] != pattern(src, rank, i)) {
                     bad++;
@@ -128,10 +128,10 @@ int main(int argc, char **argv)
     bad = exchange(rank, size);
     MPI_Reduce(&bad, &allbad, 1, MPI_LONG, MPI_SUM, 0, MPI_COMM_WORLD);
 
-    row = calloc((size_t)size, NAME_LEN);
+    row = calloc((size_t) size, NAME_LEN);
     if (0 == rank) {
-        table = calloc((size_t)size * size, NAME_LEN);
-        hosts = calloc((size_t)size, MPI_MAX_PROCESSOR_NAME);
+        table = calloc((size_t) size * size, NAME_LEN);
+        hosts = calloc((size_t) size, MPI_MAX_PROCESSOR_NAME);
     }
     if (NULL == row || (0 == rank && (NULL == table || NULL == hosts))) {
         fprintf(stderr, "ivm_pairs: out of memory\n");
@@ -139,9 +139,9 @@ int main(int argc, char **argv)
     }
     for (r = 0; r < size; r++) {
         if (r == rank) {
-            snprintf(row + (size_t)r * NAME_LEN, NAME_LEN, "self");
+            snprintf(row + (size_t) r * NAME_LEN, NAME_LEN, "self");
         } else {
-            btl_for_peer(r, row + (size_t)r * NAME_LEN);
+            btl_for_peer(r, row + (size_t) r * NAME_LEN);
         }
     }
     MPI_Gather(row, size * NAME_LEN, MPI_CHAR, table, size * NAME_LEN, MPI_CHAR, 0, MPI_COMM_WORLD);
@@ -154,10 +154,11 @@ int main(int argc, char **argv)
         }
         for (i = 0; i < size; i++) {
             for (j = i + 1; j < size; j++) {
-                const char *fwd = table + ((size_t)i * size + j) * NAME_LEN;
-                const char *rev = table + ((size_t)j * size + i) * NAME_LEN;
-                printf("rank %d (%s) <-> rank %d (%s): %s", i, hosts + (size_t)i * MPI_MAX_PROCESSOR_NAME,
-                       j, hosts + (size_t)j * MPI_MAX_PROCESSOR_NAME, fwd);
+                const char *fwd = table + ((size_t) i * size + j) * NAME_LEN;
+                const char *rev = table + ((size_t) j * size + i) * NAME_LEN;
+                printf("rank %d (%s) <-> rank %d (%s): %s", i,
+                       hosts + (size_t) i * MPI_MAX_PROCESSOR_NAME, j,
+                       hosts + (size_t) j * MPI_MAX_PROCESSOR_NAME, fwd);
                 if (0 != strcmp(fwd, rev)) {
                     printf(" (reverse: %s)", rev);
                 }

@@ -137,7 +137,7 @@ static inline void ivm_pv_format(const ivm_pv_t *d, char *buf, size_t len)
 
 typedef struct {
     int rank, size;
-    int *vm;      /* vm[r]: index of rank r's host among the distinct hosts */
+    int *vm; /* vm[r]: index of rank r's host among the distinct hosts */
     int nvms;
     char host[MPI_MAX_PROCESSOR_NAME];
 } ivm_place_t;
@@ -156,14 +156,15 @@ static void ivm_place_init(ivm_place_t *p)
         fprintf(stderr, "out of memory\n");
         MPI_Abort(MPI_COMM_WORLD, 2);
     }
-    MPI_Allgather(p->host, MPI_MAX_PROCESSOR_NAME, MPI_CHAR, all, MPI_MAX_PROCESSOR_NAME,
-                  MPI_CHAR, MPI_COMM_WORLD);
+    MPI_Allgather(p->host, MPI_MAX_PROCESSOR_NAME, MPI_CHAR, all, MPI_MAX_PROCESSOR_NAME, MPI_CHAR,
+                  MPI_COMM_WORLD);
     p->nvms = 0;
     for (int r = 0; r < p->size; r++) {
         p->vm[r] = -1;
         for (int q = 0; q < r; q++) {
-            if (0 == strcmp(all + (size_t) q * MPI_MAX_PROCESSOR_NAME,
-                            all + (size_t) r * MPI_MAX_PROCESSOR_NAME)) {
+            if (0
+                == strcmp(all + (size_t) q * MPI_MAX_PROCESSOR_NAME,
+                          all + (size_t) r * MPI_MAX_PROCESSOR_NAME)) {
                 p->vm[r] = p->vm[q];
                 break;
             }

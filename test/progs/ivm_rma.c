@@ -55,22 +55,23 @@
 #include "ivm_pvar.h"
 
 /* window layout, in int64 elements (disp_unit 8) */
-#define PUT_ELEMS 131072 /* 1 MiB: first half written by the left neighbour,
-                          * second half the owner's pattern for gets */
+/* 1 MiB: first half written by the left neighbour, second half the
+ * owner's pattern for gets */
+#define PUT_ELEMS 131072
 #define HALF (PUT_ELEMS / 2)
-#define O_ACC (PUT_ELEMS)        /* 64 int64, SUM */
-#define O_DMAX (O_ACC + 64)      /* 64 double, MAX */
-#define O_DMIN (O_DMAX + 64)     /* 64 double, MIN */
-#define O_BXOR (O_DMIN + 64)     /* 64 uint64 */
-#define O_BOR (O_BXOR + 64)      /* 64 uint64 */
-#define O_BAND (O_BOR + 64)      /* 64 uint64 */
-#define O_PROD (O_BAND + 64)     /* 8 int64 */
-#define O_REPL (O_PROD + 8)      /* 8 int64 */
-#define O_GACC (O_REPL + 8)      /* 1 int64, Get_accumulate SUM */
-#define O_FOP (O_GACC + 1)       /* 1 int64 */
-#define O_CAS (O_FOP + 1)        /* 1 int64 */
-#define O_CAS2 (O_CAS + 1)       /* 1 int64, failing CAS */
-#define O_SLOT (O_CAS2 + 5)      /* 16 per origin */
+#define O_ACC (PUT_ELEMS)    /* 64 int64, SUM */
+#define O_DMAX (O_ACC + 64)  /* 64 double, MAX */
+#define O_DMIN (O_DMAX + 64) /* 64 double, MIN */
+#define O_BXOR (O_DMIN + 64) /* 64 uint64 */
+#define O_BOR (O_BXOR + 64)  /* 64 uint64 */
+#define O_BAND (O_BOR + 64)  /* 64 uint64 */
+#define O_PROD (O_BAND + 64) /* 8 int64 */
+#define O_REPL (O_PROD + 8)  /* 8 int64 */
+#define O_GACC (O_REPL + 8)  /* 1 int64, Get_accumulate SUM */
+#define O_FOP (O_GACC + 1)   /* 1 int64 */
+#define O_CAS (O_FOP + 1)    /* 1 int64 */
+#define O_CAS2 (O_CAS + 1)   /* 1 int64, failing CAS */
+#define O_SLOT (O_CAS2 + 5)  /* 16 per origin */
 #define SLOT_N 16
 #define MAXP 64
 #define O_VEC (O_SLOT + SLOT_N * MAXP) /* strided target: 40 x (1 of 3) */
@@ -449,8 +450,8 @@ static void t_fop(MPI_Win win, int64_t *w)
     long n = (long) nprocs * FOP_K;
     for (long i = 0; i < n; i++) {
         if (all[i] < 0 || all[i] >= n || seen[all[i]]) {
-            err("fetch-and-op on me returned %lld to rank %ld: %s", (long long) all[i],
-                i / FOP_K, all[i] < 0 || all[i] >= n ? "out of range" : "returned twice");
+            err("fetch-and-op on me returned %lld to rank %ld: %s", (long long) all[i], i / FOP_K,
+                all[i] < 0 || all[i] >= n ? "out of range" : "returned twice");
             break;
         }
         seen[all[i]] = 1;
@@ -557,7 +558,7 @@ static const char *test_names[NTESTS] = {"fence", "pscw", "lock", "fop", "cas", 
 typedef struct {
     const char *name;
     double secs[NTESTS];
-    int created;      /* window exists */
+    int created; /* window exists */
     int create_failed;
     char osc[64];
     ivm_pv_t delta;
@@ -717,7 +718,7 @@ static void check_counters(int k, const kind_result_t *R)
 static void run_kind(int k, kind_result_t *R)
 {
     static void (*const fn[NTESTS])(MPI_Win, int64_t *) = {t_fence, t_pscw, t_lock,
-                                                            t_fop,   t_cas,  t_flush};
+                                                           t_fop,   t_cas,  t_flush};
     int64_t *w = NULL;
     void *mem = NULL;
     MPI_Win win = MPI_WIN_NULL;
@@ -854,7 +855,8 @@ int main(int argc, char **argv)
             printf("ivm_rma: KNOWN-FAILURE np=%d vms=%d: window creation failed for%s\n", nprocs,
                    P.nvms, known_list);
         } else {
-            printf("ivm_rma: PASS np=%d vms=%d osc=%s\n", nprocs, P.nvms, res[0].osc[0] ? res[0].osc : res[2].osc);
+            printf("ivm_rma: PASS np=%d vms=%d osc=%s\n", nprocs, P.nvms,
+                   res[0].osc[0] ? res[0].osc : res[2].osc);
         }
         fflush(stdout);
     }

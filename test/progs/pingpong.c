@@ -239,11 +239,11 @@ static void one_size(size_t size)
     }
     if (0 == rank) {
         if (bw >= 0) {
-            printf("pingpong size=%zu lat_us=%.3f bw_MBps=%.1f iters=%ld checked=%ld\n", size,
-                   lat, bw, n, check);
+            printf("pingpong size=%zu lat_us=%.3f bw_MBps=%.1f iters=%ld checked=%ld\n", size, lat,
+                   bw, n, check);
         } else {
-            printf("pingpong size=%zu lat_us=%.3f bw_MBps=- iters=%ld checked=%ld\n", size, lat,
-                   n, check);
+            printf("pingpong size=%zu lat_us=%.3f bw_MBps=- iters=%ld checked=%ld\n", size, lat, n,
+                   check);
         }
         fflush(stdout);
     }

@@ -47,12 +47,13 @@ int main(int argc, char **argv)
 
     if (rank == 0) {
         /* each lap adds 1 + 2 + ... + size */
-        expect = (long)laps * size * (size + 1) / 2;
+        expect = (long) laps * size * (size + 1) / 2;
         if (token != expect) {
             fprintf(stderr, "ring: token mismatch: got %ld, expected %ld\n", token, expect);
             ok = 0;
         } else {
-            printf("ring: %d ranks, %d laps, token %ld OK (rank 0 on %s)\n", size, laps, token, host);
+            printf("ring: %d ranks, %d laps, token %ld OK (rank 0 on %s)\n", size, laps, token,
+                   host);
         }
     }
     MPI_Bcast(&ok, 1, MPI_INT, 0, MPI_COMM_WORLD);

@@ -23,23 +23,22 @@
 
 static int ivm_test_failures = 0;
 
-#define CHECK(_cond)                                                                    \
-    do {                                                                                \
-        if (!(_cond)) {                                                                 \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #_cond);  \
-            ivm_test_failures++;                                                        \
-        }                                                                               \
+#define CHECK(_cond)                                                                  \
+    do {                                                                              \
+        if (!(_cond)) {                                                               \
+            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #_cond); \
+            ivm_test_failures++;                                                      \
+        }                                                                             \
     } while (0)
 
-#define CHECK_RC(_expr, _want)                                                          \
-    do {                                                                                \
-        int _got = (_expr);                                                             \
-        if (_got != (_want)) {                                                          \
-            fprintf(stderr, "%s:%d: %s returned %d (%s), expected %d (%s)\n", __FILE__, \
-                    __LINE__, #_expr, _got, ivm_strerror(_got), (_want),                \
-                    ivm_strerror(_want));                                               \
-            ivm_test_failures++;                                                        \
-        }                                                                               \
+#define CHECK_RC(_expr, _want)                                                                    \
+    do {                                                                                          \
+        int _got = (_expr);                                                                       \
+        if (_got != (_want)) {                                                                    \
+            fprintf(stderr, "%s:%d: %s returned %d (%s), expected %d (%s)\n", __FILE__, __LINE__, \
+                    #_expr, _got, ivm_strerror(_got), (_want), ivm_strerror(_want));              \
+            ivm_test_failures++;                                                                  \
+        }                                                                                         \
     } while (0)
 
 static inline int ivm_test_done(const char *name)

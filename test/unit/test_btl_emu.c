@@ -64,8 +64,13 @@ static void test_owned(void)
 
 static struct ivm_emu_req req(uint8_t type, uint32_t reg, const void *at, uint64_t len)
 {
-    return (struct ivm_emu_req){.type = type, .reg = reg, .addr = addr_of(at), .len = len,
-                                .req = 7, .gen = 9, .offset = 4000};
+    return (struct ivm_emu_req){.type = type,
+                                .reg = reg,
+                                .addr = addr_of(at),
+                                .len = len,
+                                .req = 7,
+                                .gen = 9,
+                                .offset = 4000};
 }
 
 /* @r is refused, the reply still names it, and mem is as setup() left it. */
@@ -253,8 +258,8 @@ int main(void)
         const char *name;
         void (*run)(void);
     } cases[] = {
-        {"owned", test_owned},   {"refused", test_refused}, {"put_get", test_put_get},
-        {"atomics", test_atomics}, {"chunks", test_chunks}, {"replies", test_replies},
+        {"owned", test_owned},           {"refused", test_refused}, {"put_get", test_put_get},
+        {"atomics", test_atomics},       {"chunks", test_chunks},   {"replies", test_replies},
         {"round_trip", test_round_trip},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {

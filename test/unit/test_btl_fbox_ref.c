@@ -132,7 +132,7 @@ static void test_full(void)
     while (mca_btl_ivm_fbox_ref_post(&tx, (uint64_t) (n + 1) * IVM_CACHELINE)) {
         n++;
     }
-    CHECK((1024 - 8) / 16 == n); /* 16 bytes each, and the guard word */
+    CHECK((1024 - 8) / 16 == n);                    /* 16 bytes each, and the guard word */
     CHECK(!mca_btl_ivm_fbox_ref_post(&tx, 0x4000)); /* still full: nothing written */
     for (uint32_t i = 0; i < n; i++) {
         CHECK(1 == ivm_fbox_peek(&rx, &hdr, &payload));

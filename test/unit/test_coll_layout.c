@@ -22,11 +22,11 @@
 static void test_geometry(void)
 {
     struct coll_ivm_geom g;
-    CHECK(!coll_ivm_area_geometry(1, 4096, 2, &g));                  /* no group of one */
+    CHECK(!coll_ivm_area_geometry(1, 4096, 2, &g)); /* no group of one */
     CHECK(!coll_ivm_area_geometry(COLL_IVM_MAX_MEMBERS + 1, 4096, 2, &g));
     CHECK(!coll_ivm_area_geometry(4, 4096, 0, &g));
     CHECK(!coll_ivm_area_geometry(4, 4096, 65, &g));
-    CHECK(!coll_ivm_area_geometry(4, 100, 2, &g));                    /* not line sized */
+    CHECK(!coll_ivm_area_geometry(4, 100, 2, &g)); /* not line sized */
     CHECK(!coll_ivm_area_geometry(4, (1u << 24) + 64, 2, &g));
     const uint32_t members[] = {2, 3, 8, 64, 1000, COLL_IVM_MAX_MEMBERS};
     const uint64_t chunks[] = {64, 4096, 65536, 1u << 24};
@@ -36,8 +36,8 @@ static void test_geometry(void)
             CHECK(g.ctl_off == sizeof(struct coll_ivm_area_hdr));
             CHECK(g.small_off == g.ctl_off + (uint64_t) members[i] * IVM_CACHELINE);
             CHECK(g.bcast_off == g.small_off + 2ull * members[i] * IVM_CACHELINE);
-            CHECK(g.data_off >= g.bcast_off
-                                    + (uint64_t) COLL_IVM_BCAST_SLOTS * members[i] * IVM_CACHELINE);
+            CHECK(g.data_off
+                  >= g.bcast_off + (uint64_t) COLL_IVM_BCAST_SLOTS * members[i] * IVM_CACHELINE);
             CHECK(0 == g.data_off % IVM_CACHELINE && 0 == g.member_stride % IVM_CACHELINE);
             CHECK(g.chan_stride == (uint64_t) members[i] * g.member_stride);
             CHECK(g.size == g.data_off + COLL_IVM_CHANNELS * g.chan_stride);

@@ -18,9 +18,9 @@
 
 #include "ivm_test.h"
 
-static const int known[] = {IVM_OK, IVM_ERR_NOT_FOUND, IVM_ERR_TOO_SMALL, IVM_ERR_BAD_MAGIC,
-                            IVM_ERR_VERSION, IVM_ERR_CORRUPT, IVM_ERR_TIMEOUT, IVM_ERR_NO_SPACE,
-                            IVM_ERR_INVALID, IVM_ERR_BUSY};
+static const int known[] = {
+    IVM_OK,          IVM_ERR_NOT_FOUND, IVM_ERR_TOO_SMALL, IVM_ERR_BAD_MAGIC, IVM_ERR_VERSION,
+    IVM_ERR_CORRUPT, IVM_ERR_TIMEOUT,   IVM_ERR_NO_SPACE,  IVM_ERR_INVALID,   IVM_ERR_BUSY};
 
 static void expect_known(int rc, const char *what)
 {
@@ -40,7 +40,7 @@ static void corrupt(uint8_t *base, const struct ivm_layout *l, unsigned *seed)
     for (int i = 0; i < n; i++) {
         uint64_t pos;
         switch (rand_r(seed) % 4) {
-        case 0: pos = (uint64_t) rand_r(seed) % 192; break;                    /* superblock */
+        case 0: pos = (uint64_t) rand_r(seed) % 192; break; /* superblock */
         case 1: pos = l->job_table_off + (uint64_t) rand_r(seed) % (4 * 128); break;
         case 2: pos = l->slot_table_off + (uint64_t) rand_r(seed) % (8 * 128); break;
         default: pos = (uint64_t) rand_r(seed) % l->heap_off; break;

@@ -134,8 +134,9 @@ static int stress_child(int me, int iters)
             lens[k] = 0;
             continue;
         }
-        uint64_t len = 1 + (uint64_t) (rand_r(&seed) % 100 < 90 ? rand_r(&seed) % 4000
-                                                                  : rand_r(&seed) % 200000);
+        uint64_t len =
+            1
+            + (uint64_t) (rand_r(&seed) % 100 < 90 ? rand_r(&seed) % 4000 : rand_r(&seed) % 200000);
         int rc = ivm_heap_alloc(&h, len, 8, &offs[k]);
         if (IVM_ERR_NO_SPACE == rc) {
             continue; /* legitimate under pressure */
@@ -148,8 +149,9 @@ static int stress_child(int me, int iters)
         memset(r.map.base + offs[k], tag, len);
     }
     for (int k = 0; k < LIVE; k++) {
-        if (0 != lens[k] && (!intact(offs[k], lens[k], (uint8_t) (me * LIVE + k))
-                             || IVM_OK != ivm_heap_free(&h, offs[k]))) {
+        if (0 != lens[k]
+            && (!intact(offs[k], lens[k], (uint8_t) (me * LIVE + k))
+                || IVM_OK != ivm_heap_free(&h, offs[k]))) {
             return 1;
         }
     }

@@ -46,7 +46,8 @@ static void check_layout(uint64_t size, uint32_t jobs, uint32_t slots)
         struct ivm_layout bad = l;
         ((uint64_t *) &bad)[w] = words[w] ^ 0x40;
         if (IVM_OK == ivm_layout_check(&bad, size, why, sizeof(why))) {
-            fprintf(stderr, "word %zu accepted (size %llu jobs %u slots %u)\n", w, (unsigned long long) size, jobs, slots);
+            fprintf(stderr, "word %zu accepted (size %llu jobs %u slots %u)\n", w,
+                    (unsigned long long) size, jobs, slots);
             ivm_test_failures++;
         }
     }

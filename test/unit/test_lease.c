@@ -27,18 +27,18 @@ static void sleep_ms(unsigned ms)
 static void test_watch(void)
 {
     ivm_lease_watch_t w = {0};
-    const uint64_t s = 1000000000u; /* ns */
-    CHECK(!ivm_lease_watch_stale(&w, 0, 5 * s, s));     /* no lease: never */
+    const uint64_t s = 1000000000u;                 /* ns */
+    CHECK(!ivm_lease_watch_stale(&w, 0, 5 * s, s)); /* no lease: never */
     CHECK(!ivm_lease_watch_stale(&w, 0, 500 * s, s));
-    CHECK(!ivm_lease_watch_stale(&w, 77, 10 * s, s));   /* first sight */
+    CHECK(!ivm_lease_watch_stale(&w, 77, 10 * s, s)); /* first sight */
     CHECK(!ivm_lease_watch_stale(&w, 77, 10 * s + s / 2, s));
     CHECK(ivm_lease_watch_stale(&w, 77, 11 * s + 1, s)); /* unchanged past a lease */
-    CHECK(!ivm_lease_watch_stale(&w, 78, 12 * s, s));   /* renewed: alive again */
+    CHECK(!ivm_lease_watch_stale(&w, 78, 12 * s, s));    /* renewed: alive again */
     CHECK(!ivm_lease_watch_stale(&w, 78, 12 * s + s / 2, s));
 
-    CHECK(!ivm_lease_expired_wall(0, 1000000, 30000));            /* no lease */
-    CHECK(!ivm_lease_expired_wall(990000, 1000000, 30000));       /* 10 s old */
-    CHECK(ivm_lease_expired_wall(960000, 1000000, 30000));        /* 40 s old */
+    CHECK(!ivm_lease_expired_wall(0, 1000000, 30000));              /* no lease */
+    CHECK(!ivm_lease_expired_wall(990000, 1000000, 30000));         /* 10 s old */
+    CHECK(ivm_lease_expired_wall(960000, 1000000, 30000));          /* 40 s old */
     CHECK(!ivm_lease_expired_wall(1000000 + 5000, 1000000, 30000)); /* from the future */
 }
 
@@ -51,9 +51,9 @@ static ivm_join_opts_t opts(const char *key)
 
 static struct ivm_slot_entry *slot_ptr(ivm_region_t *r, uint32_t i)
 {
-    return (struct ivm_slot_entry *) ivm_ptr(r, r->layout.slot_table_off
-                                                    + (uint64_t) i * sizeof(struct ivm_slot_entry),
-                                             sizeof(struct ivm_slot_entry));
+    return (struct ivm_slot_entry *) ivm_ptr(
+        r, r->layout.slot_table_off + (uint64_t) i * sizeof(struct ivm_slot_entry),
+        sizeof(struct ivm_slot_entry));
 }
 
 /* The keeper renews while it runs, and only then. */

@@ -23,12 +23,12 @@ static void test_refusals(void)
     uint64_t sizes[4] = {64, 64, 64, 64};
     CHECK(!osc_ivm_area_geometry(0, sizes, false, 64, &g));
     CHECK(!osc_ivm_area_geometry(OSC_IVM_MAX_RANKS + 1, sizes, false, 64, &g));
-    CHECK(!osc_ivm_area_geometry(4, sizes, false, 32, &g));   /* below a line */
-    CHECK(!osc_ivm_area_geometry(4, sizes, false, 96, &g));   /* not a power of two */
-    sizes[2] = (uint64_t) 1 << 60;                            /* beyond any region */
+    CHECK(!osc_ivm_area_geometry(4, sizes, false, 32, &g)); /* below a line */
+    CHECK(!osc_ivm_area_geometry(4, sizes, false, 96, &g)); /* not a power of two */
+    sizes[2] = (uint64_t) 1 << 60;                          /* beyond any region */
     CHECK(!osc_ivm_area_geometry(4, sizes, false, 64, &g));
     sizes[2] = (uint64_t) 1 << 47;
-    sizes[3] = (uint64_t) 1 << 47;                            /* the sum overflows the limit */
+    sizes[3] = (uint64_t) 1 << 47; /* the sum overflows the limit */
     CHECK(!osc_ivm_area_geometry(4, sizes, true, 64, &g));
 }
 

@@ -102,9 +102,9 @@ static int join_leave_loop(ivm_region_t *r, int me, int iters)
         }
         /* our slot proves itself, our job carries our key, and the
          * partition we were given is the job's */
-        if (!ivm_slot_verify(r, m.slot, m.slot_gen, m.nonce) || IVM_OK != ivm_job_read(r, m.job, &je)
-            || 0 != memcmp(je.key, jo.key, IVM_ID_LEN) || je.part_off != m.part_off
-            || NULL == ivm_ptr(r, m.part_off, m.part_size)) {
+        if (!ivm_slot_verify(r, m.slot, m.slot_gen, m.nonce)
+            || IVM_OK != ivm_job_read(r, m.job, &je) || 0 != memcmp(je.key, jo.key, IVM_ID_LEN)
+            || je.part_off != m.part_off || NULL == ivm_ptr(r, m.part_off, m.part_size)) {
             fprintf(stderr, "child %d: inconsistent membership at iteration %d\n", me, it);
             return 1;
         }

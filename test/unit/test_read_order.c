@@ -87,8 +87,11 @@ static void dirty_free_entries(ivm_region_t *r)
 static void *writer(void *arg)
 {
     ivm_region_t r;
-    ivm_join_opts_t jo = {.label = LABEL, .host = HOST, .rank = RANK,
-                          .part_size = 128 * 1024, .lock_timeout_ms = 10000};
+    ivm_join_opts_t jo = {.label = LABEL,
+                          .host = HOST,
+                          .rank = RANK,
+                          .part_size = 128 * 1024,
+                          .lock_timeout_ms = 10000};
     (void) arg;
     open_region(&r);
     memcpy(jo.key, job_key, IVM_ID_LEN);
@@ -102,8 +105,10 @@ static void *writer(void *arg)
             break;
         }
         if (0 != m.job || 0 != m.slot || !m.created_job) {
-            fprintf(stderr, "writer: got job %u slot %u (created %d), expected a new job 0 "
-                            "and slot 0\n", m.job, m.slot, (int) m.created_job);
+            fprintf(stderr,
+                    "writer: got job %u slot %u (created %d), expected a new job 0 "
+                    "and slot 0\n",
+                    m.job, m.slot, (int) m.created_job);
             atomic_fetch_add(&bad_reads, 1);
             break;
         }

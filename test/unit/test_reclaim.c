@@ -85,7 +85,10 @@ static void test_dead_and_alive(ivm_region_t *r)
     CHECK(1 == ivm_test_active_jobs(r));
     CHECK_RC(ivm_job_leave(r, &m, 2000), IVM_OK);
     CHECK(0 == ivm_test_active_jobs(r));
-    close(p1[0]); close(p1[1]); close(p2[0]); close(p2[1]);
+    close(p1[0]);
+    close(p1[1]);
+    close(p2[0]);
+    close(p2[1]);
 }
 
 static void test_other_vm(ivm_region_t *r)

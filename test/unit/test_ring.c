@@ -84,8 +84,8 @@ static void ring_many_producers(uint64_t n)
         }
         uint32_t who = (uint32_t) (v >> 32);
         if (who >= NPROD || (uint32_t) v != next[who]) {
-            fprintf(stderr, "ring: got %llx, expected seq %llu from %u\n",
-                    (unsigned long long) v, (unsigned long long) next[who % NPROD], who);
+            fprintf(stderr, "ring: got %llx, expected seq %llu from %u\n", (unsigned long long) v,
+                    (unsigned long long) next[who % NPROD], who);
             ivm_test_failures++;
             break;
         }
@@ -194,8 +194,7 @@ static void fbox_stale_payload(uint64_t n)
                 CHECK(0 == rc); /* nothing published: nothing seen */
                 break;
             }
-            CHECK(1 == rc && 1 == IVM_FBOX_HDR_TAG(hdr)
-                  && IVM_FBOX_HDR_LEN(hdr) == lens[got % 64]);
+            CHECK(1 == rc && 1 == IVM_FBOX_HDR_TAG(hdr) && IVM_FBOX_HDR_LEN(hdr) == lens[got % 64]);
             if (1 != rc) {
                 break;
             }
@@ -228,8 +227,7 @@ static void fbox_full_and_corrupt(void)
     /* a header claiming more bytes than the box has */
     uint8_t *p = ivm_fbox_reserve(&tx, 8);
     CHECK(NULL != p);
-    atomic_store((_Atomic uint64_t *) (p - 8),
-                 IVM_FBOX_HDR(100000, 1, IVM_FBOX_F_VALID, tx.seq));
+    atomic_store((_Atomic uint64_t *) (p - 8), IVM_FBOX_HDR(100000, 1, IVM_FBOX_F_VALID, tx.seq));
     CHECK(IVM_ERR_CORRUPT == ivm_fbox_peek(&rx, &hdr, &payload));
     /* a corrupted size is refused at attach */
     struct ivm_fbox *fb = (struct ivm_fbox *) ivm_ptr(&r, off, 128);

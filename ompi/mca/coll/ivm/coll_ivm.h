@@ -102,7 +102,7 @@ typedef struct coll_ivm_counters {
 typedef struct coll_ivm_handover {
     int n;
     uint64_t lo[COLL_IVM_HANDOVER_RANGES];
-    uint64_t hi[COLL_IVM_HANDOVER_RANGES]; /**< included */
+    uint64_t hi[COLL_IVM_HANDOVER_RANGES];    /**< included */
     uint64_t ranks[COLL_IVM_HANDOVER_RANGES]; /**< largest communicator (0: any) */
 } coll_ivm_handover_t;
 
@@ -112,39 +112,38 @@ typedef struct mca_coll_ivm_component_t {
     /* parameters */
     int priority;
     int verbose;
-    unsigned int chunk_size;     /**< bytes per pipeline chunk */
-    unsigned int nbuf;           /**< chunks in flight per member and channel */
-    unsigned int tree_degree;    /**< barrier fan-in tree degree */
+    unsigned int chunk_size;      /**< bytes per pipeline chunk */
+    unsigned int nbuf;            /**< chunks in flight per member and channel */
+    unsigned int tree_degree;     /**< barrier fan-in tree degree */
     unsigned int barrier_all_max; /**< groups up to this size: one-step barrier */
-    unsigned int reduce_small;   /**< bytes: one-phase reductions up to this size */
-    double heap_fraction;        /**< share of the job heap coll/ivm may fill */
-    int timeout;                 /**< seconds a wait may last (0: unbounded) */
-    int liveness_interval_ms;    /**< how often a long wait checks its peer */
+    unsigned int reduce_small;    /**< bytes: one-phase reductions up to this size */
+    double heap_fraction;         /**< share of the job heap coll/ivm may fill */
+    int timeout;                  /**< seconds a wait may last (0: unbounded) */
+    int liveness_interval_ms;     /**< how often a long wait checks its peer */
     bool enable[COLL_IVM_NOPS];
-    char *handover_spec[COLL_IVM_NOPS]; /**< coll_ivm_<op>_handover (NULL: none) */
+    char *handover_spec[COLL_IVM_NOPS];          /**< coll_ivm_<op>_handover (NULL: none) */
     coll_ivm_handover_t handover[COLL_IVM_NOPS]; /**< parsed at init_query */
 
     /* state */
     int output;
-    bool attached;               /**< mca_common_ivm_init succeeded in open */
+    bool attached; /**< mca_common_ivm_init succeeded in open */
     coll_ivm_counters_t *counters;
-    opal_mutex_t lock;           /**< protects the peer cache */
+    opal_mutex_t lock; /**< protects the peer cache */
     struct coll_ivm_peer_cache *peers;
 } mca_coll_ivm_component_t;
 
 COLL_IVM_MODULE_DECLSPEC extern mca_coll_ivm_component_t mca_coll_ivm_component;
 
-#define COLL_IVM_VERBOSE(level, ...)                                                         \
-    do {                                                                                     \
-        if (mca_coll_ivm_component.verbose >= (level)                                        \
-            && mca_coll_ivm_component.output >= 0) {                                         \
-            opal_output_verbose((level), mca_coll_ivm_component.output, __VA_ARGS__);        \
-        }                                                                                    \
+#define COLL_IVM_VERBOSE(level, ...)                                                           \
+    do {                                                                                       \
+        if (mca_coll_ivm_component.verbose >= (level) && mca_coll_ivm_component.output >= 0) { \
+            opal_output_verbose((level), mca_coll_ivm_component.output, __VA_ARGS__);          \
+        }                                                                                      \
     } while (0)
 
 /** Liveness proof of one member (from its modex entry). */
 typedef struct coll_ivm_member {
-    int rank;          /**< rank in the communicator */
+    int rank; /**< rank in the communicator */
     uint32_t slot;
     uint32_t slot_gen;
     uint64_t nonce;
@@ -153,21 +152,21 @@ typedef struct coll_ivm_member {
 
 /** This process's view of its group's shared area. */
 typedef struct coll_ivm_group {
-    int n;                        /**< members (1: no area) */
-    int me;                       /**< my member index */
-    coll_ivm_member_t *member;    /**< n entries, in rank order */
+    int n;                     /**< members (1: no area) */
+    int me;                    /**< my member index */
+    coll_ivm_member_t *member; /**< n entries, in rank order */
     mca_common_ivm_device_t *dev;
     struct coll_ivm_geom geom;
     uint64_t area_off;
-    uint8_t *base;                /**< local address of the area, NULL if none */
-    bool attached;                /**< we hold a reference on the area */
-    uint64_t seq;                 /**< steps taken (same on every member) */
-    uint64_t small_seq;           /**< small steps taken (common_ivm_layout_coll.h) */
-    uint64_t bcast_seq;           /**< bcast ring steps taken (common_ivm_layout_coll.h) */
-    uint64_t bdone_min;           /**< bcast ring: every member's bdone had reached this */
-    uint64_t *last_tok;           /**< [channel][nbuf]: token last written into a buffer */
-    unsigned int degree;          /**< barrier tree degree */
-    bool broken;                  /**< a wait failed: the tokens are out of step */
+    uint8_t *base;       /**< local address of the area, NULL if none */
+    bool attached;       /**< we hold a reference on the area */
+    uint64_t seq;        /**< steps taken (same on every member) */
+    uint64_t small_seq;  /**< small steps taken (common_ivm_layout_coll.h) */
+    uint64_t bcast_seq;  /**< bcast ring steps taken (common_ivm_layout_coll.h) */
+    uint64_t bdone_min;  /**< bcast ring: every member's bdone had reached this */
+    uint64_t *last_tok;  /**< [channel][nbuf]: token last written into a buffer */
+    unsigned int degree; /**< barrier tree degree */
+    bool broken;         /**< a wait failed: the tokens are out of step */
 } coll_ivm_group_t;
 
 enum coll_ivm_mode {
@@ -178,8 +177,8 @@ enum coll_ivm_mode {
 };
 
 /** The previous component's function and module for one collective. */
-#define COLL_IVM_PREV(name)                                                                  \
-    mca_coll_base_module_##name##_fn_t name;                                                 \
+#define COLL_IVM_PREV(name)                  \
+    mca_coll_base_module_##name##_fn_t name; \
     mca_coll_base_module_t *name##_module
 
 typedef struct coll_ivm_prev {
@@ -204,20 +203,20 @@ typedef struct mca_coll_ivm_module_t {
 
     ompi_communicator_t *comm;
     enum coll_ivm_mode mode;
-    bool in_setup;               /**< calls made while setting up go to prev */
+    bool in_setup; /**< calls made while setting up go to prev */
 
     /* topology, computed in comm_query from the published modex blobs:
      * identical on every rank of the communicator */
     int size;
     int ngroups;
-    int *group_of;               /**< rank -> group (groups ordered by lowest rank) */
-    int *index_of;               /**< rank -> index within its group */
-    int *group_size;             /**< group -> members */
-    int *group_first;            /**< group -> lowest rank (the leader) */
+    int *group_of;    /**< rank -> group (groups ordered by lowest rank) */
+    int *index_of;    /**< rank -> index within its group */
+    int *group_size;  /**< group -> members */
+    int *group_first; /**< group -> lowest rank (the leader) */
     int my_group;
-    bool contiguous;             /**< every group is a block of consecutive ranks */
+    bool contiguous; /**< every group is a block of consecutive ranks */
 
-    coll_ivm_group_t grp;        /**< my group's area */
+    coll_ivm_group_t grp;             /**< my group's area */
     ompi_communicator_t *leader_comm; /**< HIER: leaders only (rank = group index) */
 
     coll_ivm_prev_t prev;
@@ -299,8 +298,9 @@ static inline uint64_t coll_ivm_buf_index(const coll_ivm_group_t *g, uint64_t se
 static inline uint8_t *coll_ivm_buf(const coll_ivm_group_t *g, unsigned ch, int member,
                                     uint64_t seq, uint64_t chunk_index)
 {
-    return g->base + coll_ivm_buf_off(&g->geom, ch, (uint32_t) member,
-                                      coll_ivm_buf_index(g, seq, chunk_index));
+    return g->base
+           + coll_ivm_buf_off(&g->geom, ch, (uint32_t) member,
+                              coll_ivm_buf_index(g, seq, chunk_index));
 }
 
 /** Wait until *word reaches @target; @member is whose word it is.  Bounded
@@ -327,8 +327,8 @@ int coll_ivm_fanout(coll_ivm_group_t *g, uint64_t seq);
 static inline struct coll_ivm_small *coll_ivm_small(const coll_ivm_group_t *g, int member,
                                                     uint64_t step)
 {
-    return (struct coll_ivm_small *) (g->base + coll_ivm_small_off(&g->geom, (uint32_t) member,
-                                                                    step));
+    return (struct coll_ivm_small *) (g->base
+                                      + coll_ivm_small_off(&g->geom, (uint32_t) member, step));
 }
 
 static inline struct coll_ivm_small *coll_ivm_bslot(const coll_ivm_group_t *g, int member,
@@ -370,8 +370,8 @@ typedef struct coll_ivm_seg {
 } coll_ivm_seg_t;
 
 typedef struct coll_ivm_range {
-    int writer;     /**< member whose stream holds the bytes */
-    uint64_t off;   /**< offset in that stream */
+    int writer;   /**< member whose stream holds the bytes */
+    uint64_t off; /**< offset in that stream */
     uint64_t len;
     uint8_t *dst;
 } coll_ivm_range_t;
@@ -425,9 +425,9 @@ bool coll_ivm_reduce_servable(mca_coll_ivm_module_t *m, int count, struct ompi_d
 
 /* ---- contiguous views of user buffers (coll_ivm_dtype.c) ---- */
 typedef struct coll_ivm_span {
-    uint8_t *ptr;   /**< contiguous bytes (user memory or a packed copy) */
+    uint8_t *ptr; /**< contiguous bytes (user memory or a packed copy) */
     size_t len;
-    void *tmp;      /**< the packed copy, if any */
+    void *tmp; /**< the packed copy, if any */
 } coll_ivm_span_t;
 
 /** Bytes of (count, dtype), or an error for negative/overflowing counts. */
@@ -437,19 +437,17 @@ int coll_ivm_span_in(const void *buf, size_t count, struct ompi_datatype_t *dtyp
                      coll_ivm_span_t *s);
 /** Contiguous space to receive (buf, count, dtype) into; a temporary one if
  * needed, which coll_ivm_span_commit() unpacks. */
-int coll_ivm_span_out(void *buf, size_t count, struct ompi_datatype_t *dtype,
-                      coll_ivm_span_t *s);
+int coll_ivm_span_out(void *buf, size_t count, struct ompi_datatype_t *dtype, coll_ivm_span_t *s);
 int coll_ivm_span_commit(coll_ivm_span_t *s, void *buf, size_t count,
                          struct ompi_datatype_t *dtype);
 void coll_ivm_span_free(coll_ivm_span_t *s);
 /** This rank's contribution to a gather-like call: (sbuf, scount, sdtype),
  * or under MPI_IN_PLACE its own block @me of (rbuf, rcount, rdtype). */
-int coll_ivm_span_mine(const void *sbuf, int scount, struct ompi_datatype_t *sdtype,
-                       void *rbuf, int rcount, struct ompi_datatype_t *rdtype, int me,
-                       coll_ivm_span_t *s);
+int coll_ivm_span_mine(const void *sbuf, int scount, struct ompi_datatype_t *sdtype, void *rbuf,
+                       int rcount, struct ompi_datatype_t *rdtype, int me, coll_ivm_span_t *s);
 /** Copy (count, dtype) from @src to @dst buffer (local copy of own block). */
-int coll_ivm_local_copy(const void *src, size_t scount, struct ompi_datatype_t *sdtype,
-                        void *dst, size_t rcount, struct ompi_datatype_t *rdtype);
+int coll_ivm_local_copy(const void *src, size_t scount, struct ompi_datatype_t *sdtype, void *dst,
+                        size_t rcount, struct ompi_datatype_t *rdtype);
 
 /** Block @disp (in extents of @dtype) of @buf. */
 static inline uint8_t *coll_ivm_block(const void *buf, struct ompi_datatype_t *dtype,
@@ -484,15 +482,14 @@ int coll_ivm_blocks_init(coll_ivm_blocks_t *b, int n);
 int coll_ivm_blocks_add(coll_ivm_blocks_t *b, int i, void *rbuf, int cnt, ptrdiff_t disp,
                         struct ompi_datatype_t *rdtype, int writer, uint64_t off);
 /** Free the spans (after a failure) or unpack and free them. */
-int coll_ivm_blocks_finish(coll_ivm_blocks_t *b, bool commit, void *rbuf,
-                           const int *rcounts, int rcount, const int *displs,
-                           struct ompi_datatype_t *rdtype);
+int coll_ivm_blocks_finish(coll_ivm_blocks_t *b, bool commit, void *rbuf, const int *rcounts,
+                           int rcount, const int *displs, struct ompi_datatype_t *rdtype);
 
 /* ---- hierarchical helpers (coll_ivm_hier.c) ---- */
 /** Byte counts and offsets of every group's blocks, group-major order. */
 typedef struct coll_ivm_glayout {
-    int *cnt;       /**< bytes of group k (int, for the leaders' v-collectives) */
-    int *dsp;       /**< offset of group k */
+    int *cnt; /**< bytes of group k (int, for the leaders' v-collectives) */
+    int *dsp; /**< offset of group k */
     size_t total;
 } coll_ivm_glayout_t;
 
@@ -505,8 +502,8 @@ void coll_ivm_glayout_free(coll_ivm_glayout_t *l);
  * and its group's leader) and this group's part @part of it (at leaders;
  * inside @vec when there is one).  OMPI_ERR_OUT_OF_RESOURCE if one could
  * not be allocated; free with coll_ivm_hier_buffers_free() in any case. */
-int coll_ivm_hier_buffers(mca_coll_ivm_module_t *m, size_t blk, int root,
-                          coll_ivm_glayout_t *l, uint8_t **vec, uint8_t **part);
+int coll_ivm_hier_buffers(mca_coll_ivm_module_t *m, size_t blk, int root, coll_ivm_glayout_t *l,
+                          uint8_t **vec, uint8_t **part);
 void coll_ivm_hier_buffers_free(coll_ivm_glayout_t *l, uint8_t *vec, uint8_t *part);
 /** Offset of rank @r's block in the group-major layout. */
 static inline size_t coll_ivm_gpos(const mca_coll_ivm_module_t *m, const coll_ivm_glayout_t *l,
@@ -522,32 +519,32 @@ int mca_coll_ivm_bcast(void *buf, int count, struct ompi_datatype_t *dtype, int 
 int mca_coll_ivm_reduce(const void *sbuf, void *rbuf, int count, struct ompi_datatype_t *dtype,
                         struct ompi_op_t *op, int root, struct ompi_communicator_t *comm,
                         mca_coll_base_module_t *module);
-int mca_coll_ivm_allreduce(const void *sbuf, void *rbuf, int count,
-                           struct ompi_datatype_t *dtype, struct ompi_op_t *op,
-                           struct ompi_communicator_t *comm, mca_coll_base_module_t *module);
-int mca_coll_ivm_allgather(const void *sbuf, int scount, struct ompi_datatype_t *sdtype,
-                           void *rbuf, int rcount, struct ompi_datatype_t *rdtype,
+int mca_coll_ivm_allreduce(const void *sbuf, void *rbuf, int count, struct ompi_datatype_t *dtype,
+                           struct ompi_op_t *op, struct ompi_communicator_t *comm,
+                           mca_coll_base_module_t *module);
+int mca_coll_ivm_allgather(const void *sbuf, int scount, struct ompi_datatype_t *sdtype, void *rbuf,
+                           int rcount, struct ompi_datatype_t *rdtype,
                            struct ompi_communicator_t *comm, mca_coll_base_module_t *module);
 int mca_coll_ivm_allgatherv(const void *sbuf, int scount, struct ompi_datatype_t *sdtype,
                             void *rbuf, const int *rcounts, const int *displs,
                             struct ompi_datatype_t *rdtype, struct ompi_communicator_t *comm,
                             mca_coll_base_module_t *module);
-int mca_coll_ivm_gather(const void *sbuf, int scount, struct ompi_datatype_t *sdtype,
-                        void *rbuf, int rcount, struct ompi_datatype_t *rdtype, int root,
+int mca_coll_ivm_gather(const void *sbuf, int scount, struct ompi_datatype_t *sdtype, void *rbuf,
+                        int rcount, struct ompi_datatype_t *rdtype, int root,
                         struct ompi_communicator_t *comm, mca_coll_base_module_t *module);
-int mca_coll_ivm_gatherv(const void *sbuf, int scount, struct ompi_datatype_t *sdtype,
-                         void *rbuf, const int *rcounts, const int *displs,
-                         struct ompi_datatype_t *rdtype, int root,
-                         struct ompi_communicator_t *comm, mca_coll_base_module_t *module);
-int mca_coll_ivm_scatter(const void *sbuf, int scount, struct ompi_datatype_t *sdtype,
-                         void *rbuf, int rcount, struct ompi_datatype_t *rdtype, int root,
+int mca_coll_ivm_gatherv(const void *sbuf, int scount, struct ompi_datatype_t *sdtype, void *rbuf,
+                         const int *rcounts, const int *displs, struct ompi_datatype_t *rdtype,
+                         int root, struct ompi_communicator_t *comm,
+                         mca_coll_base_module_t *module);
+int mca_coll_ivm_scatter(const void *sbuf, int scount, struct ompi_datatype_t *sdtype, void *rbuf,
+                         int rcount, struct ompi_datatype_t *rdtype, int root,
                          struct ompi_communicator_t *comm, mca_coll_base_module_t *module);
 int mca_coll_ivm_scatterv(const void *sbuf, const int *scounts, const int *displs,
                           struct ompi_datatype_t *sdtype, void *rbuf, int rcount,
                           struct ompi_datatype_t *rdtype, int root,
                           struct ompi_communicator_t *comm, mca_coll_base_module_t *module);
-int mca_coll_ivm_alltoall(const void *sbuf, int scount, struct ompi_datatype_t *sdtype,
-                          void *rbuf, int rcount, struct ompi_datatype_t *rdtype,
+int mca_coll_ivm_alltoall(const void *sbuf, int scount, struct ompi_datatype_t *sdtype, void *rbuf,
+                          int rcount, struct ompi_datatype_t *rdtype,
                           struct ompi_communicator_t *comm, mca_coll_base_module_t *module);
 int mca_coll_ivm_alltoallv(const void *sbuf, const int *scounts, const int *sdispls,
                            struct ompi_datatype_t *sdtype, void *rbuf, const int *rcounts,
@@ -555,8 +552,7 @@ int mca_coll_ivm_alltoallv(const void *sbuf, const int *scounts, const int *sdis
                            struct ompi_communicator_t *comm, mca_coll_base_module_t *module);
 int mca_coll_ivm_reduce_scatter(const void *sbuf, void *rbuf, const int *rcounts,
                                 struct ompi_datatype_t *dtype, struct ompi_op_t *op,
-                                struct ompi_communicator_t *comm,
-                                mca_coll_base_module_t *module);
+                                struct ompi_communicator_t *comm, mca_coll_base_module_t *module);
 int mca_coll_ivm_reduce_scatter_block(const void *sbuf, void *rbuf, int rcount,
                                       struct ompi_datatype_t *dtype, struct ompi_op_t *op,
                                       struct ompi_communicator_t *comm,

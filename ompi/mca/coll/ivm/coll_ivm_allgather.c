@@ -69,16 +69,14 @@ static int allgather_flat(mca_coll_ivm_module_t *m, const void *sbuf, int scount
                  ? coll_ivm_xfer_tiny(&m->grp, &seg, 1, b.range, b.nrange)
                  : coll_ivm_xfer(&m->grp, &seg, 1, b.range, b.nrange);
     }
-    int rc2 = coll_ivm_blocks_finish(&b, OMPI_SUCCESS == rc, rbuf, rcounts, rcount, displs,
-                                     rdtype);
+    int rc2 = coll_ivm_blocks_finish(&b, OMPI_SUCCESS == rc, rbuf, rcounts, rcount, displs, rdtype);
     coll_ivm_span_free(&in);
     return OMPI_SUCCESS != rc ? rc : rc2;
 }
 
 /* Hierarchical allgather of @blk bytes per rank; @mine is my block,
  * @all receives every block in rank order (size * blk bytes). */
-static int allgather_hier(mca_coll_ivm_module_t *m, const uint8_t *mine, size_t blk,
-                          uint8_t *all)
+static int allgather_hier(mca_coll_ivm_module_t *m, const uint8_t *mine, size_t blk, uint8_t *all)
 {
     coll_ivm_group_t *g = &m->grp;
     coll_ivm_glayout_t l;
@@ -113,8 +111,8 @@ static int allgather_hier(mca_coll_ivm_module_t *m, const uint8_t *mine, size_t 
     return rc;
 }
 
-int mca_coll_ivm_allgather(const void *sbuf, int scount, struct ompi_datatype_t *sdtype,
-                           void *rbuf, int rcount, struct ompi_datatype_t *rdtype,
+int mca_coll_ivm_allgather(const void *sbuf, int scount, struct ompi_datatype_t *sdtype, void *rbuf,
+                           int rcount, struct ompi_datatype_t *rdtype,
                            struct ompi_communicator_t *comm, mca_coll_base_module_t *module)
 {
     mca_coll_ivm_module_t *m = (mca_coll_ivm_module_t *) module;
@@ -160,9 +158,9 @@ int mca_coll_ivm_allgather(const void *sbuf, int scount, struct ompi_datatype_t 
     if (OMPI_SUCCESS == rc) {
         memcpy(mine, in.ptr, blk);
         rc = allgather_hier(m, mine, blk, out.ptr);
-        rc = OMPI_SUCCESS == rc ? coll_ivm_span_commit(&out, rbuf,
-                                                       (size_t) rcount * (size_t) m->size, rdtype)
-                                : (coll_ivm_span_free(&out), rc);
+        rc = OMPI_SUCCESS == rc
+                 ? coll_ivm_span_commit(&out, rbuf, (size_t) rcount * (size_t) m->size, rdtype)
+                 : (coll_ivm_span_free(&out), rc);
     }
     free(mine);
     coll_ivm_span_free(&in);

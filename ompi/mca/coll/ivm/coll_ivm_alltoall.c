@@ -51,9 +51,9 @@ static int build_stream(const a2a_args_t *a, int n, coll_ivm_span_t *span, coll_
 {
     for (int j = 0; j < n; j++) {
         ptrdiff_t disp = a2a_disp(a->sdispls, a->scount, j);
-        int rc = coll_ivm_span_in(coll_ivm_block(a->sbuf, a->sdtype, disp),
-                                  (size_t) a2a_count(a->scounts, a->scount, j), a->sdtype,
-                                  &span[j]);
+        int rc =
+            coll_ivm_span_in(coll_ivm_block(a->sbuf, a->sdtype, disp),
+                             (size_t) a2a_count(a->scounts, a->scount, j), a->sdtype, &span[j]);
         if (OMPI_SUCCESS != rc) {
             return rc;
         }
@@ -63,8 +63,7 @@ static int build_stream(const a2a_args_t *a, int n, coll_ivm_span_t *span, coll_
 }
 
 /* alltoallv: where my block starts in every other rank's stream. */
-static int exchange_offsets(coll_ivm_group_t *g, int n, const coll_ivm_seg_t *seg,
-                            uint64_t *theirs)
+static int exchange_offsets(coll_ivm_group_t *g, int n, const coll_ivm_seg_t *seg, uint64_t *theirs)
 {
     coll_ivm_range_t *r = malloc(n * sizeof(*r));
     uint64_t *mine = malloc(n * sizeof(uint64_t)), off = 0;
@@ -108,8 +107,7 @@ static int direct(coll_ivm_group_t *g, const coll_ivm_seg_t *seg, coll_ivm_seg_t
 
 /* The exchange, given my outgoing blocks @seg (one segment per rank; my
  * own is taken out of the stream here). */
-static int alltoall_run(mca_coll_ivm_module_t *m, const a2a_args_t *a, bool v,
-                        coll_ivm_seg_t *seg)
+static int alltoall_run(mca_coll_ivm_module_t *m, const a2a_args_t *a, bool v, coll_ivm_seg_t *seg)
 {
     coll_ivm_group_t *g = &m->grp;
     const int n = m->size, me = g->me;
@@ -159,9 +157,8 @@ static int alltoall_run(mca_coll_ivm_module_t *m, const a2a_args_t *a, bool v,
                  ? coll_ivm_xfer_tiny(g, seg, n, b.range, b.nrange)
                  : coll_ivm_xfer(g, seg, n, b.range, b.nrange);
     }
-    int rc2 = NULL != b.span ? coll_ivm_blocks_finish(&b, OMPI_SUCCESS == rc, a->rbuf,
-                                                      a->rcounts, a->rcount, a->rdispls,
-                                                      a->rdtype)
+    int rc2 = NULL != b.span ? coll_ivm_blocks_finish(&b, OMPI_SUCCESS == rc, a->rbuf, a->rcounts,
+                                                      a->rcount, a->rdispls, a->rdtype)
                              : OMPI_SUCCESS;
     if (theirs != theirs_small) {
         free(theirs);
@@ -216,8 +213,8 @@ static int alltoall_in_place(mca_coll_ivm_module_t *m, const a2a_args_t *a, bool
                      + (size_t) a2a_count(a->rcounts, a->rcount, i);
         hi = end > hi ? end : hi;
     }
-    int rc = NULL == seg ? OMPI_ERR_OUT_OF_RESOURCE
-                         : coll_ivm_span_in(a->rbuf, hi, a->rdtype, &whole);
+    int rc =
+        NULL == seg ? OMPI_ERR_OUT_OF_RESOURCE : coll_ivm_span_in(a->rbuf, hi, a->rdtype, &whole);
     if (OMPI_SUCCESS != rc) {
         free(seg);
         return rc;
@@ -232,8 +229,8 @@ static int alltoall_in_place(mca_coll_ivm_module_t *m, const a2a_args_t *a, bool
     }
     for (int j = 0; OMPI_SUCCESS == rc && j < n; j++) {
         size_t d = (size_t) a2a_disp(a->rdispls, a->rcount, j);
-        seg[j] = (coll_ivm_seg_t){copy + d * esz,
-                                  (size_t) a2a_count(a->rcounts, a->rcount, j) * esz};
+        seg[j] =
+            (coll_ivm_seg_t){copy + d * esz, (size_t) a2a_count(a->rcounts, a->rcount, j) * esz};
     }
     if (OMPI_SUCCESS == rc) {
         rc = alltoall_run(m, a, v, seg);
@@ -243,8 +240,8 @@ static int alltoall_in_place(mca_coll_ivm_module_t *m, const a2a_args_t *a, bool
     return rc;
 }
 
-int mca_coll_ivm_alltoall(const void *sbuf, int scount, struct ompi_datatype_t *sdtype,
-                          void *rbuf, int rcount, struct ompi_datatype_t *rdtype,
+int mca_coll_ivm_alltoall(const void *sbuf, int scount, struct ompi_datatype_t *sdtype, void *rbuf,
+                          int rcount, struct ompi_datatype_t *rdtype,
                           struct ompi_communicator_t *comm, mca_coll_base_module_t *module)
 {
     mca_coll_ivm_module_t *m = (mca_coll_ivm_module_t *) module;
@@ -281,6 +278,6 @@ int mca_coll_ivm_alltoallv(const void *sbuf, const int *scounts, const int *sdis
         }
         coll_ivm_count_fallback(COLL_IVM_ALLTOALLV);
     }
-    return m->prev.alltoallv(sbuf, scounts, sdispls, sdtype, rbuf, rcounts, rdispls, rdtype,
-                             comm, m->prev.alltoallv_module);
+    return m->prev.alltoallv(sbuf, scounts, sdispls, sdtype, rbuf, rcounts, rdispls, rdtype, comm,
+                             m->prev.alltoallv_module);
 }

@@ -30,8 +30,8 @@ static int bcast_hier(mca_coll_ivm_module_t *m, uint8_t *buf, size_t len, int ro
     }
     if (OMPI_SUCCESS == rc && NULL != m->leader_comm) {
         ompi_communicator_t *lc = m->leader_comm;
-        rc = lc->c_coll->coll_bcast(buf, (int) len, MPI_BYTE, rg, lc,
-                                    lc->c_coll->coll_bcast_module);
+        rc =
+            lc->c_coll->coll_bcast(buf, (int) len, MPI_BYTE, rg, lc, lc->c_coll->coll_bcast_module);
     }
     /* every group whose leader got the data from the leaders' bcast */
     if (OMPI_SUCCESS == rc && g->n > 1 && (m->my_group != rg || 0 == m->index_of[root])) {

@@ -35,7 +35,7 @@
 #include "coll_ivm.h"
 
 /* The defaults, in one place. */
-#define COLL_IVM_DEFAULT_PRIORITY 40 /* above tuned (30) and 5.0's han (35) */
+#define COLL_IVM_DEFAULT_PRIORITY 40         /* above tuned (30) and 5.0's han (35) */
 #define COLL_IVM_DEFAULT_CHUNK (64u * 1024u) /* see bench/README-coll.md */
 #define COLL_IVM_DEFAULT_NBUF 2u
 #define COLL_IVM_DEFAULT_DEGREE 4u
@@ -50,21 +50,23 @@ static int ivm_open(void);
 static int ivm_close(void);
 
 mca_coll_ivm_component_t mca_coll_ivm_component = {
-    .super = {
-        .collm_version = {
-            COLL_IVM_BASE_VERSION,
-            .mca_component_name = "ivm",
-            /* ivm's own version (common/ivm/VERSION), as ompi_info shows it */
-            MCA_BASE_MAKE_VERSION(component, IVM_MAJOR_VERSION, IVM_MINOR_VERSION,
-                                  IVM_RELEASE_VERSION),
-            .mca_open_component = ivm_open,
-            .mca_close_component = ivm_close,
-            .mca_register_component_params = ivm_register,
+    .super =
+        {
+            .collm_version =
+                {
+                    COLL_IVM_BASE_VERSION,
+                    .mca_component_name = "ivm",
+                    /* ivm's own version (common/ivm/VERSION), as ompi_info shows it */
+                    MCA_BASE_MAKE_VERSION(component, IVM_MAJOR_VERSION, IVM_MINOR_VERSION,
+                                          IVM_RELEASE_VERSION),
+                    .mca_open_component = ivm_open,
+                    .mca_close_component = ivm_close,
+                    .mca_register_component_params = ivm_register,
+                },
+            .collm_data = {MCA_BASE_METADATA_PARAM_CHECKPOINT},
+            .collm_init_query = mca_coll_ivm_init_query,
+            .collm_comm_query = mca_coll_ivm_comm_query,
         },
-        .collm_data = {MCA_BASE_METADATA_PARAM_CHECKPOINT},
-        .collm_init_query = mca_coll_ivm_init_query,
-        .collm_comm_query = mca_coll_ivm_comm_query,
-    },
     .output = -1,
 };
 
@@ -134,9 +136,9 @@ static const char *const handover_size_text[COLL_IVM_NOPS] = {
 static void reg(const char *name, const char *help, mca_base_var_type_t type, int level,
                 void *storage)
 {
-    (void) mca_base_component_var_register(&mca_coll_ivm_component.super.collm_version, name,
-                                           help, type, NULL, 0, MCA_BASE_VAR_FLAG_SETTABLE,
-                                           level, MCA_BASE_VAR_SCOPE_ALL_EQ, storage);
+    (void) mca_base_component_var_register(&mca_coll_ivm_component.super.collm_version, name, help,
+                                           type, NULL, 0, MCA_BASE_VAR_FLAG_SETTABLE, level,
+                                           MCA_BASE_VAR_SCOPE_ALL_EQ, storage);
 }
 
 static void reg_counter(const char *name, const char *desc, unsigned long long *storage,
@@ -164,18 +166,20 @@ static void register_pvars(void)
     mca_coll_ivm_component.counters = storage;
     for (int i = 0; i < COLL_IVM_NOPS; i++) {
         snprintf(name, sizeof(name), "%s_calls", op_names[i]);
-        snprintf(desc, sizeof(desc), "%s calls run by coll/ivm (in the region, or "
-                 "hierarchically with the region inside each group)", op_titles[i]);
+        snprintf(desc, sizeof(desc),
+                 "%s calls run by coll/ivm (in the region, or "
+                 "hierarchically with the region inside each group)",
+                 op_titles[i]);
         reg_counter(name, desc, &storage->calls[i], MCA_BASE_PVAR_CLASS_COUNTER);
         snprintf(name, sizeof(name), "%s_fallbacks", op_names[i]);
         snprintf(desc, sizeof(desc),
-                 "%s calls on coll/ivm communicators handed to the next component",
-                 op_titles[i]);
+                 "%s calls on coll/ivm communicators handed to the next component", op_titles[i]);
         reg_counter(name, desc, &storage->fallback[i], MCA_BASE_PVAR_CLASS_COUNTER);
         snprintf(name, sizeof(name), "%s_handovers", op_names[i]);
         snprintf(desc, sizeof(desc),
                  "%s calls handed to the next component because it is faster at their size "
-                 "(coll_ivm_%s_handover)", op_titles[i], op_names[i]);
+                 "(coll_ivm_%s_handover)",
+                 op_titles[i], op_names[i]);
         reg_counter(name, desc, &storage->handover[i], MCA_BASE_PVAR_CLASS_COUNTER);
     }
     reg_counter("single_copy_calls",
@@ -189,8 +193,7 @@ static void register_pvars(void)
     reg_counter("comms_hierarchical",
                 "Communicators served hierarchically (several regions or ranks without one)",
                 &storage->comms_hier, MCA_BASE_PVAR_CLASS_COUNTER);
-    reg_counter("comms_fallback",
-                "Communicators that fell back to the next component at setup",
+    reg_counter("comms_fallback", "Communicators that fell back to the next component at setup",
                 &storage->comms_fallback, MCA_BASE_PVAR_CLASS_COUNTER);
     reg_counter("areas_attached", "Shared areas of communicators this process is attached to",
                 &storage->areas_attached, MCA_BASE_PVAR_CLASS_LEVEL);
@@ -310,8 +313,8 @@ static bool params_valid(void)
         bad = coll_ivm_handover_parse();
     }
     if (NULL != bad) {
-        opal_show_help("help-mpi-coll-ivm.txt", "bad-parameter", true,
-                       opal_process_info.nodename, bad);
+        opal_show_help("help-mpi-coll-ivm.txt", "bad-parameter", true, opal_process_info.nodename,
+                       bad);
     }
     return NULL == bad;
 }
@@ -334,15 +337,17 @@ static int ivm_open(void)
     } else {
         mca_common_ivm_fini();
         COLL_IVM_VERBOSE(1, "coll:ivm: no usable ivm device in this process; it takes part "
-                         "in ivm communicators as a group of its own");
+                            "in ivm communicators as a group of its own");
     }
     /* published (empty without a device) and committed even when btl/ivm
      * did it before MPI_Init's fence: peers ask for it whatever they found */
     int rc = mca_common_ivm_modex_send();
     IVM_OMPI_MODEX_COMMIT();
     if (OPAL_SUCCESS != rc) {
-        COLL_IVM_VERBOSE(1, "coll:ivm: publishing the device blob failed (%d); other ranks "
-                         "will not see this one as co-located", rc);
+        COLL_IVM_VERBOSE(1,
+                         "coll:ivm: publishing the device blob failed (%d); other ranks "
+                         "will not see this one as co-located",
+                         rc);
     }
     return OMPI_SUCCESS;
 }

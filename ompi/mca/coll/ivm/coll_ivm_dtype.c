@@ -47,8 +47,8 @@ static uint8_t *first_byte(const void *buf, struct ompi_datatype_t *dtype)
     return (uint8_t *) buf + lb;
 }
 
-static int convert(bool pack, void *user, size_t count, struct ompi_datatype_t *dtype,
-                   void *packed, size_t len)
+static int convert(bool pack, void *user, size_t count, struct ompi_datatype_t *dtype, void *packed,
+                   size_t len)
 {
     opal_convertor_t conv;
     struct iovec iov = {.iov_base = packed, .iov_len = len};
@@ -61,8 +61,7 @@ static int convert(bool pack, void *user, size_t count, struct ompi_datatype_t *
         rc = opal_convertor_copy_and_prepare_for_send(ompi_mpi_local_convertor, &dtype->super,
                                                       count, user, 0, &conv);
         if (OPAL_SUCCESS == rc) {
-            rc = opal_convertor_pack(&conv, &iov, &iov_count, &max) < 0 ? OMPI_ERROR
-                                                                        : OMPI_SUCCESS;
+            rc = opal_convertor_pack(&conv, &iov, &iov_count, &max) < 0 ? OMPI_ERROR : OMPI_SUCCESS;
         }
     } else {
         rc = opal_convertor_copy_and_prepare_for_recv(ompi_mpi_local_convertor, &dtype->super,
@@ -101,8 +100,7 @@ int coll_ivm_span_in(const void *buf, size_t count, struct ompi_datatype_t *dtyp
     return rc;
 }
 
-int coll_ivm_span_out(void *buf, size_t count, struct ompi_datatype_t *dtype,
-                      coll_ivm_span_t *s)
+int coll_ivm_span_out(void *buf, size_t count, struct ompi_datatype_t *dtype, coll_ivm_span_t *s)
 {
     int rc = coll_ivm_bytes(count, dtype, &s->len);
     s->tmp = NULL;
@@ -122,8 +120,7 @@ int coll_ivm_span_out(void *buf, size_t count, struct ompi_datatype_t *dtype,
     return OMPI_SUCCESS;
 }
 
-int coll_ivm_span_commit(coll_ivm_span_t *s, void *buf, size_t count,
-                         struct ompi_datatype_t *dtype)
+int coll_ivm_span_commit(coll_ivm_span_t *s, void *buf, size_t count, struct ompi_datatype_t *dtype)
 {
     int rc = OMPI_SUCCESS;
     if (NULL != s->tmp) {
@@ -140,8 +137,8 @@ void coll_ivm_span_free(coll_ivm_span_t *s)
     s->ptr = NULL;
 }
 
-int coll_ivm_local_copy(const void *src, size_t scount, struct ompi_datatype_t *sdtype,
-                        void *dst, size_t rcount, struct ompi_datatype_t *rdtype)
+int coll_ivm_local_copy(const void *src, size_t scount, struct ompi_datatype_t *sdtype, void *dst,
+                        size_t rcount, struct ompi_datatype_t *rdtype)
 {
     coll_ivm_span_t in, out;
     int rc = coll_ivm_span_in(src, scount, sdtype, &in);
@@ -186,9 +183,8 @@ int coll_ivm_blocks_init(coll_ivm_blocks_t *b, int n)
     return OMPI_SUCCESS;
 }
 
-int coll_ivm_blocks_finish(coll_ivm_blocks_t *b, bool commit, void *rbuf,
-                           const int *rcounts, int rcount, const int *displs,
-                           struct ompi_datatype_t *rdtype)
+int coll_ivm_blocks_finish(coll_ivm_blocks_t *b, bool commit, void *rbuf, const int *rcounts,
+                           int rcount, const int *displs, struct ompi_datatype_t *rdtype)
 {
     int rc = OMPI_SUCCESS;
     for (int i = 0; i < b->n && NULL != b->span; i++) {
@@ -198,8 +194,8 @@ int coll_ivm_blocks_finish(coll_ivm_blocks_t *b, bool commit, void *rbuf,
         if (commit && OMPI_SUCCESS == rc) {
             int cnt = NULL != rcounts ? rcounts[i] : rcount;
             ptrdiff_t disp = NULL != displs ? displs[i] : (ptrdiff_t) i * rcount;
-            rc = coll_ivm_span_commit(&b->span[i], coll_ivm_block(rbuf, rdtype, disp),
-                                      (size_t) cnt, rdtype);
+            rc = coll_ivm_span_commit(&b->span[i], coll_ivm_block(rbuf, rdtype, disp), (size_t) cnt,
+                                      rdtype);
         } else {
             coll_ivm_span_free(&b->span[i]);
         }
@@ -224,9 +220,8 @@ int coll_ivm_blocks_add(coll_ivm_blocks_t *b, int i, void *rbuf, int cnt, ptrdif
     return rc;
 }
 
-int coll_ivm_span_mine(const void *sbuf, int scount, struct ompi_datatype_t *sdtype,
-                       void *rbuf, int rcount, struct ompi_datatype_t *rdtype, int me,
-                       coll_ivm_span_t *s)
+int coll_ivm_span_mine(const void *sbuf, int scount, struct ompi_datatype_t *sdtype, void *rbuf,
+                       int rcount, struct ompi_datatype_t *rdtype, int me, coll_ivm_span_t *s)
 {
     if (MPI_IN_PLACE == sbuf) {
         return coll_ivm_span_in(coll_ivm_block(rbuf, rdtype, (ptrdiff_t) me * rcount),

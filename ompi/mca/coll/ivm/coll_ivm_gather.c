@@ -27,8 +27,8 @@
 #include "coll_ivm.h"
 
 static int gather_flat(mca_coll_ivm_module_t *m, const void *sbuf, int scount,
-                       struct ompi_datatype_t *sdtype, void *rbuf, const int *rcounts,
-                       int rcount, const int *displs, struct ompi_datatype_t *rdtype, int root)
+                       struct ompi_datatype_t *sdtype, void *rbuf, const int *rcounts, int rcount,
+                       const int *displs, struct ompi_datatype_t *rdtype, int root)
 {
     coll_ivm_group_t *g = &m->grp;
     const int me = ompi_comm_rank(m->comm);
@@ -63,8 +63,7 @@ static int gather_flat(mca_coll_ivm_module_t *m, const void *sbuf, int scount,
     if (OMPI_SUCCESS == rc) {
         rc = coll_ivm_xfer(g, NULL, 0, b.range, b.nrange);
     }
-    int rc2 = coll_ivm_blocks_finish(&b, OMPI_SUCCESS == rc, rbuf, rcounts, rcount, displs,
-                                     rdtype);
+    int rc2 = coll_ivm_blocks_finish(&b, OMPI_SUCCESS == rc, rbuf, rcounts, rcount, displs, rdtype);
     return OMPI_SUCCESS != rc ? rc : rc2;
 }
 
@@ -134,8 +133,8 @@ static int gather_hier(mca_coll_ivm_module_t *m, const void *sbuf, int scount,
     return rc;
 }
 
-int mca_coll_ivm_gather(const void *sbuf, int scount, struct ompi_datatype_t *sdtype,
-                        void *rbuf, int rcount, struct ompi_datatype_t *rdtype, int root,
+int mca_coll_ivm_gather(const void *sbuf, int scount, struct ompi_datatype_t *sdtype, void *rbuf,
+                        int rcount, struct ompi_datatype_t *rdtype, int root,
                         struct ompi_communicator_t *comm, mca_coll_base_module_t *module)
 {
     mca_coll_ivm_module_t *m = (mca_coll_ivm_module_t *) module;
@@ -146,7 +145,7 @@ int mca_coll_ivm_gather(const void *sbuf, int scount, struct ompi_datatype_t *sd
         /* the same block size on every rank (type signatures match) */
         size_t blk;
         int rc = ompi_comm_rank(comm) == root ? coll_ivm_bytes((size_t) rcount, rdtype, &blk)
-                                             : coll_ivm_bytes((size_t) scount, sdtype, &blk);
+                                              : coll_ivm_bytes((size_t) scount, sdtype, &blk);
         if (OMPI_SUCCESS == rc && blk <= (size_t) INT_MAX / (size_t) m->size) {
             return 0 == blk ? OMPI_SUCCESS
                             : gather_hier(m, sbuf, scount, sdtype, rbuf, rcount, rdtype, root);
@@ -157,10 +156,9 @@ int mca_coll_ivm_gather(const void *sbuf, int scount, struct ompi_datatype_t *sd
                           m->prev.gather_module);
 }
 
-int mca_coll_ivm_gatherv(const void *sbuf, int scount, struct ompi_datatype_t *sdtype,
-                         void *rbuf, const int *rcounts, const int *displs,
-                         struct ompi_datatype_t *rdtype, int root,
-                         struct ompi_communicator_t *comm, mca_coll_base_module_t *module)
+int mca_coll_ivm_gatherv(const void *sbuf, int scount, struct ompi_datatype_t *sdtype, void *rbuf,
+                         const int *rcounts, const int *displs, struct ompi_datatype_t *rdtype,
+                         int root, struct ompi_communicator_t *comm, mca_coll_base_module_t *module)
 {
     mca_coll_ivm_module_t *m = (mca_coll_ivm_module_t *) module;
     if (coll_ivm_use(m, COLL_IVM_GATHERV)) {

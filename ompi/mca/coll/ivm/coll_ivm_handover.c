@@ -38,8 +38,10 @@ static bool parse_size(const char *s, const char **end, uint64_t *v)
     if (e == s) {
         return false;
     }
-    int shift = 'K' == *e || 'k' == *e ? 10 : 'M' == *e || 'm' == *e ? 20
-                : 'G' == *e || 'g' == *e ? 30 : 0;
+    int shift = 'K' == *e || 'k' == *e   ? 10
+                : 'M' == *e || 'm' == *e ? 20
+                : 'G' == *e || 'g' == *e ? 30
+                                         : 0;
     if (0 != shift) {
         e++;
         if (x > (UINT64_MAX >> shift)) {

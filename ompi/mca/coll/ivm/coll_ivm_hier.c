@@ -46,8 +46,8 @@ void coll_ivm_glayout_free(coll_ivm_glayout_t *l)
     l->cnt = l->dsp = NULL;
 }
 
-int coll_ivm_hier_buffers(mca_coll_ivm_module_t *m, size_t blk, int root,
-                          coll_ivm_glayout_t *l, uint8_t **vec, uint8_t **part)
+int coll_ivm_hier_buffers(mca_coll_ivm_module_t *m, size_t blk, int root, coll_ivm_glayout_t *l,
+                          uint8_t **vec, uint8_t **part)
 {
     const int me = ompi_comm_rank(m->comm), rg = m->group_of[root];
     const bool leader = 0 == m->grp.me, root_group = m->my_group == rg;

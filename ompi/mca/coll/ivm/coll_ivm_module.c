@@ -54,12 +54,12 @@ static void module_construct(mca_coll_ivm_module_t *m)
     memset(&m->prev, 0, sizeof(m->prev));
 }
 
-#define COLL_IVM_RELEASE_PREV(_m, _name)                                                     \
-    do {                                                                                     \
-        if (NULL != (_m)->prev._name##_module) {                                             \
-            OBJ_RELEASE((_m)->prev._name##_module);                                          \
-            (_m)->prev._name##_module = NULL;                                                \
-        }                                                                                    \
+#define COLL_IVM_RELEASE_PREV(_m, _name)            \
+    do {                                            \
+        if (NULL != (_m)->prev._name##_module) {    \
+            OBJ_RELEASE((_m)->prev._name##_module); \
+            (_m)->prev._name##_module = NULL;       \
+        }                                           \
     } while (0)
 
 static void module_destruct(mca_coll_ivm_module_t *m)
@@ -160,9 +160,9 @@ static int published_home(struct coll_ivm_peer_cache *p, const opal_process_name
     }
     if (size >= head + sizeof(blob.entry[0]) && size <= sizeof(blob)) {
         memcpy(&blob, data, size);
-        if (MCA_COMMON_IVM_MODEX_MAGIC == blob.magic
-            && MCA_COMMON_IVM_MODEX_VERSION == blob.version && blob.count >= 1
-            && blob.count <= IVM_MAX_DEVICES && size >= head + blob.count * sizeof(blob.entry[0])) {
+        if (MCA_COMMON_IVM_MODEX_MAGIC == blob.magic && MCA_COMMON_IVM_MODEX_VERSION == blob.version
+            && blob.count >= 1 && blob.count <= IVM_MAX_DEVICES
+            && size >= head + blob.count * sizeof(blob.entry[0])) {
             home = intern_home(p, &blob.entry[0]);
         }
     }
@@ -249,16 +249,16 @@ out_unlock:
 
 /* ---- enable: keep the previous component's functions ---- */
 
-#define COLL_IVM_SAVE_PREV(_m, _comm, _name)                                            \
-    do {                                                                                     \
-        (_m)->prev._name = (_comm)->c_coll->coll_##_name;                                    \
-        (_m)->prev._name##_module = (_comm)->c_coll->coll_##_name##_module;                  \
-        if (NULL == (_m)->prev._name || NULL == (_m)->prev._name##_module) {                 \
-            (_m)->prev._name##_module = NULL;                                                \
-            (_m)->super.coll_##_name = NULL;                                                 \
-        } else {                                                                             \
-            OBJ_RETAIN((_m)->prev._name##_module);                                           \
-        }                                                                                    \
+#define COLL_IVM_SAVE_PREV(_m, _comm, _name)                                 \
+    do {                                                                     \
+        (_m)->prev._name = (_comm)->c_coll->coll_##_name;                    \
+        (_m)->prev._name##_module = (_comm)->c_coll->coll_##_name##_module;  \
+        if (NULL == (_m)->prev._name || NULL == (_m)->prev._name##_module) { \
+            (_m)->prev._name##_module = NULL;                                \
+            (_m)->super.coll_##_name = NULL;                                 \
+        } else {                                                             \
+            OBJ_RETAIN((_m)->prev._name##_module);                           \
+        }                                                                    \
     } while (0)
 
 static int module_enable(mca_coll_base_module_t *module, struct ompi_communicator_t *comm)
@@ -305,15 +305,14 @@ static void set_functions(mca_coll_ivm_module_t *m)
     s->coll_alltoall = en[COLL_IVM_ALLTOALL] ? mca_coll_ivm_alltoall : NULL;
     s->coll_alltoallv = en[COLL_IVM_ALLTOALLV] ? mca_coll_ivm_alltoallv : NULL;
     s->coll_reduce_scatter = en[COLL_IVM_REDUCE_SCATTER] ? mca_coll_ivm_reduce_scatter : NULL;
-    s->coll_reduce_scatter_block = en[COLL_IVM_REDUCE_SCATTER_BLOCK]
-                                       ? mca_coll_ivm_reduce_scatter_block
-                                       : NULL;
+    s->coll_reduce_scatter_block =
+        en[COLL_IVM_REDUCE_SCATTER_BLOCK] ? mca_coll_ivm_reduce_scatter_block : NULL;
 }
 
 static mca_coll_base_module_t *decline(ompi_communicator_t *comm, const char *why)
 {
-    COLL_IVM_VERBOSE(1, "coll:ivm: communicator %s (cid %d, size %d): not served: %s",
-                     comm->c_name, COLL_IVM_COMM_CID(comm), ompi_comm_size(comm), why);
+    COLL_IVM_VERBOSE(1, "coll:ivm: communicator %s (cid %d, size %d): not served: %s", comm->c_name,
+                     COLL_IVM_COMM_CID(comm), ompi_comm_size(comm), why);
     return NULL;
 }
 
@@ -347,11 +346,13 @@ mca_coll_base_module_t *mca_coll_ivm_comm_query(struct ompi_communicator_t *comm
     set_functions(m);
     *priority = c->priority;
     if (1 == m->ngroups) {
-        COLL_IVM_VERBOSE(1, "coll:ivm: communicator %s (cid %d, size %d): served flat, all "
+        COLL_IVM_VERBOSE(1,
+                         "coll:ivm: communicator %s (cid %d, size %d): served flat, all "
                          "ranks share one ivm region",
                          comm->c_name, COLL_IVM_COMM_CID(comm), m->size);
     } else {
-        COLL_IVM_VERBOSE(1, "coll:ivm: communicator %s (cid %d, size %d): served "
+        COLL_IVM_VERBOSE(1,
+                         "coll:ivm: communicator %s (cid %d, size %d): served "
                          "hierarchically, %d groups (largest %d ranks), ranks%s in blocks",
                          comm->c_name, COLL_IVM_COMM_CID(comm), m->size, m->ngroups, largest,
                          m->contiguous ? "" : " not");

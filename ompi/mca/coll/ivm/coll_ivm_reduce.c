@@ -23,8 +23,8 @@
 #include "coll_ivm.h"
 
 /* Hierarchical reduce to @root. */
-static int reduce_hier(mca_coll_ivm_module_t *m, const void *src, void *rbuf, int count,
-                       size_t len, struct ompi_datatype_t *dtype, struct ompi_op_t *op, int root)
+static int reduce_hier(mca_coll_ivm_module_t *m, const void *src, void *rbuf, int count, size_t len,
+                       struct ompi_datatype_t *dtype, struct ompi_op_t *op, int root)
 {
     coll_ivm_group_t *g = &m->grp;
     const int me = ompi_comm_rank(m->comm), rg = m->group_of[root];
@@ -48,14 +48,14 @@ static int reduce_hier(mca_coll_ivm_module_t *m, const void *src, void *rbuf, in
         }
     }
     if (g->n > 1) {
-        rc = coll_ivm_reduce_group(g, src, leader ? (void *) acc : rbuf, (size_t) count, dtype,
-                                   op, 0);
+        rc = coll_ivm_reduce_group(g, src, leader ? (void *) acc : rbuf, (size_t) count, dtype, op,
+                                   0);
     }
     if (OMPI_SUCCESS == rc && leader) {
         ompi_communicator_t *lc = m->leader_comm;
         /* operand and result may be one buffer only through MPI_IN_PLACE */
-        rc = lc->c_coll->coll_reduce(acc == res ? MPI_IN_PLACE : acc, res, count, dtype, op, rg,
-                                     lc, lc->c_coll->coll_reduce_module);
+        rc = lc->c_coll->coll_reduce(acc == res ? MPI_IN_PLACE : acc, res, count, dtype, op, rg, lc,
+                                     lc->c_coll->coll_reduce_module);
     }
     if (OMPI_SUCCESS == rc && m->my_group == rg && !leader_is_root && g->n > 1) {
         /* hand the result from the leader (member 0) to the root */

@@ -44,14 +44,15 @@
 bool coll_ivm_reducible(struct ompi_datatype_t *dtype, struct ompi_op_t *op)
 {
     (void) op; /* ompi_op_reduce handles intrinsic and user operations alike */
-    return ompi_datatype_is_predefined(dtype) && ompi_datatype_is_contiguous_memory_layout(dtype, 2);
+    return ompi_datatype_is_predefined(dtype)
+           && ompi_datatype_is_contiguous_memory_layout(dtype, 2);
 }
 
 /* dst = x0 op (x1 op (... op xn-1)) over @elems elements at byte @off of
  * chunk @c of step @seq in every member's buffer on channel @ch. */
-static void reduce_ordered(coll_ivm_group_t *g, unsigned ch, uint64_t seq, uint64_t c,
-                           size_t off, size_t elems, size_t dsz, void *dst,
-                           struct ompi_datatype_t *dtype, struct ompi_op_t *op)
+static void reduce_ordered(coll_ivm_group_t *g, unsigned ch, uint64_t seq, uint64_t c, size_t off,
+                           size_t elems, size_t dsz, void *dst, struct ompi_datatype_t *dtype,
+                           struct ompi_op_t *op)
 {
     memcpy(dst, coll_ivm_buf(g, ch, g->n - 1, seq, c) + off, elems * dsz);
     for (int i = g->n - 2; i >= 0; i--) {
@@ -82,9 +83,8 @@ static int publish(coll_ivm_group_t *g, uint64_t seq, uint64_t c, const void *sr
     return rc;
 }
 
-static int reduce_small(coll_ivm_group_t *g, const void *src, void *dst, size_t count,
-                        size_t dsz, struct ompi_datatype_t *dtype, struct ompi_op_t *op,
-                        int root)
+static int reduce_small(coll_ivm_group_t *g, const void *src, void *dst, size_t count, size_t dsz,
+                        struct ompi_datatype_t *dtype, struct ompi_op_t *op, int root)
 {
     const uint64_t seq = ++g->seq;
     int rc = publish(g, seq, 0, src, count * dsz);
@@ -102,8 +102,8 @@ static int reduce_small(coll_ivm_group_t *g, const void *src, void *dst, size_t 
  * (common_ivm_layout_coll.h): the others post their vectors and go on,
  * up to COLL_IVM_BCAST_SLOTS calls ahead of the root, which reduces the
  * slots in member order. */
-static int reduce_tiny(coll_ivm_group_t *g, const void *src, void *dst, size_t count,
-                       size_t dsz, struct ompi_datatype_t *dtype, struct ompi_op_t *op, int root)
+static int reduce_tiny(coll_ivm_group_t *g, const void *src, void *dst, size_t count, size_t dsz,
+                       struct ompi_datatype_t *dtype, struct ompi_op_t *op, int root)
 {
     uint8_t x[COLL_IVM_SMALL_BYTES];
     const size_t len = count * dsz;
@@ -135,8 +135,8 @@ static int reduce_tiny(coll_ivm_group_t *g, const void *src, void *dst, size_t c
 }
 
 /* Allreduce of at most COLL_IVM_SMALL_BYTES through the small slots. */
-static int allreduce_tiny(coll_ivm_group_t *g, const void *src, void *dst, size_t count,
-                          size_t dsz, struct ompi_datatype_t *dtype, struct ompi_op_t *op)
+static int allreduce_tiny(coll_ivm_group_t *g, const void *src, void *dst, size_t count, size_t dsz,
+                          struct ompi_datatype_t *dtype, struct ompi_op_t *op)
 {
     uint64_t step;
     int rc = coll_ivm_small_exchange(g, src, count * dsz, &step);
@@ -158,8 +158,8 @@ static inline void slice(uint64_t elems, int n, int j, uint64_t *s, uint64_t *e)
 /* Round @c of the slice-parallel reduction: publish, reduce my slice into
  * channel 1, and (if @gather) collect every slice into @dst. */
 static int reduce_round(coll_ivm_group_t *g, uint64_t seq, uint64_t c, uint64_t e0, uint64_t ec,
-                        const uint8_t *src, uint8_t *dst, size_t dsz,
-                        struct ompi_datatype_t *dtype, struct ompi_op_t *op, bool gather)
+                        const uint8_t *src, uint8_t *dst, size_t dsz, struct ompi_datatype_t *dtype,
+                        struct ompi_op_t *op, bool gather)
 {
     uint64_t s, e;
     int rc = publish(g, seq, c, src + e0 * dsz, ec * dsz);
@@ -236,8 +236,8 @@ static int reduce_group(coll_ivm_group_t *g, const void *src, void *dst, size_t 
 /* Reduce_scatter of a vector of at most COLL_IVM_SMALL_BYTES: one small
  * step, every member reduces its block of all the slots in member order. */
 static int reduce_scatter_tiny(coll_ivm_group_t *g, const void *src, void *dst, size_t total,
-                               size_t lo, size_t cnt, size_t dsz,
-                               struct ompi_datatype_t *dtype, struct ompi_op_t *op)
+                               size_t lo, size_t cnt, size_t dsz, struct ompi_datatype_t *dtype,
+                               struct ompi_op_t *op)
 {
     uint8_t x[COLL_IVM_SMALL_BYTES];
     uint64_t step;
@@ -269,8 +269,7 @@ static int reduce_scatter_group(coll_ivm_group_t *g, const void *src, void *dst,
         return OMPI_SUCCESS;
     }
     if (total * dsz <= COLL_IVM_SMALL_BYTES) { /* total: the same on every member */
-        return reduce_scatter_tiny(g, src, dst, total, displ[g->me], counts[g->me], dsz, dtype,
-                                   op);
+        return reduce_scatter_tiny(g, src, dst, total, displ[g->me], counts[g->me], dsz, dtype, op);
     }
     const uint64_t per_chunk = g->geom.chunk / dsz;
     const uint64_t rounds = (total + per_chunk - 1) / per_chunk;
@@ -280,8 +279,9 @@ static int reduce_scatter_group(coll_ivm_group_t *g, const void *src, void *dst,
     if (rounds > COLL_IVM_MAX_CHUNKS) {
         return OMPI_ERR_NOT_SUPPORTED;
     }
-    coll_ivm_chan_done(g, 0, hi > lo ? coll_ivm_tok(seq, (uint32_t) (lo / per_chunk)) - 1
-                                     : coll_ivm_tok(seq, COLL_IVM_TOK_ALL));
+    coll_ivm_chan_done(g, 0,
+                       hi > lo ? coll_ivm_tok(seq, (uint32_t) (lo / per_chunk)) - 1
+                               : coll_ivm_tok(seq, COLL_IVM_TOK_ALL));
     for (uint64_t c = 0; c < rounds && OMPI_SUCCESS == rc; c++) {
         uint64_t e0 = c * per_chunk, ec = total - e0 < per_chunk ? total - e0 : per_chunk;
         uint64_t a = lo > e0 ? lo : e0, b = hi < e0 + ec ? hi : e0 + ec;
@@ -292,8 +292,8 @@ static int reduce_scatter_group(coll_ivm_group_t *g, const void *src, void *dst,
                 reduce_ordered(g, 0, seq, c, (a - e0) * dsz, b - a, dsz,
                                (uint8_t *) dst + (a - lo) * dsz, dtype, op);
                 /* done at once after the last wanted chunk (see xfer) */
-                coll_ivm_chan_done(g, 0, coll_ivm_tok(seq, b == hi ? COLL_IVM_TOK_ALL
-                                                                   : (uint32_t) c));
+                coll_ivm_chan_done(g, 0,
+                                   coll_ivm_tok(seq, b == hi ? COLL_IVM_TOK_ALL : (uint32_t) c));
             }
         }
     }

@@ -33,8 +33,8 @@ static int reduce_scatter_flat(mca_coll_ivm_module_t *m, const void *sbuf, void 
         displ[j] = off;
         off += cnt[j];
     }
-    int rc = coll_ivm_reduce_scatter_group(&m->grp, MPI_IN_PLACE == sbuf ? rbuf : sbuf, rbuf,
-                                           cnt, displ, dtype, op);
+    int rc = coll_ivm_reduce_scatter_group(&m->grp, MPI_IN_PLACE == sbuf ? rbuf : sbuf, rbuf, cnt,
+                                           displ, dtype, op);
     free(cnt);
     return rc;
 }
@@ -64,8 +64,7 @@ static bool servable(mca_coll_ivm_module_t *m, const int *rcounts, int rcount,
 
 int mca_coll_ivm_reduce_scatter(const void *sbuf, void *rbuf, const int *rcounts,
                                 struct ompi_datatype_t *dtype, struct ompi_op_t *op,
-                                struct ompi_communicator_t *comm,
-                                mca_coll_base_module_t *module)
+                                struct ompi_communicator_t *comm, mca_coll_base_module_t *module)
 {
     mca_coll_ivm_module_t *m = (mca_coll_ivm_module_t *) module;
     size_t mean;

@@ -42,8 +42,8 @@ static int root_side(mca_coll_ivm_module_t *m, const void *sbuf, const int *scou
     coll_ivm_span_t *span = small ? span_small : calloc(n, sizeof(*span));
     coll_ivm_seg_t *seg = small ? seg_small : calloc(n, sizeof(*seg));
     uint64_t *offset = small ? offset_small : calloc(n, sizeof(*offset));
-    int rc = (NULL == span || NULL == seg || NULL == offset) ? OMPI_ERR_OUT_OF_RESOURCE
-                                                             : OMPI_SUCCESS;
+    int rc =
+        (NULL == span || NULL == seg || NULL == offset) ? OMPI_ERR_OUT_OF_RESOURCE : OMPI_SUCCESS;
 
     if (small) {
         memset(span, 0, n * sizeof(*span));
@@ -57,8 +57,8 @@ static int root_side(mca_coll_ivm_module_t *m, const void *sbuf, const int *scou
         offset[j] = off;
         off += span[j].len;
         if (OMPI_SUCCESS == rc && j == me && MPI_IN_PLACE != rbuf) {
-            rc = coll_ivm_local_copy(coll_ivm_block(sbuf, sdtype, disp), (size_t) cnt, sdtype,
-                                     rbuf, (size_t) rcount, rdtype);
+            rc = coll_ivm_local_copy(coll_ivm_block(sbuf, sdtype, disp), (size_t) cnt, sdtype, rbuf,
+                                     (size_t) rcount, rdtype);
         }
     }
     if (OMPI_SUCCESS == rc && v) {
@@ -79,9 +79,9 @@ static int root_side(mca_coll_ivm_module_t *m, const void *sbuf, const int *scou
     return rc;
 }
 
-static int scatter_flat(mca_coll_ivm_module_t *m, const void *sbuf, const int *scounts,
-                        int scount, const int *displs, struct ompi_datatype_t *sdtype,
-                        void *rbuf, int rcount, struct ompi_datatype_t *rdtype, int root, bool v)
+static int scatter_flat(mca_coll_ivm_module_t *m, const void *sbuf, const int *scounts, int scount,
+                        const int *displs, struct ompi_datatype_t *sdtype, void *rbuf, int rcount,
+                        struct ompi_datatype_t *rdtype, int root, bool v)
 {
     coll_ivm_group_t *g = &m->grp;
     const int me = ompi_comm_rank(m->comm);
@@ -185,8 +185,8 @@ static int scatter_hier(mca_coll_ivm_module_t *m, const void *sbuf, int scount,
     return rc;
 }
 
-int mca_coll_ivm_scatter(const void *sbuf, int scount, struct ompi_datatype_t *sdtype,
-                         void *rbuf, int rcount, struct ompi_datatype_t *rdtype, int root,
+int mca_coll_ivm_scatter(const void *sbuf, int scount, struct ompi_datatype_t *sdtype, void *rbuf,
+                         int rcount, struct ompi_datatype_t *rdtype, int root,
                          struct ompi_communicator_t *comm, mca_coll_base_module_t *module)
 {
     mca_coll_ivm_module_t *m = (mca_coll_ivm_module_t *) module;
@@ -198,11 +198,11 @@ int mca_coll_ivm_scatter(const void *sbuf, int scount, struct ompi_datatype_t *s
         /* the same block size on every rank (type signatures match) */
         size_t blk;
         int rc = ompi_comm_rank(comm) == root ? coll_ivm_bytes((size_t) scount, sdtype, &blk)
-                                             : coll_ivm_bytes((size_t) rcount, rdtype, &blk);
+                                              : coll_ivm_bytes((size_t) rcount, rdtype, &blk);
         if (OMPI_SUCCESS == rc && blk <= (size_t) INT_MAX / (size_t) m->size) {
-            return 0 == blk ? OMPI_SUCCESS
-                            : scatter_hier(m, sbuf, scount, sdtype, rbuf, rcount, rdtype, root,
-                                           blk);
+            return 0 == blk
+                       ? OMPI_SUCCESS
+                       : scatter_hier(m, sbuf, scount, sdtype, rbuf, rcount, rdtype, root, blk);
         }
         coll_ivm_count_fallback(COLL_IVM_SCATTER);
     }

@@ -143,8 +143,7 @@ static bool chunk_allowed(uint64_t chunk)
  * Open MPI 5.0.) */
 static bool choose_chunk(coll_ivm_group_t *g)
 {
-    const double budget = mca_coll_ivm_component.heap_fraction
-                          * (double) g->dev->member.part_size;
+    const double budget = mca_coll_ivm_component.heap_fraction * (double) g->dev->member.part_size;
     const double left = budget - (double) ivm_heap_in_use(&g->dev->heap);
     uint64_t smallest = 0;
     for (uint64_t c = mca_coll_ivm_component.chunk_size; chunk_allowed(c); c /= 4) {
@@ -155,8 +154,8 @@ static bool choose_chunk(coll_ivm_group_t *g)
             smallest = c;
         }
     }
-    return 0 != smallest && coll_ivm_area_geometry((uint32_t) g->n, smallest, g->geom.nbuf,
-                                                   &g->geom)
+    return 0 != smallest
+           && coll_ivm_area_geometry((uint32_t) g->n, smallest, g->geom.nbuf, &g->geom)
            && (double) g->geom.size <= left;
 }
 
@@ -230,8 +229,8 @@ static int create_leader_comm(mca_coll_ivm_module_t *m)
     }
     /* the leaders are all in different regions; keep ivm out anyway */
     opal_info_set(info, "ompi_comm_coll_preference", "^ivm");
-    rc = ompi_comm_split_with_info(m->comm, 0 == m->index_of[rank] ? 0 : MPI_UNDEFINED, rank,
-                                   info, &m->leader_comm, false);
+    rc = ompi_comm_split_with_info(m->comm, 0 == m->index_of[rank] ? 0 : MPI_UNDEFINED, rank, info,
+                                   &m->leader_comm, false);
     OBJ_RELEASE(info);
     if (OMPI_SUCCESS != rc || MPI_COMM_NULL == m->leader_comm) {
         m->leader_comm = NULL;
@@ -275,7 +274,8 @@ static void fall_back(mca_coll_ivm_module_t *m, const char *why, bool local)
     }
     m->mode = COLL_IVM_MODE_FALLBACK;
     mca_coll_ivm_component.counters->comms_fallback++;
-    COLL_IVM_VERBOSE(1, "coll:ivm: communicator %s (cid %d, size %d): falling back to the next "
+    COLL_IVM_VERBOSE(1,
+                     "coll:ivm: communicator %s (cid %d, size %d): falling back to the next "
                      "component: %s%s",
                      m->comm->c_name, COLL_IVM_COMM_CID(m->comm), m->size, why,
                      local ? "" : " (on another rank)");
@@ -370,7 +370,8 @@ int mca_coll_ivm_setup(mca_coll_ivm_module_t *m)
     } else {
         mca_coll_ivm_component.counters->comms_flat++;
     }
-    COLL_IVM_VERBOSE(5, "coll:ivm: communicator %s (cid %d): %s, group of %d (member %d), "
+    COLL_IVM_VERBOSE(5,
+                     "coll:ivm: communicator %s (cid %d): %s, group of %d (member %d), "
                      "area %llu bytes at %llu",
                      m->comm->c_name, COLL_IVM_COMM_CID(m->comm),
                      COLL_IVM_MODE_HIER == m->mode ? "hierarchical" : "flat", g->n, g->me,

@@ -150,7 +150,8 @@ static int drain_round(void)
     mca_btl_base_selected_module_t *sm;
     int n = 0;
 
-    OPAL_LIST_FOREACH (sm, &mca_btl_base_modules_initialized, mca_btl_base_selected_module_t) {
+    OPAL_LIST_FOREACH(sm, &mca_btl_base_modules_initialized, mca_btl_base_selected_module_t)
+    {
         if (NULL != sm->btl_component->btl_progress) {
             n += sm->btl_component->btl_progress();
         }

@@ -32,22 +32,22 @@
  * component otherwise: 2.4.0 in 5.0, 2.0.0 in 4.1.  The component struct's
  * members are the same. */
 typedef mca_coll_base_component_2_4_0_t coll_ivm_base_component_t;
-#    define COLL_IVM_BASE_VERSION MCA_COLL_BASE_VERSION_2_4_0
+#define COLL_IVM_BASE_VERSION MCA_COLL_BASE_VERSION_2_4_0
 
 /* The context id became a structure (an extended id agreed between the
  * processes); the local index is what Open MPI's own messages print. */
-#    define COLL_IVM_COMM_CID(comm) ((int) ompi_comm_get_local_cid(comm))
+#define COLL_IVM_COMM_CID(comm) ((int) ompi_comm_get_local_cid(comm))
 
 /* The component structure must stay visible in the DSO (Open MPI finds it
  * by name); 5.0 dropped the separate module macro for the library one. */
-#    define COLL_IVM_MODULE_DECLSPEC OMPI_DECLSPEC
+#define COLL_IVM_MODULE_DECLSPEC OMPI_DECLSPEC
 
 #else /* Open MPI 4.1 */
 typedef mca_coll_base_component_2_0_0_t coll_ivm_base_component_t;
-#    define COLL_IVM_BASE_VERSION MCA_COLL_BASE_VERSION_2_0_0
+#define COLL_IVM_BASE_VERSION MCA_COLL_BASE_VERSION_2_0_0
 
-#    define COLL_IVM_COMM_CID(comm) ((int) ompi_comm_get_cid(comm))
-#    define COLL_IVM_MODULE_DECLSPEC OMPI_MODULE_DECLSPEC
+#define COLL_IVM_COMM_CID(comm) ((int) ompi_comm_get_cid(comm))
+#define COLL_IVM_MODULE_DECLSPEC OMPI_MODULE_DECLSPEC
 #endif
 
 #endif /* MCA_COLL_IVM_VERSION_H */

@@ -60,8 +60,8 @@ static void fill(uint8_t *dst, size_t len, const coll_ivm_seg_t *seg, int nseg, 
     }
 }
 
-static int read_round(coll_ivm_group_t *g, uint64_t seq, uint64_t c,
-                      const coll_ivm_range_t *range, int nrange)
+static int read_round(coll_ivm_group_t *g, uint64_t seq, uint64_t c, const coll_ivm_range_t *range,
+                      int nrange)
 {
     const uint64_t C = g->geom.chunk, lo = c * C, hi = lo + C;
     for (int k = 0; k < nrange; k++) {
@@ -97,8 +97,8 @@ static int xfer(coll_ivm_group_t *g, const coll_ivm_seg_t *seg, int nseg,
         if (0 == r->len) {
             continue;
         }
-        if (r->writer < 0 || r->writer >= g->n || r->writer == g->me
-            || r->off > UINT64_MAX / 2 || r->len > UINT64_MAX / 2) {
+        if (r->writer < 0 || r->writer >= g->n || r->writer == g->me || r->off > UINT64_MAX / 2
+            || r->len > UINT64_MAX / 2) {
             return OMPI_ERR_BAD_PARAM;
         }
         uint64_t f = r->off / C, l = (r->off + r->len - 1) / C;
@@ -113,8 +113,9 @@ static int xfer(coll_ivm_group_t *g, const coll_ivm_seg_t *seg, int nseg,
         return OMPI_ERR_NOT_SUPPORTED;
     }
     /* nothing wanted before round @first */
-    coll_ivm_chan_done(g, 0, UINT64_MAX == first ? coll_ivm_tok(seq, COLL_IVM_TOK_ALL)
-                                                 : coll_ivm_tok(seq, (uint32_t) first) - 1);
+    coll_ivm_chan_done(g, 0,
+                       UINT64_MAX == first ? coll_ivm_tok(seq, COLL_IVM_TOK_ALL)
+                                           : coll_ivm_tok(seq, (uint32_t) first) - 1);
     for (uint64_t c = 0; c < rounds; c++) {
         if (c * C < total) {
             uint64_t n = total - c * C < C ? total - c * C : C;
@@ -132,8 +133,8 @@ static int xfer(coll_ivm_group_t *g, const coll_ivm_seg_t *seg, int nseg,
             }
             /* after the last wanted round, say so at once: we may still
              * publish for a long time, and others must not wait on us */
-            coll_ivm_chan_done(g, 0, coll_ivm_tok(seq, c == last ? COLL_IVM_TOK_ALL
-                                                                : (uint32_t) c));
+            coll_ivm_chan_done(g, 0,
+                               coll_ivm_tok(seq, c == last ? COLL_IVM_TOK_ALL : (uint32_t) c));
         }
     }
     coll_ivm_chan_done(g, 0, coll_ivm_tok(seq, COLL_IVM_TOK_ALL));
@@ -155,9 +156,9 @@ int coll_ivm_xfer_tiny(coll_ivm_group_t *g, const coll_ivm_seg_t *seg, int nseg,
     }
     for (int k = 0; k < nrange; k++) {
         const coll_ivm_range_t *r = &range[k];
-        if (r->len > 0 && (r->writer < 0 || r->writer >= g->n || r->writer == g->me
-                           || r->off > COLL_IVM_SMALL_BYTES
-                           || r->len > COLL_IVM_SMALL_BYTES - r->off)) {
+        if (r->len > 0
+            && (r->writer < 0 || r->writer >= g->n || r->writer == g->me
+                || r->off > COLL_IVM_SMALL_BYTES || r->len > COLL_IVM_SMALL_BYTES - r->off)) {
             return OMPI_ERR_BAD_PARAM;
         }
     }

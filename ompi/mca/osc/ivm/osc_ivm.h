@@ -67,18 +67,18 @@ enum {
 typedef struct osc_ivm_counters {
     unsigned long long ops[OSC_IVM_NOPS];
     unsigned long long bytes[OSC_IVM_NOPS];
-    unsigned long long windows;          /**< windows created by osc/ivm */
-    unsigned long long declined;         /**< windows osc/ivm declined */
-    unsigned long long locks;            /**< passive-target locks taken */
-    unsigned long long syncs;            /**< fences and PSCW epochs */
+    unsigned long long windows;  /**< windows created by osc/ivm */
+    unsigned long long declined; /**< windows osc/ivm declined */
+    unsigned long long locks;    /**< passive-target locks taken */
+    unsigned long long syncs;    /**< fences and PSCW epochs */
 } osc_ivm_counters_t;
 
 /** An area agreed and allocated in query, waiting for select. */
 typedef struct osc_ivm_pending {
-    struct ompi_win_t *win;  /**< the window it was made for (NULL: none) */
-    uint64_t area_off;       /**< region offset of the area */
-    uint8_t *area;           /**< the area in our mapping */
-    bool owner;              /**< this rank allocated it (rank 0) */
+    struct ompi_win_t *win; /**< the window it was made for (NULL: none) */
+    uint64_t area_off;      /**< region offset of the area */
+    uint8_t *area;          /**< the area in our mapping */
+    bool owner;             /**< this rank allocated it (rank 0) */
     int flavor;
     struct osc_ivm_geom geom;
     int n, me;
@@ -94,13 +94,13 @@ typedef struct mca_osc_ivm_component_t {
     int liveness_interval_ms;  /**< how often a long wait checks the peers */
     unsigned int spin_time_us; /**< a wait polls without sleeping this long */
     unsigned int sleep_time_us;
-    int timeout;               /**< seconds a wait may last (0: no own limit) */
-    double heap_fraction;      /**< share of the job heap windows may fill */
+    int timeout;          /**< seconds a wait may last (0: no own limit) */
+    double heap_fraction; /**< share of the job heap windows may fill */
 
     /* state */
     int output;
-    bool attached;             /**< mca_common_ivm_init succeeded */
-    bool params_ok;            /**< the parameters passed their checks */
+    bool attached;  /**< mca_common_ivm_init succeeded */
+    bool params_ok; /**< the parameters passed their checks */
     osc_ivm_counters_t *counters;
     osc_ivm_pending_t pending;
 } mca_osc_ivm_component_t;
@@ -116,7 +116,7 @@ OSC_IVM_MODULE_DECLSPEC extern mca_osc_ivm_component_t mca_osc_ivm_component;
 
 /** One rank of the window as seen by this process. */
 typedef struct osc_ivm_peer {
-    uint8_t *base;       /**< its segment in our mapping (NULL when size 0) */
+    uint8_t *base; /**< its segment in our mapping (NULL when size 0) */
     uint64_t size;
     int disp_unit;
     uint32_t slot, slot_gen; /**< its process's slot in the region */
@@ -132,11 +132,11 @@ typedef struct ompi_osc_ivm_module_t {
 
     mca_common_ivm_device_t *dev;
     int n, me, flavor;
-    uint8_t *area;               /**< the window's area in our mapping */
+    uint8_t *area; /**< the window's area in our mapping */
     uint64_t area_off;
     struct osc_ivm_geom geom;
     osc_ivm_peer_t *peer;
-    bool broken;                 /**< a wait failed: the window is unusable */
+    bool broken; /**< a wait failed: the window is unusable */
 
     /* active target */
     uint64_t fences;             /**< fences this rank entered */
@@ -146,8 +146,8 @@ typedef struct ompi_osc_ivm_module_t {
     int npost;                   /**< origins of the exposure epoch (-1: none) */
 
     /* passive target */
-    uint8_t *lock_state;         /**< per target: OSC_IVM_UNLOCKED... */
-    int nlocks;                  /**< targets we hold a lock on */
+    uint8_t *lock_state; /**< per target: OSC_IVM_UNLOCKED... */
+    int nlocks;          /**< targets we hold a lock on */
     bool lock_all;
 } ompi_osc_ivm_module_t;
 
@@ -166,8 +166,7 @@ static inline struct osc_ivm_fence *osc_ivm_fence_line(ompi_osc_ivm_module_t *m)
     return (struct osc_ivm_fence *) (m->area + sizeof(struct osc_ivm_win_hdr));
 }
 
-static inline _Atomic uint32_t *osc_ivm_post_word(ompi_osc_ivm_module_t *m, int origin,
-                                                  int target)
+static inline _Atomic uint32_t *osc_ivm_post_word(ompi_osc_ivm_module_t *m, int origin, int target)
 {
     return (_Atomic uint32_t *) (m->area + m->geom.post_off) + (size_t) origin * m->n + target;
 }
@@ -240,34 +239,33 @@ int ompi_osc_ivm_put(const void *origin_addr, int origin_count, struct ompi_data
 int ompi_osc_ivm_get(void *origin_addr, int origin_count, struct ompi_datatype_t *origin_dt,
                      int target, ptrdiff_t target_disp, int target_count,
                      struct ompi_datatype_t *target_dt, struct ompi_win_t *win);
-int ompi_osc_ivm_rput(const void *origin_addr, int origin_count,
-                      struct ompi_datatype_t *origin_dt, int target, ptrdiff_t target_disp,
-                      int target_count, struct ompi_datatype_t *target_dt,
-                      struct ompi_win_t *win, struct ompi_request_t **request);
+int ompi_osc_ivm_rput(const void *origin_addr, int origin_count, struct ompi_datatype_t *origin_dt,
+                      int target, ptrdiff_t target_disp, int target_count,
+                      struct ompi_datatype_t *target_dt, struct ompi_win_t *win,
+                      struct ompi_request_t **request);
 int ompi_osc_ivm_rget(void *origin_addr, int origin_count, struct ompi_datatype_t *origin_dt,
                       int target, ptrdiff_t target_disp, int target_count,
                       struct ompi_datatype_t *target_dt, struct ompi_win_t *win,
                       struct ompi_request_t **request);
 int ompi_osc_ivm_accumulate(const void *origin_addr, int origin_count,
-                            struct ompi_datatype_t *origin_dt, int target,
-                            ptrdiff_t target_disp, int target_count,
-                            struct ompi_datatype_t *target_dt, struct ompi_op_t *op,
-                            struct ompi_win_t *win);
+                            struct ompi_datatype_t *origin_dt, int target, ptrdiff_t target_disp,
+                            int target_count, struct ompi_datatype_t *target_dt,
+                            struct ompi_op_t *op, struct ompi_win_t *win);
 int ompi_osc_ivm_raccumulate(const void *origin_addr, int origin_count,
-                             struct ompi_datatype_t *origin_dt, int target,
-                             ptrdiff_t target_disp, int target_count,
-                             struct ompi_datatype_t *target_dt, struct ompi_op_t *op,
-                             struct ompi_win_t *win, struct ompi_request_t **request);
+                             struct ompi_datatype_t *origin_dt, int target, ptrdiff_t target_disp,
+                             int target_count, struct ompi_datatype_t *target_dt,
+                             struct ompi_op_t *op, struct ompi_win_t *win,
+                             struct ompi_request_t **request);
 int ompi_osc_ivm_get_accumulate(const void *origin_addr, int origin_count,
                                 struct ompi_datatype_t *origin_dt, void *result_addr,
-                                int result_count, struct ompi_datatype_t *result_dt,
-                                int target, ptrdiff_t target_disp, int target_count,
+                                int result_count, struct ompi_datatype_t *result_dt, int target,
+                                ptrdiff_t target_disp, int target_count,
                                 struct ompi_datatype_t *target_dt, struct ompi_op_t *op,
                                 struct ompi_win_t *win);
 int ompi_osc_ivm_rget_accumulate(const void *origin_addr, int origin_count,
                                  struct ompi_datatype_t *origin_dt, void *result_addr,
-                                 int result_count, struct ompi_datatype_t *result_dt,
-                                 int target, ptrdiff_t target_disp, int target_count,
+                                 int result_count, struct ompi_datatype_t *result_dt, int target,
+                                 ptrdiff_t target_disp, int target_count,
                                  struct ompi_datatype_t *target_dt, struct ompi_op_t *op,
                                  struct ompi_win_t *win, struct ompi_request_t **request);
 int ompi_osc_ivm_fetch_and_op(const void *origin_addr, void *result_addr,

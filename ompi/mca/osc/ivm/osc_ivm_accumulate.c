@@ -44,36 +44,36 @@ static bool is_integer(struct ompi_datatype_t *dt)
     return dt == MPI_INT || dt == MPI_UNSIGNED || dt == MPI_LONG || dt == MPI_UNSIGNED_LONG
            || dt == MPI_LONG_LONG || dt == MPI_UNSIGNED_LONG_LONG || dt == MPI_INT32_T
            || dt == MPI_UINT32_T || dt == MPI_INT64_T || dt == MPI_UINT64_T || dt == MPI_AINT
-           || dt == MPI_SHORT || dt == MPI_UNSIGNED_SHORT || dt == MPI_INT16_T
-           || dt == MPI_UINT16_T || dt == MPI_INT8_T || dt == MPI_UINT8_T || dt == MPI_CHAR
-           || dt == MPI_SIGNED_CHAR || dt == MPI_UNSIGNED_CHAR || dt == MPI_BYTE;
+           || dt == MPI_SHORT || dt == MPI_UNSIGNED_SHORT || dt == MPI_INT16_T || dt == MPI_UINT16_T
+           || dt == MPI_INT8_T || dt == MPI_UINT8_T || dt == MPI_CHAR || dt == MPI_SIGNED_CHAR
+           || dt == MPI_UNSIGNED_CHAR || dt == MPI_BYTE;
 }
 
 /* One element of @size bytes at @t: old value into @old (may be NULL),
  * then t = t op in.  @t is naturally aligned. */
-#define ELEM_ATOMIC(type)                                                                      \
-    do {                                                                                       \
-        _Atomic type *p = (_Atomic type *) t;                                                  \
-        type o, v;                                                                             \
-        memcpy(&v, in, sizeof(type));                                                          \
-        if (&ompi_mpi_op_replace.op == op) {                                                   \
-            o = atomic_exchange_explicit(p, v, memory_order_acq_rel);                          \
-        } else if (&ompi_mpi_op_no_op.op == op) {                                              \
-            o = atomic_load_explicit(p, memory_order_acquire);                                 \
-        } else if (&ompi_mpi_op_sum.op == op && integer) {                                     \
-            o = atomic_fetch_add_explicit(p, v, memory_order_acq_rel);                         \
-        } else {                                                                               \
-            o = atomic_load_explicit(p, memory_order_relaxed);                                 \
-            type nv;                                                                           \
-            do {                                                                               \
-                nv = o;                                                                        \
-                ompi_op_reduce(op, (void *) in, &nv, 1, prim);                                 \
-            } while (!atomic_compare_exchange_weak_explicit(p, &o, nv, memory_order_acq_rel,   \
-                                                            memory_order_relaxed));            \
-        }                                                                                      \
-        if (NULL != old) {                                                                     \
-            memcpy(old, &o, sizeof(type));                                                     \
-        }                                                                                      \
+#define ELEM_ATOMIC(type)                                                                    \
+    do {                                                                                     \
+        _Atomic type *p = (_Atomic type *) t;                                                \
+        type o, v;                                                                           \
+        memcpy(&v, in, sizeof(type));                                                        \
+        if (&ompi_mpi_op_replace.op == op) {                                                 \
+            o = atomic_exchange_explicit(p, v, memory_order_acq_rel);                        \
+        } else if (&ompi_mpi_op_no_op.op == op) {                                            \
+            o = atomic_load_explicit(p, memory_order_acquire);                               \
+        } else if (&ompi_mpi_op_sum.op == op && integer) {                                   \
+            o = atomic_fetch_add_explicit(p, v, memory_order_acq_rel);                       \
+        } else {                                                                             \
+            o = atomic_load_explicit(p, memory_order_relaxed);                               \
+            type nv;                                                                         \
+            do {                                                                             \
+                nv = o;                                                                      \
+                ompi_op_reduce(op, (void *) in, &nv, 1, prim);                               \
+            } while (!atomic_compare_exchange_weak_explicit(p, &o, nv, memory_order_acq_rel, \
+                                                            memory_order_relaxed));          \
+        }                                                                                    \
+        if (NULL != old) {                                                                   \
+            memcpy(old, &o, sizeof(type));                                                   \
+        }                                                                                    \
     } while (0)
 
 /* acq_rel on every update: an accumulate is also a synchronisation point
@@ -96,10 +96,10 @@ typedef struct {
     struct ompi_datatype_t *prim;
     size_t esize;
     bool integer;
-    const uint8_t *in;  /* origin elements, packed (NULL for MPI_NO_OP) */
-    uint8_t *old;       /* old values, packed (NULL: not wanted) */
-    size_t done;        /* elements processed */
-    bool aligned;       /* alignment pass: every segment aligned */
+    const uint8_t *in; /* origin elements, packed (NULL for MPI_NO_OP) */
+    uint8_t *old;      /* old values, packed (NULL: not wanted) */
+    size_t done;       /* elements processed */
+    bool aligned;      /* alignment pass: every segment aligned */
 } acc_walk_t;
 
 typedef void (*segment_fn)(acc_walk_t *w, uint8_t *addr, size_t len);
@@ -215,8 +215,7 @@ static int acc_atomic(acc_walk_t *w, const acc_args_t *a, size_t nelem)
     return rc;
 }
 
-static int accumulate(ompi_osc_ivm_module_t *m, int target, ptrdiff_t disp, acc_args_t *a,
-                      int kind)
+static int accumulate(ompi_osc_ivm_module_t *m, int target, ptrdiff_t disp, acc_args_t *a, int kind)
 {
     struct ompi_datatype_t *prim;
     uint32_t pcount;
@@ -236,7 +235,10 @@ static int accumulate(ompi_osc_ivm_module_t *m, int target, ptrdiff_t disp, acc_
     ompi_datatype_type_size(prim, &esize);
     const size_t nelem = (size_t) pcount * a->tcount;
     osc_ivm_count(kind, nelem * esize);
-    acc_walk_t w = {.op = a->op, .prim = prim, .esize = esize, .integer = is_integer(prim),
+    acc_walk_t w = {.op = a->op,
+                    .prim = prim,
+                    .esize = esize,
+                    .integer = is_integer(prim),
                     .aligned = 1 == esize || 2 == esize || 4 == esize || 8 == esize};
     if (w.aligned) {
         (void) walk(a->tdt, a->tcount, a->t, seg_check, &w);
@@ -245,21 +247,24 @@ static int accumulate(ompi_osc_ivm_module_t *m, int target, ptrdiff_t disp, acc_
 }
 
 int ompi_osc_ivm_accumulate(const void *origin_addr, int origin_count,
-                            struct ompi_datatype_t *origin_dt, int target,
-                            ptrdiff_t target_disp, int target_count,
-                            struct ompi_datatype_t *target_dt, struct ompi_op_t *op,
-                            struct ompi_win_t *win)
+                            struct ompi_datatype_t *origin_dt, int target, ptrdiff_t target_disp,
+                            int target_count, struct ompi_datatype_t *target_dt,
+                            struct ompi_op_t *op, struct ompi_win_t *win)
 {
-    acc_args_t a = {.origin = origin_addr, .ocount = origin_count, .odt = origin_dt,
-                    .tcount = target_count, .tdt = target_dt, .op = op};
+    acc_args_t a = {.origin = origin_addr,
+                    .ocount = origin_count,
+                    .odt = origin_dt,
+                    .tcount = target_count,
+                    .tdt = target_dt,
+                    .op = op};
     return accumulate(osc_ivm_module(win), target, target_disp, &a, OSC_IVM_ACC);
 }
 
 int ompi_osc_ivm_raccumulate(const void *origin_addr, int origin_count,
-                             struct ompi_datatype_t *origin_dt, int target,
-                             ptrdiff_t target_disp, int target_count,
-                             struct ompi_datatype_t *target_dt, struct ompi_op_t *op,
-                             struct ompi_win_t *win, struct ompi_request_t **request)
+                             struct ompi_datatype_t *origin_dt, int target, ptrdiff_t target_disp,
+                             int target_count, struct ompi_datatype_t *target_dt,
+                             struct ompi_op_t *op, struct ompi_win_t *win,
+                             struct ompi_request_t **request)
 {
     int rc = ompi_osc_ivm_accumulate(origin_addr, origin_count, origin_dt, target, target_disp,
                                      target_count, target_dt, op, win);
@@ -269,27 +274,33 @@ int ompi_osc_ivm_raccumulate(const void *origin_addr, int origin_count,
 
 int ompi_osc_ivm_get_accumulate(const void *origin_addr, int origin_count,
                                 struct ompi_datatype_t *origin_dt, void *result_addr,
-                                int result_count, struct ompi_datatype_t *result_dt,
-                                int target, ptrdiff_t target_disp, int target_count,
+                                int result_count, struct ompi_datatype_t *result_dt, int target,
+                                ptrdiff_t target_disp, int target_count,
                                 struct ompi_datatype_t *target_dt, struct ompi_op_t *op,
                                 struct ompi_win_t *win)
 {
-    acc_args_t a = {.origin = origin_addr, .ocount = origin_count, .odt = origin_dt,
-                    .result = result_addr, .rcount = result_count, .rdt = result_dt,
-                    .tcount = target_count, .tdt = target_dt, .op = op};
+    acc_args_t a = {.origin = origin_addr,
+                    .ocount = origin_count,
+                    .odt = origin_dt,
+                    .result = result_addr,
+                    .rcount = result_count,
+                    .rdt = result_dt,
+                    .tcount = target_count,
+                    .tdt = target_dt,
+                    .op = op};
     return accumulate(osc_ivm_module(win), target, target_disp, &a, OSC_IVM_GET_ACC);
 }
 
 int ompi_osc_ivm_rget_accumulate(const void *origin_addr, int origin_count,
                                  struct ompi_datatype_t *origin_dt, void *result_addr,
-                                 int result_count, struct ompi_datatype_t *result_dt,
-                                 int target, ptrdiff_t target_disp, int target_count,
+                                 int result_count, struct ompi_datatype_t *result_dt, int target,
+                                 ptrdiff_t target_disp, int target_count,
                                  struct ompi_datatype_t *target_dt, struct ompi_op_t *op,
                                  struct ompi_win_t *win, struct ompi_request_t **request)
 {
     int rc = ompi_osc_ivm_get_accumulate(origin_addr, origin_count, origin_dt, result_addr,
-                                         result_count, result_dt, target, target_disp,
-                                         target_count, target_dt, op, win);
+                                         result_count, result_dt, target, target_disp, target_count,
+                                         target_dt, op, win);
     *request = &ompi_request_empty;
     return rc;
 }
@@ -315,8 +326,15 @@ int ompi_osc_ivm_fetch_and_op(const void *origin_addr, void *result_addr,
                     is_integer(dt));
         return OMPI_SUCCESS;
     }
-    acc_args_t a = {.origin = origin_addr, .ocount = 1, .odt = dt, .result = result_addr,
-                    .rcount = 1, .rdt = dt, .tcount = 1, .tdt = dt, .op = op};
+    acc_args_t a = {.origin = origin_addr,
+                    .ocount = 1,
+                    .odt = dt,
+                    .result = result_addr,
+                    .rcount = 1,
+                    .rdt = dt,
+                    .tcount = 1,
+                    .tdt = dt,
+                    .op = op};
     return accumulate(m, target, target_disp, &a, OSC_IVM_FOP);
 }
 
@@ -333,16 +351,15 @@ int ompi_osc_ivm_compare_and_swap(const void *origin_addr, const void *compare_a
     }
     ompi_datatype_type_size(dt, &size);
     osc_ivm_count(OSC_IVM_CAS, size);
-#define CAS_ATOMIC(type)                                                                       \
-    do {                                                                                       \
-        type expected, desired;                                                                \
-        memcpy(&expected, compare_addr, sizeof(type));                                         \
-        memcpy(&desired, origin_addr, sizeof(type));                                           \
-        /* on failure @expected gets the current value: the result either way */              \
-        (void) atomic_compare_exchange_strong_explicit((_Atomic type *) t, &expected, desired, \
-                                                       memory_order_acq_rel,                   \
-                                                       memory_order_acquire);                  \
-        memcpy(result_addr, &expected, sizeof(type));                                          \
+#define CAS_ATOMIC(type)                                                                         \
+    do {                                                                                         \
+        type expected, desired;                                                                  \
+        memcpy(&expected, compare_addr, sizeof(type));                                           \
+        memcpy(&desired, origin_addr, sizeof(type));                                             \
+        /* on failure @expected gets the current value: the result either way */                 \
+        (void) atomic_compare_exchange_strong_explicit(                                          \
+            (_Atomic type *) t, &expected, desired, memory_order_acq_rel, memory_order_acquire); \
+        memcpy(result_addr, &expected, sizeof(type));                                            \
     } while (0)
     if (0 == (uintptr_t) t % size) {
         switch (size) {

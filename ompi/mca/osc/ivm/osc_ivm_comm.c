@@ -103,10 +103,10 @@ int ompi_osc_ivm_get(void *origin_addr, int origin_count, struct ompi_datatype_t
     return copy(t, target_count, target_dt, origin_addr, origin_count, origin_dt);
 }
 
-int ompi_osc_ivm_rput(const void *origin_addr, int origin_count,
-                      struct ompi_datatype_t *origin_dt, int target, ptrdiff_t target_disp,
-                      int target_count, struct ompi_datatype_t *target_dt,
-                      struct ompi_win_t *win, struct ompi_request_t **request)
+int ompi_osc_ivm_rput(const void *origin_addr, int origin_count, struct ompi_datatype_t *origin_dt,
+                      int target, ptrdiff_t target_disp, int target_count,
+                      struct ompi_datatype_t *target_dt, struct ompi_win_t *win,
+                      struct ompi_request_t **request)
 {
     int rc = ompi_osc_ivm_put(origin_addr, origin_count, origin_dt, target, target_disp,
                               target_count, target_dt, win);

@@ -45,32 +45,31 @@ static int ivm_init(bool enable_progress_threads, bool enable_mpi_threads);
 static int ivm_finalize(void);
 
 mca_osc_ivm_component_t mca_osc_ivm_component = {
-    .super = {
-        .osc_version = {
-            OSC_IVM_BASE_VERSION,
-            .mca_component_name = "ivm",
-            MCA_BASE_MAKE_VERSION(component, OMPI_MAJOR_VERSION, OMPI_MINOR_VERSION,
-                                  OMPI_RELEASE_VERSION),
-            .mca_open_component = ivm_open,
-            .mca_close_component = ivm_close,
-            .mca_register_component_params = ivm_register,
+    .super =
+        {
+            .osc_version =
+                {
+                    OSC_IVM_BASE_VERSION,
+                    .mca_component_name = "ivm",
+                    MCA_BASE_MAKE_VERSION(component, OMPI_MAJOR_VERSION, OMPI_MINOR_VERSION,
+                                          OMPI_RELEASE_VERSION),
+                    .mca_open_component = ivm_open,
+                    .mca_close_component = ivm_close,
+                    .mca_register_component_params = ivm_register,
+                },
+            .osc_data = {MCA_BASE_METADATA_PARAM_NONE},
+            .osc_init = ivm_init,
+            .osc_query = mca_osc_ivm_query,
+            .osc_select = mca_osc_ivm_select,
+            .osc_finalize = ivm_finalize,
         },
-        .osc_data = {MCA_BASE_METADATA_PARAM_NONE},
-        .osc_init = ivm_init,
-        .osc_query = mca_osc_ivm_query,
-        .osc_select = mca_osc_ivm_select,
-        .osc_finalize = ivm_finalize,
-    },
     .output = -1,
 };
 
 static const char *const op_names[OSC_IVM_NOPS] = {
-    [OSC_IVM_PUT] = "put",
-    [OSC_IVM_GET] = "get",
-    [OSC_IVM_ACC] = "accumulate",
-    [OSC_IVM_GET_ACC] = "get_accumulate",
-    [OSC_IVM_FOP] = "fetch_and_op",
-    [OSC_IVM_CAS] = "compare_and_swap",
+    [OSC_IVM_PUT] = "put",          [OSC_IVM_GET] = "get",
+    [OSC_IVM_ACC] = "accumulate",   [OSC_IVM_GET_ACC] = "get_accumulate",
+    [OSC_IVM_FOP] = "fetch_and_op", [OSC_IVM_CAS] = "compare_and_swap",
 };
 
 static void reg(const char *name, const char *help, mca_base_var_type_t type, int level,
@@ -106,13 +105,16 @@ static void register_pvars(void)
     mca_osc_ivm_component.counters = storage;
     for (int i = 0; i < OSC_IVM_NOPS; i++) {
         snprintf(name, sizeof(name), "%s_operations", op_names[i]);
-        snprintf(desc, sizeof(desc), "One-sided %s operations done by osc/ivm with loads, "
+        snprintf(desc, sizeof(desc),
+                 "One-sided %s operations done by osc/ivm with loads, "
                  "stores and CPU atomics on the ivm region (request forms included)",
                  op_names[i]);
         reg_counter(name, desc, &storage->ops[i]);
         snprintf(name, sizeof(name), "%s_bytes", op_names[i]);
-        snprintf(desc, sizeof(desc), "Bytes of target memory accessed by osc/ivm's %s "
-                 "operations", op_names[i]);
+        snprintf(desc, sizeof(desc),
+                 "Bytes of target memory accessed by osc/ivm's %s "
+                 "operations",
+                 op_names[i]);
         reg_counter(name, desc, &storage->bytes[i]);
     }
     reg_counter("windows", "Windows created by osc/ivm", &storage->windows);
@@ -200,8 +202,8 @@ static bool params_valid(void)
         bad = "osc_ivm_sleep_time must be less than 1000000";
     }
     if (NULL != bad) {
-        opal_show_help("help-mpi-osc-ivm.txt", "bad-parameter", true,
-                       opal_process_info.nodename, bad);
+        opal_show_help("help-mpi-osc-ivm.txt", "bad-parameter", true, opal_process_info.nodename,
+                       bad);
     }
     return NULL == bad;
 }
@@ -227,7 +229,7 @@ static int ivm_init(bool enable_progress_threads, bool enable_mpi_threads)
     } else {
         mca_common_ivm_fini();
         OSC_IVM_VERBOSE(1, "osc:ivm: no usable ivm device in this process; its windows use "
-                        "the other osc components");
+                           "the other osc components");
     }
     return OMPI_SUCCESS;
 }

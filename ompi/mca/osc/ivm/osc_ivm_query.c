@@ -93,13 +93,17 @@ static int decline(ompi_communicator_t *comm, int flavor, const char *why, int r
 {
     mca_osc_ivm_component.counters->declined++;
     if (rank >= 0) {
-        OSC_IVM_VERBOSE(1, "osc:ivm: %s on communicator %s (cid %d, size %d) left to the other "
-                        "osc components: on rank %d, %s", flavor_name(flavor), comm->c_name,
-                        OSC_IVM_COMM_CID(comm), ompi_comm_size(comm), rank, why);
+        OSC_IVM_VERBOSE(1,
+                        "osc:ivm: %s on communicator %s (cid %d, size %d) left to the other "
+                        "osc components: on rank %d, %s",
+                        flavor_name(flavor), comm->c_name, OSC_IVM_COMM_CID(comm),
+                        ompi_comm_size(comm), rank, why);
     } else {
-        OSC_IVM_VERBOSE(1, "osc:ivm: %s on communicator %s (cid %d, size %d) left to the other "
-                        "osc components: %s", flavor_name(flavor), comm->c_name,
-                        OSC_IVM_COMM_CID(comm), ompi_comm_size(comm), why);
+        OSC_IVM_VERBOSE(1,
+                        "osc:ivm: %s on communicator %s (cid %d, size %d) left to the other "
+                        "osc components: %s",
+                        flavor_name(flavor), comm->c_name, OSC_IVM_COMM_CID(comm),
+                        ompi_comm_size(comm), why);
     }
     return -1;
 }
@@ -133,8 +137,9 @@ static int prove_peers(ompi_communicator_t *comm, mca_common_ivm_device_t *dev,
         ompi_proc_t *proc = ompi_comm_peer_lookup(comm, r);
         mca_common_ivm_modex_entry_t e;
         int d;
-        if (NULL == proc || OPAL_SUCCESS != mca_common_ivm_peer_locate(&proc->super.proc_name,
-                                                                        &d, &e) || 0 != d) {
+        if (NULL == proc
+            || OPAL_SUCCESS != mca_common_ivm_peer_locate(&proc->super.proc_name, &d, &e)
+            || 0 != d) {
             return VOTE_NOT_SHARED;
         }
         if (e.job != dev->member.job || e.job_gen != dev->member.job_gen) {
@@ -242,7 +247,8 @@ static bool info_bool(struct opal_info_t *info, const char *key)
 {
     bool value = false;
     int flag = 0;
-    if (NULL != info && OPAL_SUCCESS == opal_info_get_bool(info, (char *) key, &value, &flag) && flag) {
+    if (NULL != info && OPAL_SUCCESS == opal_info_get_bool(info, (char *) key, &value, &flag)
+        && flag) {
         return value;
     }
     return false;
@@ -283,8 +289,11 @@ static int agree(ompi_communicator_t *comm, struct opal_info_t *info, int flavor
         return rc;
     }
     if (0 == word[0]) {
-        return decline(comm, flavor, NULL != why ? why : "rank 0 could not allocate the window "
-                       "in the region (osc_ivm_verbose on rank 0 says why)", -1);
+        return decline(comm, flavor,
+                       NULL != why ? why
+                                   : "rank 0 could not allocate the window "
+                                     "in the region (osc_ivm_verbose on rank 0 says why)",
+                       -1);
     }
     p->area_off = word[0];
     word[1] = attach_area(dev, p, v, pack, align) ? 0 : 1;
@@ -294,8 +303,10 @@ static int agree(ompi_communicator_t *comm, struct opal_info_t *info, int flavor
         return rc;
     }
     if (0 != word[1]) {
-        return decline(comm, flavor, "a rank could not attach to the window's area or a peer's "
-                       "memory (offsets outside the job partition)", -1);
+        return decline(comm, flavor,
+                       "a rank could not attach to the window's area or a peer's "
+                       "memory (offsets outside the job partition)",
+                       -1);
     }
     return mca_osc_ivm_component.priority;
 }
@@ -309,8 +320,9 @@ static void warn_if_sm_blocks(ompi_communicator_t *comm, int flavor)
         || !ompi_group_have_remote_peers(comm->c_local_group)) {
         return;
     }
-    OPAL_LIST_FOREACH (cli, &ompi_osc_base_framework.framework_components,
-                       mca_base_component_list_item_t) {
+    OPAL_LIST_FOREACH(cli, &ompi_osc_base_framework.framework_components,
+                      mca_base_component_list_item_t)
+    {
         if (0 == strcmp(cli->cli_component->mca_component_name, "sm")) {
             opal_show_help("help-mpi-osc-ivm.txt", "sm-blocks-shared", true,
                            opal_process_info.nodename);
@@ -333,9 +345,11 @@ int mca_osc_ivm_query(struct ompi_win_t *win, void **base, size_t size, int disp
         return -1;
     }
     if (MPI_WIN_FLAVOR_DYNAMIC == flavor || OMPI_COMM_IS_INTER(comm)) {
-        return decline(comm, flavor, MPI_WIN_FLAVOR_DYNAMIC == flavor
-                       ? "dynamic windows are served by osc/rdma or osc/pt2pt"
-                       : "intercommunicator", -1);
+        return decline(comm, flavor,
+                       MPI_WIN_FLAVOR_DYNAMIC == flavor
+                           ? "dynamic windows are served by osc/rdma or osc/pt2pt"
+                           : "intercommunicator",
+                       -1);
     }
     p->n = ompi_comm_size(comm);
     p->me = ompi_comm_rank(comm);
@@ -345,15 +359,15 @@ int mca_osc_ivm_query(struct ompi_win_t *win, void **base, size_t size, int disp
     if (NULL == p->peer || NULL == all) {
         mine[0] = VOTE_NO_MEMORY;
     } else {
-        mine[0] = my_vote(comm, MPI_WIN_FLAVOR_CREATE == flavor ? *base : NULL, size, flavor,
-                          dev, p->peer, &mine[3]);
+        mine[0] = my_vote(comm, MPI_WIN_FLAVOR_CREATE == flavor ? *base : NULL, size, flavor, dev,
+                          p->peer, &mine[3]);
     }
     mine[1] = size;
     mine[2] = (uint64_t) disp_unit;
-    rc = comm->c_coll->coll_allgather(mine, VOTE_WORDS, MPI_UINT64_T, all, VOTE_WORDS,
-                                      MPI_UINT64_T, comm, comm->c_coll->coll_allgather_module);
+    rc = comm->c_coll->coll_allgather(mine, VOTE_WORDS, MPI_UINT64_T, all, VOTE_WORDS, MPI_UINT64_T,
+                                      comm, comm->c_coll->coll_allgather_module);
     prio = OMPI_SUCCESS != rc ? rc : -2;
-    for (int r = 0; -2 == prio && r < p->n; r++) {
+    for (int r = 0; - 2 == prio && r < p->n; r++) {
         uint64_t vote = all[(size_t) r * VOTE_WORDS];
         if (VOTE_YES != vote) {
             prio = decline(comm, flavor, vote < VOTE_NCODES ? vote_why[vote] : "?", r);
@@ -369,9 +383,10 @@ int mca_osc_ivm_query(struct ompi_win_t *win, void **base, size_t size, int disp
     }
     p->win = win;
     warn_if_sm_blocks(comm, flavor);
-    OSC_IVM_VERBOSE(1, "osc:ivm: %s on communicator %s (cid %d): %d ranks, area of %llu bytes "
-                    "at region offset %llu", flavor_name(flavor), comm->c_name,
-                    OSC_IVM_COMM_CID(comm), p->n, (unsigned long long) p->geom.size,
-                    (unsigned long long) p->area_off);
+    OSC_IVM_VERBOSE(1,
+                    "osc:ivm: %s on communicator %s (cid %d): %d ranks, area of %llu bytes "
+                    "at region offset %llu",
+                    flavor_name(flavor), comm->c_name, OSC_IVM_COMM_CID(comm), p->n,
+                    (unsigned long long) p->geom.size, (unsigned long long) p->area_off);
     return prio;
 }

@@ -49,8 +49,8 @@ int ompi_osc_ivm_fence(int mpi_assert, struct ompi_win_t *win)
 /* ---- post / start / complete / wait ---- */
 
 /* Window ranks of @group's members into @out; their number, or -1. */
-static int group_ranks(ompi_osc_ivm_module_t *m, struct ompi_group_t *group,
-                       struct ompi_win_t *win, int *out)
+static int group_ranks(ompi_osc_ivm_module_t *m, struct ompi_group_t *group, struct ompi_win_t *win,
+                       int *out)
 {
     int gsize = ompi_group_size(group);
     int *in = malloc(sizeof(int) * (gsize > 0 ? gsize : 1));
@@ -89,8 +89,7 @@ int ompi_osc_ivm_post(struct ompi_group_t *group, int mpi_assert, struct ompi_wi
     for (int i = 0; i < count; i++) {
         /* release: our stores before the post are visible to the origin
          * that acquires this count in its start */
-        atomic_fetch_add_explicit(osc_ivm_post_word(m, ranks[i], m->me), 1,
-                                  memory_order_release);
+        atomic_fetch_add_explicit(osc_ivm_post_word(m, ranks[i], m->me), 1, memory_order_release);
     }
     free(ranks);
     m->npost = count;
@@ -115,7 +114,8 @@ int ompi_osc_ivm_start(struct ompi_group_t *group, int mpi_assert, struct ompi_w
         /* with MPI_MODE_NOCHECK the post has happened already: consume it
          * without looking */
         if (0 == (mpi_assert & MPI_MODE_NOCHECK)) {
-            int rc = osc_ivm_wait_ge32(m, osc_ivm_post_word(m, m->me, t), expected, "MPI_Win_start");
+            int rc =
+                osc_ivm_wait_ge32(m, osc_ivm_post_word(m, m->me, t), expected, "MPI_Win_start");
             if (OMPI_SUCCESS != rc) {
                 return rc;
             }
@@ -165,8 +165,8 @@ int ompi_osc_ivm_test(struct ompi_win_t *win, int *flag)
     }
     uint64_t target = m->completes_expected + (uint64_t) m->npost;
     /* acquire: pairs with the origins' release in complete */
-    *flag = atomic_load_explicit(&osc_ivm_state(m, m->me)->complete, memory_order_acquire)
-            >= target;
+    *flag =
+        atomic_load_explicit(&osc_ivm_state(m, m->me)->complete, memory_order_acquire) >= target;
     if (*flag) {
         m->completes_expected = target;
         m->npost = -1;
@@ -270,8 +270,7 @@ int ompi_osc_ivm_unlock(int target, struct ompi_win_t *win)
 {
     ompi_osc_ivm_module_t *m = osc_ivm_module(win);
 
-    if (target < 0 || target >= m->n || OSC_IVM_UNLOCKED == m->lock_state[target]
-        || m->lock_all) {
+    if (target < 0 || target >= m->n || OSC_IVM_UNLOCKED == m->lock_state[target] || m->lock_all) {
         return OMPI_ERR_RMA_SYNC;
     }
     unlock_target(m, target);

@@ -33,22 +33,22 @@ typedef ompi_osc_base_component_2_0_0_t osc_ivm_base_component_t;
 
 #if OMPI_MAJOR_VERSION >= 5
 /* 5.0's window selection asks every osc component and takes the best. */
-#    define OSC_IVM_SM_BLOCKS_SHARED 0
+#define OSC_IVM_SM_BLOCKS_SHARED 0
 /* 5.0 dropped the separate module macro for the library one; the
  * component structure must stay visible in the DSO (found by name). */
-#    define OSC_IVM_MODULE_DECLSPEC OMPI_DECLSPEC
+#define OSC_IVM_MODULE_DECLSPEC OMPI_DECLSPEC
 /* The context id became a structure; the local index is what Open MPI's
  * own messages print. */
-#    define OSC_IVM_COMM_CID(comm) ((int) ompi_comm_get_local_cid(comm))
+#define OSC_IVM_COMM_CID(comm) ((int) ompi_comm_get_local_cid(comm))
 #else /* Open MPI 4.1 */
 /* 4.1's ompi_osc_base_select returns MPI_ERR_RMA_SHARED as soon as one
  * component's query does for an MPI_Win_allocate_shared window, which
  * osc/sm's does when the ranks are not all on one node (in Open MPI's
  * view): osc/sm has to be excluded (--mca osc ^sm) for shared windows
  * across VMs. */
-#    define OSC_IVM_SM_BLOCKS_SHARED 1
-#    define OSC_IVM_MODULE_DECLSPEC OMPI_MODULE_DECLSPEC
-#    define OSC_IVM_COMM_CID(comm) ((int) ompi_comm_get_cid(comm))
+#define OSC_IVM_SM_BLOCKS_SHARED 1
+#define OSC_IVM_MODULE_DECLSPEC OMPI_MODULE_DECLSPEC
+#define OSC_IVM_COMM_CID(comm) ((int) ompi_comm_get_cid(comm))
 #endif
 
 #endif /* MCA_OSC_IVM_VERSION_H */

@@ -71,14 +71,14 @@ typedef struct mca_btl_ivm_component_t {
     uint64_t ring_off;
     opal_free_list_t frags_eager;
     opal_free_list_t frags_max;
-    opal_free_list_t frags_ctl;  /**< overflow for small messages, see frag_alloc */
+    opal_free_list_t frags_ctl;             /**< overflow for small messages, see frag_alloc */
     struct mca_btl_ivm_frag_t **frag_table; /**< cookie -> fragment */
     uint32_t frag_count, frag_table_size;
-    struct mca_btl_base_endpoint_t **peers; /**< slot -> endpoint */
+    struct mca_btl_base_endpoint_t **peers;   /**< slot -> endpoint */
     struct mca_btl_base_endpoint_t **fbox_in; /**< peers with a fast box towards us */
     unsigned int num_fbox_in, fbox_in_next, fbox_out_count;
-    opal_list_t pending_endpoints;  /**< endpoints with queued sends */
-    opal_list_t pending_returns;    /**< fragments we could not hand back yet */
+    opal_list_t pending_endpoints; /**< endpoints with queued sends */
+    opal_list_t pending_returns;   /**< fragments we could not hand back yet */
     opal_mutex_t lock;
 } mca_btl_ivm_component_t;
 IVM_OMPI_MODULE_DECLSPEC extern mca_btl_ivm_component_t mca_btl_ivm_component;
@@ -102,11 +102,11 @@ struct mca_btl_base_registration_handle_t {
     uint64_t len;
 };
 
-#define BTL_IVM_VERBOSE(level, ...)                                                      \
-    do {                                                                                 \
-        if (mca_btl_ivm_component.output >= 0) {                                         \
-            opal_output_verbose(level, mca_btl_ivm_component.output, __VA_ARGS__);       \
-        }                                                                                \
+#define BTL_IVM_VERBOSE(level, ...)                                                \
+    do {                                                                           \
+        if (mca_btl_ivm_component.output >= 0) {                                   \
+            opal_output_verbose(level, mca_btl_ivm_component.output, __VA_ARGS__); \
+        }                                                                          \
     } while (0)
 
 /* btl_ivm_module.c */
@@ -128,25 +128,26 @@ void mca_btl_ivm_progress_pending(void);
 int mca_btl_ivm_component_progress(void);
 
 /* btl_ivm_rdma.c */
-struct mca_btl_base_registration_handle_t *
-mca_btl_ivm_register_mem(struct mca_btl_base_module_t *btl, struct mca_btl_base_endpoint_t *ep,
-                         void *base, size_t size, uint32_t flags);
+struct mca_btl_base_registration_handle_t *mca_btl_ivm_register_mem(
+    struct mca_btl_base_module_t *btl, struct mca_btl_base_endpoint_t *ep, void *base, size_t size,
+    uint32_t flags);
 int mca_btl_ivm_deregister_mem(struct mca_btl_base_module_t *btl,
                                struct mca_btl_base_registration_handle_t *handle);
 int mca_btl_ivm_put(struct mca_btl_base_module_t *btl, struct mca_btl_base_endpoint_t *ep,
                     void *local_address, uint64_t remote_address,
                     struct mca_btl_base_registration_handle_t *local_handle,
                     struct mca_btl_base_registration_handle_t *remote_handle, size_t size,
-                    int flags, int order, mca_btl_base_rdma_completion_fn_t cbfunc,
-                    void *cbcontext, void *cbdata);
+                    int flags, int order, mca_btl_base_rdma_completion_fn_t cbfunc, void *cbcontext,
+                    void *cbdata);
 int mca_btl_ivm_get(struct mca_btl_base_module_t *btl, struct mca_btl_base_endpoint_t *ep,
                     void *local_address, uint64_t remote_address,
                     struct mca_btl_base_registration_handle_t *local_handle,
                     struct mca_btl_base_registration_handle_t *remote_handle, size_t size,
-                    int flags, int order, mca_btl_base_rdma_completion_fn_t cbfunc,
-                    void *cbcontext, void *cbdata);
+                    int flags, int order, mca_btl_base_rdma_completion_fn_t cbfunc, void *cbcontext,
+                    void *cbdata);
 int mca_btl_ivm_aop(struct mca_btl_base_module_t *btl, struct mca_btl_base_endpoint_t *ep,
-                    uint64_t remote_address, struct mca_btl_base_registration_handle_t *remote_handle,
+                    uint64_t remote_address,
+                    struct mca_btl_base_registration_handle_t *remote_handle,
                     mca_btl_base_atomic_op_t op, uint64_t operand, int flags, int order,
                     mca_btl_base_rdma_completion_fn_t cbfunc, void *cbcontext, void *cbdata);
 int mca_btl_ivm_afop(struct mca_btl_base_module_t *btl, struct mca_btl_base_endpoint_t *ep,
@@ -158,8 +159,8 @@ int mca_btl_ivm_afop(struct mca_btl_base_module_t *btl, struct mca_btl_base_endp
 int mca_btl_ivm_acswap(struct mca_btl_base_module_t *btl, struct mca_btl_base_endpoint_t *ep,
                        void *local_address, uint64_t remote_address,
                        struct mca_btl_base_registration_handle_t *local_handle,
-                       struct mca_btl_base_registration_handle_t *remote_handle,
-                       uint64_t compare, uint64_t value, int flags, int order,
+                       struct mca_btl_base_registration_handle_t *remote_handle, uint64_t compare,
+                       uint64_t value, int flags, int order,
                        mca_btl_base_rdma_completion_fn_t cbfunc, void *cbcontext, void *cbdata);
 
 END_C_DECLS

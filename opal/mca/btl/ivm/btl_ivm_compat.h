@@ -32,9 +32,9 @@
  * MCA_BTL_DEFAULT_VERSION() would also stamp Open MPI's own version on the
  * component; btl/ivm reports ivm's (IVM_*_VERSION) instead. */
 #if BTL_VERSION >= 330 /* Open MPI 5.0 */
-#    define MCA_BTL_IVM_BASE_VERSION MCA_BTL_BASE_VERSION_3_3_0
+#define MCA_BTL_IVM_BASE_VERSION MCA_BTL_BASE_VERSION_3_3_0
 #else /* Open MPI 4.1 */
-#    define MCA_BTL_IVM_BASE_VERSION MCA_BTL_BASE_VERSION_3_1_0
+#define MCA_BTL_IVM_BASE_VERSION MCA_BTL_BASE_VERSION_3_1_0
 #endif
 
 /** Hand @len bytes at @data, received from @ep with @tag, to the upper
@@ -45,8 +45,10 @@ static inline void mca_btl_ivm_deliver(const mca_btl_active_message_callback_t *
 {
     mca_btl_base_segment_t seg = {.seg_addr.pval = (void *) data, .seg_len = len};
 #if BTL_VERSION >= 330 /* Open MPI 5.0 */
-    mca_btl_base_receive_descriptor_t des = {.endpoint = ep, .des_segments = &seg,
-                                             .des_segment_count = 1, .tag = tag,
+    mca_btl_base_receive_descriptor_t des = {.endpoint = ep,
+                                             .des_segments = &seg,
+                                             .des_segment_count = 1,
+                                             .tag = tag,
                                              .cbdata = reg->cbdata};
     reg->cbfunc(&mca_btl_ivm.super, &des);
 #else /* Open MPI 4.1 */

@@ -28,42 +28,41 @@
 static int btl_ivm_register(void);
 static int btl_ivm_open(void);
 static int btl_ivm_close(void);
-static mca_btl_base_module_t **btl_ivm_init(int *num_btls, bool progress_threads,
-                                            bool mpi_threads);
+static mca_btl_base_module_t **btl_ivm_init(int *num_btls, bool progress_threads, bool mpi_threads);
 
 mca_btl_ivm_component_t mca_btl_ivm_component = {
-    .super = {
-        .btl_version = {
-            MCA_BTL_IVM_BASE_VERSION,
-            .mca_component_name = "ivm",
-            /* ivm's own version (common/ivm/VERSION), as ompi_info shows it */
-            MCA_BASE_MAKE_VERSION(component, IVM_MAJOR_VERSION, IVM_MINOR_VERSION,
-                                  IVM_RELEASE_VERSION),
-            .mca_open_component = btl_ivm_open,
-            .mca_close_component = btl_ivm_close,
-            .mca_register_component_params = btl_ivm_register,
+    .super =
+        {
+            .btl_version =
+                {
+                    MCA_BTL_IVM_BASE_VERSION,
+                    .mca_component_name = "ivm",
+                    /* ivm's own version (common/ivm/VERSION), as ompi_info shows it */
+                    MCA_BASE_MAKE_VERSION(component, IVM_MAJOR_VERSION, IVM_MINOR_VERSION,
+                                          IVM_RELEASE_VERSION),
+                    .mca_open_component = btl_ivm_open,
+                    .mca_close_component = btl_ivm_close,
+                    .mca_register_component_params = btl_ivm_register,
+                },
+            .btl_data = {.param_field = MCA_BASE_METADATA_PARAM_NONE},
+            .btl_init = btl_ivm_init,
+            .btl_progress = mca_btl_ivm_component_progress,
         },
-        .btl_data = {.param_field = MCA_BASE_METADATA_PARAM_NONE},
-        .btl_init = btl_ivm_init,
-        .btl_progress = mca_btl_ivm_component_progress,
-    },
     .output = -1,
 };
 
 static void reg_uint(const char *name, const char *help, int level, unsigned int *storage)
 {
-    (void) mca_base_component_var_register(&mca_btl_ivm_component.super.btl_version, name, help,
-                                           MCA_BASE_VAR_TYPE_UNSIGNED_INT, NULL, 0,
-                                           MCA_BASE_VAR_FLAG_SETTABLE, level,
-                                           MCA_BASE_VAR_SCOPE_LOCAL, storage);
+    (void) mca_base_component_var_register(
+        &mca_btl_ivm_component.super.btl_version, name, help, MCA_BASE_VAR_TYPE_UNSIGNED_INT, NULL,
+        0, MCA_BASE_VAR_FLAG_SETTABLE, level, MCA_BASE_VAR_SCOPE_LOCAL, storage);
 }
 
 static void reg_int(const char *name, const char *help, int level, int *storage)
 {
-    (void) mca_base_component_var_register(&mca_btl_ivm_component.super.btl_version, name, help,
-                                           MCA_BASE_VAR_TYPE_INT, NULL, 0,
-                                           MCA_BASE_VAR_FLAG_SETTABLE, level,
-                                           MCA_BASE_VAR_SCOPE_LOCAL, storage);
+    (void) mca_base_component_var_register(
+        &mca_btl_ivm_component.super.btl_version, name, help, MCA_BASE_VAR_TYPE_INT, NULL, 0,
+        MCA_BASE_VAR_FLAG_SETTABLE, level, MCA_BASE_VAR_SCOPE_LOCAL, storage);
 }
 
 /* The defaults of the generic BTL parameters, before the user's values. */
@@ -84,13 +83,12 @@ static void module_defaults(mca_btl_base_module_t *m)
     m->btl_bandwidth = 20000;                /* Mb/s */
     m->btl_flags = MCA_BTL_FLAGS_SEND | MCA_BTL_FLAGS_SEND_INPLACE | MCA_BTL_FLAGS_PUT
                    | MCA_BTL_FLAGS_GET | MCA_BTL_FLAGS_ATOMIC_OPS | MCA_BTL_FLAGS_ATOMIC_FOPS;
-    m->btl_atomic_flags = MCA_BTL_ATOMIC_SUPPORTS_ADD | MCA_BTL_ATOMIC_SUPPORTS_AND
-                          | MCA_BTL_ATOMIC_SUPPORTS_OR | MCA_BTL_ATOMIC_SUPPORTS_XOR
-                          | MCA_BTL_ATOMIC_SUPPORTS_LAND | MCA_BTL_ATOMIC_SUPPORTS_LOR
-                          | MCA_BTL_ATOMIC_SUPPORTS_LXOR | MCA_BTL_ATOMIC_SUPPORTS_SWAP
-                          | MCA_BTL_ATOMIC_SUPPORTS_MIN | MCA_BTL_ATOMIC_SUPPORTS_MAX
-                          | MCA_BTL_ATOMIC_SUPPORTS_32BIT | MCA_BTL_ATOMIC_SUPPORTS_CSWAP
-                          | MCA_BTL_ATOMIC_SUPPORTS_GLOB;
+    m->btl_atomic_flags =
+        MCA_BTL_ATOMIC_SUPPORTS_ADD | MCA_BTL_ATOMIC_SUPPORTS_AND | MCA_BTL_ATOMIC_SUPPORTS_OR
+        | MCA_BTL_ATOMIC_SUPPORTS_XOR | MCA_BTL_ATOMIC_SUPPORTS_LAND | MCA_BTL_ATOMIC_SUPPORTS_LOR
+        | MCA_BTL_ATOMIC_SUPPORTS_LXOR | MCA_BTL_ATOMIC_SUPPORTS_SWAP | MCA_BTL_ATOMIC_SUPPORTS_MIN
+        | MCA_BTL_ATOMIC_SUPPORTS_MAX | MCA_BTL_ATOMIC_SUPPORTS_32BIT
+        | MCA_BTL_ATOMIC_SUPPORTS_CSWAP | MCA_BTL_ATOMIC_SUPPORTS_GLOB;
     m->btl_registration_handle_size = sizeof(struct mca_btl_base_registration_handle_t);
     /* only the remote buffer must lie in the region: local ones of any size
      * are used unregistered */
@@ -113,30 +111,37 @@ static int btl_ivm_register(void)
     c->fbox_max = 64;
     c->poll_limit = 32;
     c->verbose = 0;
-    reg_int("free_list_num", "Initial number of eager-size fragments (the list of "
+    reg_int("free_list_num",
+            "Initial number of eager-size fragments (the list of "
             "max_send_size fragments starts with as many bytes, rounded down)",
             OPAL_INFO_LVL_5, &c->free_list_num);
     reg_int("free_list_max", "Maximum number of fragments of each size (-1: no limit)",
             OPAL_INFO_LVL_5, &c->free_list_max);
-    reg_int("free_list_inc", "Eager-size fragments added to their list when it runs empty "
+    reg_int("free_list_inc",
+            "Eager-size fragments added to their list when it runs empty "
             "(the list of max_send_size fragments grows by as many bytes, at least 4 "
-            "fragments)", OPAL_INFO_LVL_5, &c->free_list_inc);
+            "fragments)",
+            OPAL_INFO_LVL_5, &c->free_list_inc);
     reg_uint("ring_size",
              "Cells of each process's receive ring (power of two); a sender whose receiver's "
              "ring is full queues its message locally until room appears",
              OPAL_INFO_LVL_5, &c->ring_size);
-    reg_uint("fbox_size", "Bytes of a fast box (power of two, at least 1024); messages up to a "
-             "quarter of it are copied straight in", OPAL_INFO_LVL_5, &c->fbox_size);
-    reg_uint("fbox_threshold", "Messages sent to a peer before it gets a fast box",
-             OPAL_INFO_LVL_5, &c->fbox_threshold);
+    reg_uint("fbox_size",
+             "Bytes of a fast box (power of two, at least 1024); messages up to a "
+             "quarter of it are copied straight in",
+             OPAL_INFO_LVL_5, &c->fbox_size);
+    reg_uint("fbox_threshold", "Messages sent to a peer before it gets a fast box", OPAL_INFO_LVL_5,
+             &c->fbox_threshold);
     reg_uint("fbox_max", "Fast boxes a process creates at most (one per peer it talks to)",
              OPAL_INFO_LVL_5, &c->fbox_max);
-    reg_uint("poll_limit", "Messages taken from one source (ring or fast box) per progress "
-             "call, so that one busy peer cannot starve the others", OPAL_INFO_LVL_9,
-             &c->poll_limit);
-    reg_int("verbose", "Verbosity of btl/ivm: 1 why ivm is (not) used, 5 per-peer "
-            "reachability and transport choice, 10 data path details", OPAL_INFO_LVL_5,
-            &c->verbose);
+    reg_uint("poll_limit",
+             "Messages taken from one source (ring or fast box) per progress "
+             "call, so that one busy peer cannot starve the others",
+             OPAL_INFO_LVL_9, &c->poll_limit);
+    reg_int("verbose",
+            "Verbosity of btl/ivm: 1 why ivm is (not) used, 5 per-peer "
+            "reachability and transport choice, 10 data path details",
+            OPAL_INFO_LVL_5, &c->verbose);
 
     module_defaults(&mca_btl_ivm.super);
     mca_common_ivm_register(&c->super.btl_version);
@@ -176,8 +181,8 @@ static bool named_by_user(void)
     int idx = mca_base_var_find("opal", "btl", NULL, NULL);
     const char **value = NULL;
     bool named = false;
-    if (idx < 0 || OPAL_SUCCESS != mca_base_var_get_value(idx, &value, NULL, NULL)
-        || NULL == value || NULL == *value || '^' == (*value)[0]) {
+    if (idx < 0 || OPAL_SUCCESS != mca_base_var_get_value(idx, &value, NULL, NULL) || NULL == value
+        || NULL == *value || '^' == (*value)[0]) {
         return false;
     }
     char **list = opal_argv_split(*value, ',');
@@ -205,8 +210,7 @@ static bool params_valid(void)
         bad = "btl_ivm_eager_limit must not exceed btl_ivm_max_send_size";
     }
     if (NULL != bad) {
-        opal_show_help("help-btl-ivm.txt", "bad-parameter", true, opal_process_info.nodename,
-                       bad);
+        opal_show_help("help-btl-ivm.txt", "bad-parameter", true, opal_process_info.nodename, bad);
     }
     return NULL == bad;
 }
@@ -225,8 +229,8 @@ static int create_ring(void)
         rc = ivm_slot_user_set(r, c->dev->member.slot, 0, c->ring_off);
     }
     if (IVM_OK != rc) {
-        opal_show_help("help-btl-ivm.txt", "no-ring", true, opal_process_info.nodename,
-                       r->map.spec, r->errmsg);
+        opal_show_help("help-btl-ivm.txt", "no-ring", true, opal_process_info.nodename, r->map.spec,
+                       r->errmsg);
         return OPAL_ERROR;
     }
     return OPAL_SUCCESS;
@@ -243,8 +247,7 @@ static mca_btl_base_module_t **step_aside(void)
     return NULL;
 }
 
-static mca_btl_base_module_t **btl_ivm_init(int *num_btls, bool progress_threads,
-                                            bool mpi_threads)
+static mca_btl_base_module_t **btl_ivm_init(int *num_btls, bool progress_threads, bool mpi_threads)
 {
     mca_btl_ivm_component_t *c = &mca_btl_ivm_component;
     mca_btl_base_module_t **btls;

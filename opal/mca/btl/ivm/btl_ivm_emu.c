@@ -98,15 +98,22 @@ static uint32_t grow_slot(void **table, uint32_t *n, size_t elem, bool (*is_free
     return slot;
 }
 
-static bool reg_free(void *p) { return !((mca_btl_ivm_emu_range_t *) p)->live; }
-static bool op_free(void *p) { return !((emu_op_t *) p)->live; }
+static bool reg_free(void *p)
+{
+    return !((mca_btl_ivm_emu_range_t *) p)->live;
+}
+static bool op_free(void *p)
+{
+    return !((emu_op_t *) p)->live;
+}
 
 bool mca_btl_ivm_emu_register(void *base, size_t size, struct mca_btl_base_registration_handle_t *h)
 {
     OPAL_THREAD_LOCK(&mca_btl_ivm_component.lock);
     uint32_t i = grow_slot((void **) &regs, &nregs, sizeof(*regs), reg_free);
     if (UINT32_MAX != i) {
-        regs[i] = (mca_btl_ivm_emu_range_t){.base = (uint64_t) (uintptr_t) base, .len = size, .live = true};
+        regs[i] = (mca_btl_ivm_emu_range_t){
+            .base = (uint64_t) (uintptr_t) base, .len = size, .live = true};
         h->kind = MCA_BTL_IVM_REG_EMULATED;
         h->index = i;
         h->region_off = 0;
@@ -138,8 +145,8 @@ static void sent(struct mca_btl_base_module_t *btl, struct mca_btl_base_endpoint
 static int send_msg(struct mca_btl_base_endpoint_t *ep, const void *head, size_t head_len,
                     const void *data, size_t data_len, mca_btl_base_tag_t tag)
 {
-    mca_btl_ivm_frag_t *frag = mca_btl_ivm_frag_alloc(ep, head_len + data_len,
-                                                      MCA_BTL_DES_FLAGS_BTL_OWNERSHIP);
+    mca_btl_ivm_frag_t *frag =
+        mca_btl_ivm_frag_alloc(ep, head_len + data_len, MCA_BTL_DES_FLAGS_BTL_OWNERSHIP);
     if (OPAL_UNLIKELY(NULL == frag)) {
         return OPAL_ERR_OUT_OF_RESOURCE;
     }
@@ -228,13 +235,18 @@ static uint32_t op_new(struct mca_btl_base_endpoint_t *ep, const mca_btl_ivm_emu
     if (UINT32_MAX != i) {
         emu_op_t *o = &ops[i];
         bool atomic = IVM_EMU_AOP == a->type || IVM_EMU_CSWAP == a->type;
-        *o = (emu_op_t){.live = true, .gen = o->gen + 1, .chunks_left = nchunks,
+        *o = (emu_op_t){.live = true,
+                        .gen = o->gen + 1,
+                        .chunks_left = nchunks,
                         .is32 = a->flags & MCA_BTL_ATOMIC_FLAG_32BIT,
                         .fetch = atomic && NULL != a->local,
                         .t = {.type = (uint8_t) a->type, .size = a->size, .chunk = chunk},
-                        .ep = ep, .local = a->local,
-                        .local_handle = a->local_handle, .cbfunc = a->cbfunc,
-                        .cbcontext = a->cbcontext, .cbdata = a->cbdata};
+                        .ep = ep,
+                        .local = a->local,
+                        .local_handle = a->local_handle,
+                        .cbfunc = a->cbfunc,
+                        .cbcontext = a->cbcontext,
+                        .cbdata = a->cbdata};
         if (NULL != ep && !ep->self) {
             atomic_fetch_add_explicit(&inflight, 1, memory_order_relaxed);
             atomic_fetch_add_explicit(&ep->emu_inflight, 1, memory_order_relaxed);
@@ -270,9 +282,13 @@ int mca_btl_ivm_emu_start(struct mca_btl_base_endpoint_t *ep, const mca_btl_ivm_
         size_t off = (size_t) k * chunk, len = a->size - off < chunk ? a->size - off : chunk;
         struct ivm_emu_req r = {.type = (uint8_t) a->type,
                                 .is32 = (uint8_t) (a->flags & MCA_BTL_ATOMIC_FLAG_32BIT),
-                                .op = (uint16_t) a->op, .reg = a->remote_handle->index,
-                                .addr = a->remote_address + off, .len = len,
-                                .operand = {a->operand[0], a->operand[1]}, .req = i, .gen = gen,
+                                .op = (uint16_t) a->op,
+                                .reg = a->remote_handle->index,
+                                .addr = a->remote_address + off,
+                                .len = len,
+                                .operand = {a->operand[0], a->operand[1]},
+                                .req = i,
+                                .gen = gen,
                                 .offset = off};
         const void *put = IVM_EMU_PUT == a->type ? (char *) a->local + off : NULL;
         if (NULL == ep || ep->self) {
@@ -306,8 +322,7 @@ void mca_btl_ivm_emu_request(struct mca_btl_base_endpoint_t *ep, const void *pay
         mca_btl_ivm_peer_failed(ep, "asked for RMA outside what this process registered");
         return;
     }
-    if (OPAL_SUCCESS != send_or_queue(ep, &a, sizeof(a), data, a.len,
-                                      MCA_BTL_IVM_TAG_EMU_REPLY)) {
+    if (OPAL_SUCCESS != send_or_queue(ep, &a, sizeof(a), data, a.len, MCA_BTL_IVM_TAG_EMU_REPLY)) {
         mca_btl_ivm_peer_failed(ep, "could not be answered: out of memory for the RMA reply");
     }
 }
@@ -317,8 +332,7 @@ int mca_btl_ivm_emu_progress(void)
     int n = 0;
     while (pending_init && !opal_list_is_empty(&pending_replies)) {
         emu_pending_t *p = (emu_pending_t *) opal_list_get_first(&pending_replies);
-        if (OPAL_SUCCESS != send_msg(p->ep, &p->head, p->head_len, p->data, p->data_len,
-                                     p->tag)) {
+        if (OPAL_SUCCESS != send_msg(p->ep, &p->head, p->head_len, p->data, p->data_len, p->tag)) {
             break;
         }
         opal_list_remove_first(&pending_replies);

@@ -32,15 +32,15 @@ bool mca_btl_ivm_emu_register(void *base, size_t size,
 void mca_btl_ivm_emu_deregister(struct mca_btl_base_registration_handle_t *h);
 /** One emulated operation, as the initiator asks for it. */
 typedef struct mca_btl_ivm_emu_args_t {
-    int type;       /**< IVM_EMU_* (common_ivm_layout_btl.h) */
-    void *local;    /**< put source, get destination, fetched value (NULL: none) */
+    int type;    /**< IVM_EMU_* (common_ivm_layout_btl.h) */
+    void *local; /**< put source, get destination, fetched value (NULL: none) */
     uint64_t remote_address;
     struct mca_btl_base_registration_handle_t *local_handle;
     const struct mca_btl_base_registration_handle_t *remote_handle;
-    size_t size;    /**< bytes; atomics: the operand width */
-    int op;         /**< atomics: MCA_BTL_ATOMIC_* */
+    size_t size;         /**< bytes; atomics: the operand width */
+    int op;              /**< atomics: MCA_BTL_ATOMIC_* */
     uint64_t operand[2]; /**< atomics: operand; compare and swap: compare, value */
-    int flags;      /**< MCA_BTL_ATOMIC_FLAG_* */
+    int flags;           /**< MCA_BTL_ATOMIC_FLAG_* */
     mca_btl_base_rdma_completion_fn_t cbfunc;
     void *cbcontext, *cbdata;
 } mca_btl_ivm_emu_args_t;

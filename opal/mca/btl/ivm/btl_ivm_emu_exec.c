@@ -51,9 +51,7 @@ bool mca_btl_ivm_emu_execute(const mca_btl_ivm_emu_target_t *t, const struct ivm
         return false;
     }
     switch (r->type) {
-    case IVM_EMU_PUT:
-        memcpy(p, in, r->len);
-        return true;
+    case IVM_EMU_PUT: memcpy(p, in, r->len); return true;
     case IVM_EMU_GET:
         *data = p;
         a->len = r->len;
@@ -64,8 +62,7 @@ bool mca_btl_ivm_emu_execute(const mca_btl_ivm_emu_target_t *t, const struct ivm
     case IVM_EMU_CSWAP:
         a->result = mca_btl_ivm_atomic_cswap(p, r->operand[0], r->operand[1], r->is32);
         return true;
-    default:
-        return false;
+    default: return false;
     }
 }
 
@@ -90,8 +87,8 @@ uint64_t mca_btl_ivm_emu_reply_len(const mca_btl_ivm_emu_track_t *o, uint64_t of
 /* Requests and replies travel in order (one sender, one receiver, one
  * queue), so each chunk's reply comes once and in turn; anything else is a
  * peer writing what it was not asked for, and must not touch our buffer. */
-bool mca_btl_ivm_emu_reply_expected(const mca_btl_ivm_emu_track_t *o,
-                                    const struct ivm_emu_reply *a, bool ok, size_t data_len)
+bool mca_btl_ivm_emu_reply_expected(const mca_btl_ivm_emu_track_t *o, const struct ivm_emu_reply *a,
+                                    bool ok, size_t data_len)
 {
     if (a->offset != o->next_offset || (0 != o->size && a->offset >= o->size)) {
         return false;

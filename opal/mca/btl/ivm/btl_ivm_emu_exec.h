@@ -73,7 +73,7 @@ uint64_t mca_btl_ivm_emu_reply_len(const mca_btl_ivm_emu_track_t *o, uint64_t of
 
 /** Is reply @a (with @data_len bytes after it) the next answer @o waits
  * for?  @ok: the reply's status is success. */
-bool mca_btl_ivm_emu_reply_expected(const mca_btl_ivm_emu_track_t *o,
-                                    const struct ivm_emu_reply *a, bool ok, size_t data_len);
+bool mca_btl_ivm_emu_reply_expected(const mca_btl_ivm_emu_track_t *o, const struct ivm_emu_reply *a,
+                                    bool ok, size_t data_len);
 
 #endif /* MCA_BTL_IVM_EMU_EXEC_H */

@@ -43,8 +43,7 @@ static void endpoint_destruct(mca_btl_ivm_endpoint_t *ep)
     OBJ_DESTRUCT(&ep->lock);
 }
 
-OBJ_CLASS_INSTANCE(mca_btl_ivm_endpoint_t, opal_list_item_t, endpoint_construct,
-                   endpoint_destruct);
+OBJ_CLASS_INSTANCE(mca_btl_ivm_endpoint_t, opal_list_item_t, endpoint_construct, endpoint_destruct);
 
 static mca_btl_ivm_endpoint_t *endpoint_create(uint32_t slot)
 {
@@ -52,8 +51,8 @@ static mca_btl_ivm_endpoint_t *endpoint_create(uint32_t slot)
     uint64_t ring_off;
 
     /* the slot must belong to our job; its first user word is its ring */
-    if (IVM_OK != ivm_slot_user_get(&d->region, slot, d->member.job, d->member.job_gen, 0,
-                                    &ring_off)) {
+    if (IVM_OK
+        != ivm_slot_user_get(&d->region, slot, d->member.job, d->member.job_gen, 0, &ring_off)) {
         BTL_IVM_VERBOSE(5, "btl:ivm: slot %u: %s", slot, d->region.errmsg);
         return NULL;
     }
@@ -61,8 +60,9 @@ static mca_btl_ivm_endpoint_t *endpoint_create(uint32_t slot)
     if (NULL == ep) {
         return NULL;
     }
-    if (IVM_OK != ivm_ring_attach(&d->region, ring_off, d->member.part_off,
-                                  d->member.part_off + d->member.part_size, &ep->ring)) {
+    if (IVM_OK
+        != ivm_ring_attach(&d->region, ring_off, d->member.part_off,
+                           d->member.part_off + d->member.part_size, &ep->ring)) {
         BTL_IVM_VERBOSE(1, "btl:ivm: slot %u: %s", slot, d->region.errmsg);
         OBJ_RELEASE(ep);
         return NULL;
@@ -146,8 +146,9 @@ bool mca_btl_ivm_endpoint_alive(mca_btl_ivm_endpoint_t *ep, uint64_t now_ns)
     }
     if (IVM_OK != rc || IVM_SLOT_CLAIMED != s.state || s.job != d->member.job
         || s.job_gen != d->member.job_gen) {
-        report_peer(ep, "peer-gone", "it left the ivm region while this process waited for it "
-                                     "(it exited or crashed)");
+        report_peer(ep, "peer-gone",
+                    "it left the ivm region while this process waited for it "
+                    "(it exited or crashed)");
         return false;
     }
     if (IVM_DEAD == ivm_owner_liveness(&s.owner)) {
@@ -157,8 +158,9 @@ bool mca_btl_ivm_endpoint_alive(mca_btl_ivm_endpoint_t *ep, uint64_t now_ns)
     if (0 != d->region.lease_ms
         && ivm_lease_watch_stale(&ep->lease, s.lease_ms, now_ns,
                                  (uint64_t) d->region.lease_ms * 1000000u)) {
-        report_peer(ep, "peer-gone", "it stopped renewing its lease (opal_common_ivm_lease) "
-                                     "while this process waited for it");
+        report_peer(ep, "peer-gone",
+                    "it stopped renewing its lease (opal_common_ivm_lease) "
+                    "while this process waited for it");
         return false;
     }
     return true;

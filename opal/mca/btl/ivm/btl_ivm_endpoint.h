@@ -26,24 +26,24 @@
 #include "btl_ivm.h"
 
 struct mca_btl_base_endpoint_t {
-    opal_list_item_t super;  /**< on the pending list when sends are queued */
+    opal_list_item_t super;   /**< on the pending list when sends are queued */
     struct opal_proc_t *proc; /**< NULL until add_procs */
-    uint32_t slot;           /**< the peer's slot in the region */
-    ivm_ring_handle_t ring;  /**< the peer's receive ring (we produce) */
-    ivm_fbox_tx_t fbox_out;  /**< our fast box towards the peer */
-    uint64_t fbox_out_off;   /**< created, announced with the next ring message */
-    bool fbox_out_ready;     /**< the peer knows it: everything goes through it */
-    ivm_fbox_rx_t fbox_in;   /**< the peer's fast box towards us */
+    uint32_t slot;            /**< the peer's slot in the region */
+    ivm_ring_handle_t ring;   /**< the peer's receive ring (we produce) */
+    ivm_fbox_tx_t fbox_out;   /**< our fast box towards the peer */
+    uint64_t fbox_out_off;    /**< created, announced with the next ring message */
+    bool fbox_out_ready;      /**< the peer knows it: everything goes through it */
+    ivm_fbox_rx_t fbox_in;    /**< the peer's fast box towards us */
     bool fbox_in_ready;
-    uint32_t sends;          /**< messages sent, towards the fast box threshold */
-    opal_list_t pending;     /**< fragments waiting for room, in order */
-    opal_mutex_t lock;       /**< with MPI_THREAD_MULTIPLE: one sender at a time (the
+    uint32_t sends;      /**< messages sent, towards the fast box threshold */
+    opal_list_t pending; /**< fragments waiting for room, in order */
+    opal_mutex_t lock;   /**< with MPI_THREAD_MULTIPLE: one sender at a time (the
                                   fast box has a single producer) */
     bool on_pending_list;
-    bool failed;             /**< the peer broke the protocol: ignore it */
-    bool self;               /**< this process (one-sided users only, see add_procs) */
+    bool failed;              /**< the peer broke the protocol: ignore it */
+    bool self;                /**< this process (one-sided users only, see add_procs) */
     atomic_uint emu_inflight; /**< our emulated RMA requests it has not answered */
-    ivm_lease_watch_t lease; /**< its lease, as our waits have seen it */
+    ivm_lease_watch_t lease;  /**< its lease, as our waits have seen it */
 };
 typedef struct mca_btl_base_endpoint_t mca_btl_base_endpoint_t;
 typedef mca_btl_base_endpoint_t mca_btl_ivm_endpoint_t;

@@ -30,8 +30,8 @@ typedef struct mca_btl_ivm_frag_t {
     struct ivm_msg_hdr *hdr; /**< in the region */
     uint64_t hdr_off;        /**< region offset of hdr */
     uint32_t cookie;
-    bool outstanding;        /**< posted to a peer, not yet returned */
-    size_t capacity;         /**< payload bytes after the header */
+    bool outstanding; /**< posted to a peer, not yet returned */
+    size_t capacity;  /**< payload bytes after the header */
     opal_free_list_t *my_list;
 } mca_btl_ivm_frag_t;
 OBJ_CLASS_DECLARATION(mca_btl_ivm_frag_t);

@@ -27,41 +27,42 @@
 #include "btl_ivm_frag.h"
 
 static int btl_ivm_del_procs(struct mca_btl_base_module_t *btl, size_t nprocs,
-                         struct opal_proc_t **procs, struct mca_btl_base_endpoint_t **peers);
+                             struct opal_proc_t **procs, struct mca_btl_base_endpoint_t **peers);
 static int btl_ivm_finalize(struct mca_btl_base_module_t *btl);
 static mca_btl_base_descriptor_t *btl_ivm_alloc(struct mca_btl_base_module_t *btl,
-                                            struct mca_btl_base_endpoint_t *ep, uint8_t order,
-                                            size_t size, uint32_t flags);
+                                                struct mca_btl_base_endpoint_t *ep, uint8_t order,
+                                                size_t size, uint32_t flags);
 static int btl_ivm_free(struct mca_btl_base_module_t *btl, mca_btl_base_descriptor_t *des);
 static mca_btl_base_descriptor_t *btl_ivm_prepare_src(struct mca_btl_base_module_t *btl,
-                                                  struct mca_btl_base_endpoint_t *ep,
-                                                  struct opal_convertor_t *convertor,
-                                                  uint8_t order, size_t reserve, size_t *size,
-                                                  uint32_t flags);
+                                                      struct mca_btl_base_endpoint_t *ep,
+                                                      struct opal_convertor_t *convertor,
+                                                      uint8_t order, size_t reserve, size_t *size,
+                                                      uint32_t flags);
 static int btl_ivm_register_error(struct mca_btl_base_module_t *btl,
-                              mca_btl_base_module_error_cb_fn_t cb);
+                                  mca_btl_base_module_error_cb_fn_t cb);
 
 mca_btl_ivm_module_t mca_btl_ivm = {
-    .super = {
-        .btl_component = &mca_btl_ivm_component.super,
-        .btl_add_procs = mca_btl_ivm_add_procs,
-        .btl_del_procs = btl_ivm_del_procs,
-        .btl_finalize = btl_ivm_finalize,
-        .btl_alloc = btl_ivm_alloc,
-        .btl_free = btl_ivm_free,
-        .btl_prepare_src = btl_ivm_prepare_src,
-        .btl_send = mca_btl_ivm_send,
-        .btl_sendi = mca_btl_ivm_sendi,
-        .btl_put = mca_btl_ivm_put,
-        .btl_get = mca_btl_ivm_get,
-        .btl_atomic_op = mca_btl_ivm_aop,
-        .btl_atomic_fop = mca_btl_ivm_afop,
-        .btl_atomic_cswap = mca_btl_ivm_acswap,
-        .btl_register_mem = mca_btl_ivm_register_mem,
-        .btl_deregister_mem = mca_btl_ivm_deregister_mem,
-        .btl_dump = mca_btl_base_dump,
-        .btl_register_error = btl_ivm_register_error,
-    },
+    .super =
+        {
+            .btl_component = &mca_btl_ivm_component.super,
+            .btl_add_procs = mca_btl_ivm_add_procs,
+            .btl_del_procs = btl_ivm_del_procs,
+            .btl_finalize = btl_ivm_finalize,
+            .btl_alloc = btl_ivm_alloc,
+            .btl_free = btl_ivm_free,
+            .btl_prepare_src = btl_ivm_prepare_src,
+            .btl_send = mca_btl_ivm_send,
+            .btl_sendi = mca_btl_ivm_sendi,
+            .btl_put = mca_btl_ivm_put,
+            .btl_get = mca_btl_ivm_get,
+            .btl_atomic_op = mca_btl_ivm_aop,
+            .btl_atomic_fop = mca_btl_ivm_afop,
+            .btl_atomic_cswap = mca_btl_ivm_acswap,
+            .btl_register_mem = mca_btl_ivm_register_mem,
+            .btl_deregister_mem = mca_btl_ivm_deregister_mem,
+            .btl_dump = mca_btl_base_dump,
+            .btl_register_error = btl_ivm_register_error,
+        },
 };
 
 /* free_list_num and free_list_inc count eager-sized fragments; a list of
@@ -82,9 +83,8 @@ static int init_list(opal_free_list_t *list, size_t payload, int max)
 {
     mca_btl_ivm_component_t *c = &mca_btl_ivm_component;
     return opal_free_list_init(list, sizeof(mca_btl_ivm_frag_t), opal_cache_line_size,
-                               OBJ_CLASS(mca_btl_ivm_frag_t),
-                               sizeof(struct ivm_msg_hdr) + payload, IVM_CACHELINE,
-                               scaled(c->free_list_num, payload, 0), max,
+                               OBJ_CLASS(mca_btl_ivm_frag_t), sizeof(struct ivm_msg_hdr) + payload,
+                               IVM_CACHELINE, scaled(c->free_list_num, payload, 0), max,
                                scaled(c->free_list_inc, payload, 4), mca_common_ivm_mpool(0), 0,
                                NULL, mca_btl_ivm_frag_init, list);
 }
@@ -105,10 +105,10 @@ int mca_btl_ivm_module_first_init(void)
     c->peers = calloc(c->dev->region.layout.slot_count, sizeof(*c->peers));
     c->fbox_in = calloc(c->dev->region.layout.slot_count, sizeof(*c->fbox_in));
     if (NULL == c->peers || NULL == c->fbox_in
-        || OPAL_SUCCESS != init_list(&c->frags_eager, mca_btl_ivm.super.btl_eager_limit,
-                                     c->free_list_max)
-        || OPAL_SUCCESS != init_list(&c->frags_max, mca_btl_ivm.super.btl_max_send_size,
-                                     c->free_list_max)
+        || OPAL_SUCCESS
+               != init_list(&c->frags_eager, mca_btl_ivm.super.btl_eager_limit, c->free_list_max)
+        || OPAL_SUCCESS
+               != init_list(&c->frags_max, mca_btl_ivm.super.btl_max_send_size, c->free_list_max)
         || OPAL_SUCCESS != init_list(&c->frags_ctl, MCA_BTL_IVM_CTL_PAYLOAD, -1)) {
         opal_show_help("help-btl-ivm.txt", "no-memory", true, opal_process_info.nodename,
                        c->dev->region.map.spec);
@@ -127,7 +127,8 @@ static mca_btl_ivm_endpoint_t *reach(struct opal_proc_t *proc)
     const char *peer = OPAL_NAME_PRINT(proc->proc_name);
 
     if (OPAL_SUCCESS != mca_common_ivm_peer_locate(&proc->proc_name, &dev, &e)) {
-        BTL_IVM_VERBOSE(5, "btl:ivm: %s on %s: not reachable (no shared ivm region: other "
+        BTL_IVM_VERBOSE(5,
+                        "btl:ivm: %s on %s: not reachable (no shared ivm region: other "
                         "host, no device, or a region that only looks the same)",
                         peer, ivm_ompi_proc_hostname(proc));
         return NULL;
@@ -141,9 +142,8 @@ static mca_btl_ivm_endpoint_t *reach(struct opal_proc_t *proc)
         char id[2 * IVM_ID_LEN + 1];
         ivm_hex(c->dev->region.region_id, IVM_ID_LEN, id);
         ep->proc = proc;
-        BTL_IVM_VERBOSE(5, "btl:ivm: %s on %s: reachable through region %s (%s), slot %u",
-                        peer, ivm_ompi_proc_hostname(proc), id,
-                        c->dev->region.map.spec, e.slot);
+        BTL_IVM_VERBOSE(5, "btl:ivm: %s on %s: reachable through region %s (%s), slot %u", peer,
+                        ivm_ompi_proc_hostname(proc), id, c->dev->region.map.spec, e.slot);
     }
     return ep;
 }
@@ -185,7 +185,7 @@ int mca_btl_ivm_add_procs(struct mca_btl_base_module_t *btl, size_t nprocs,
 }
 
 static int btl_ivm_del_procs(struct mca_btl_base_module_t *btl, size_t nprocs,
-                         struct opal_proc_t **procs, struct mca_btl_base_endpoint_t **peers)
+                             struct opal_proc_t **procs, struct mca_btl_base_endpoint_t **peers)
 {
     (void) btl;
     (void) procs;
@@ -230,8 +230,8 @@ static int btl_ivm_finalize(struct mca_btl_base_module_t *btl)
 }
 
 static mca_btl_base_descriptor_t *btl_ivm_alloc(struct mca_btl_base_module_t *btl,
-                                            struct mca_btl_base_endpoint_t *ep, uint8_t order,
-                                            size_t size, uint32_t flags)
+                                                struct mca_btl_base_endpoint_t *ep, uint8_t order,
+                                                size_t size, uint32_t flags)
 {
     (void) btl;
     (void) order;
@@ -248,10 +248,10 @@ static int btl_ivm_free(struct mca_btl_base_module_t *btl, mca_btl_base_descript
 
 /* Copy-in: pack the convertor's data behind @reserve header bytes. */
 static mca_btl_base_descriptor_t *btl_ivm_prepare_src(struct mca_btl_base_module_t *btl,
-                                                  struct mca_btl_base_endpoint_t *ep,
-                                                  struct opal_convertor_t *convertor,
-                                                  uint8_t order, size_t reserve, size_t *size,
-                                                  uint32_t flags)
+                                                      struct mca_btl_base_endpoint_t *ep,
+                                                      struct opal_convertor_t *convertor,
+                                                      uint8_t order, size_t reserve, size_t *size,
+                                                      uint32_t flags)
 {
     (void) btl;
     (void) order;
@@ -276,7 +276,7 @@ static mca_btl_base_descriptor_t *btl_ivm_prepare_src(struct mca_btl_base_module
 }
 
 static int btl_ivm_register_error(struct mca_btl_base_module_t *btl,
-                              mca_btl_base_module_error_cb_fn_t cb)
+                                  mca_btl_base_module_error_cb_fn_t cb)
 {
     (void) btl;
     mca_btl_ivm.error_cb = cb;

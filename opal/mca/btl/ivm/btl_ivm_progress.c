@@ -53,7 +53,8 @@ static void give_back(mca_btl_ivm_endpoint_t *ep, uint64_t off)
 static void retry_returns(void)
 {
     pending_return_t *pr, *next;
-    OPAL_LIST_FOREACH_SAFE(pr, next, &mca_btl_ivm_component.pending_returns, pending_return_t) {
+    OPAL_LIST_FOREACH_SAFE(pr, next, &mca_btl_ivm_component.pending_returns, pending_return_t)
+    {
         if (IVM_OK != ivm_ring_push(&pr->ep->ring, pr->off | IVM_RING_V_RETURN)) {
             return; /* keep the order */
         }
@@ -89,8 +90,9 @@ static void setup_fbox_in(mca_btl_ivm_endpoint_t *ep, uint64_t off)
         mca_btl_ivm_peer_failed(ep, "announced a second fast box");
         return;
     }
-    if (IVM_OK != ivm_fbox_attach_rx(&d->region, off, d->member.part_off,
-                                     d->member.part_off + d->member.part_size, &ep->fbox_in)) {
+    if (IVM_OK
+        != ivm_fbox_attach_rx(&d->region, off, d->member.part_off,
+                              d->member.part_off + d->member.part_size, &ep->fbox_in)) {
         mca_btl_ivm_peer_failed(ep, d->region.errmsg);
         return;
     }
@@ -165,7 +167,8 @@ static int poll_fbox(mca_btl_ivm_endpoint_t *ep)
     uint64_t hdr;
     int n = 0, rc;
 
-    while (n < (int) limit && !ep->failed && 1 == (rc = ivm_fbox_peek(&ep->fbox_in, &hdr, &payload))) {
+    while (n < (int) limit && !ep->failed
+           && 1 == (rc = ivm_fbox_peek(&ep->fbox_in, &hdr, &payload))) {
         n++;
         uint64_t off;
         if (mca_btl_ivm_fbox_ref_take(hdr, payload, &off)) {

@@ -25,9 +25,9 @@
 #include "btl_ivm_emu.h"
 #include "btl_ivm_endpoint.h"
 
-struct mca_btl_base_registration_handle_t *
-mca_btl_ivm_register_mem(struct mca_btl_base_module_t *btl, struct mca_btl_base_endpoint_t *ep,
-                         void *base, size_t size, uint32_t flags)
+struct mca_btl_base_registration_handle_t *mca_btl_ivm_register_mem(
+    struct mca_btl_base_module_t *btl, struct mca_btl_base_endpoint_t *ep, void *base, size_t size,
+    uint32_t flags)
 {
     int dev;
     uint64_t off;
@@ -69,8 +69,8 @@ int mca_btl_ivm_deregister_mem(struct mca_btl_base_module_t *btl,
 static void *translate(uint64_t remote_address, size_t len,
                        const struct mca_btl_base_registration_handle_t *h)
 {
-    if (NULL == h || MCA_BTL_IVM_REG_REGION != h->kind || remote_address < h->base || remote_address - h->base > h->len
-        || len > h->len - (remote_address - h->base)) {
+    if (NULL == h || MCA_BTL_IVM_REG_REGION != h->kind || remote_address < h->base
+        || remote_address - h->base > h->len || len > h->len - (remote_address - h->base)) {
         return NULL;
     }
     return mca_common_ivm_job_ptr(mca_btl_ivm_component.dev,
@@ -79,15 +79,18 @@ static void *translate(uint64_t remote_address, size_t len,
 
 static int rdma(struct mca_btl_base_endpoint_t *ep, void *local, uint64_t remote_address,
                 struct mca_btl_base_registration_handle_t *local_handle,
-                struct mca_btl_base_registration_handle_t *remote_handle, size_t size,
-                bool is_put, mca_btl_base_rdma_completion_fn_t cbfunc, void *cbcontext,
-                void *cbdata)
+                struct mca_btl_base_registration_handle_t *remote_handle, size_t size, bool is_put,
+                mca_btl_base_rdma_completion_fn_t cbfunc, void *cbcontext, void *cbdata)
 {
     if (NULL != remote_handle && MCA_BTL_IVM_REG_EMULATED == remote_handle->kind) {
-        mca_btl_ivm_emu_args_t a = {.type = is_put ? IVM_EMU_PUT : IVM_EMU_GET, .local = local,
+        mca_btl_ivm_emu_args_t a = {.type = is_put ? IVM_EMU_PUT : IVM_EMU_GET,
+                                    .local = local,
                                     .remote_address = remote_address,
-                                    .local_handle = local_handle, .remote_handle = remote_handle,
-                                    .size = size, .cbfunc = cbfunc, .cbcontext = cbcontext,
+                                    .local_handle = local_handle,
+                                    .remote_handle = remote_handle,
+                                    .size = size,
+                                    .cbfunc = cbfunc,
+                                    .cbcontext = cbcontext,
                                     .cbdata = cbdata};
         return mca_btl_ivm_emu_start(ep, &a);
     }
@@ -113,28 +116,28 @@ int mca_btl_ivm_put(struct mca_btl_base_module_t *btl, struct mca_btl_base_endpo
                     void *local_address, uint64_t remote_address,
                     struct mca_btl_base_registration_handle_t *local_handle,
                     struct mca_btl_base_registration_handle_t *remote_handle, size_t size,
-                    int flags, int order, mca_btl_base_rdma_completion_fn_t cbfunc,
-                    void *cbcontext, void *cbdata)
+                    int flags, int order, mca_btl_base_rdma_completion_fn_t cbfunc, void *cbcontext,
+                    void *cbdata)
 {
     (void) btl;
     (void) flags;
     (void) order;
-    return rdma(ep, local_address, remote_address, local_handle, remote_handle, size, true,
-                cbfunc, cbcontext, cbdata);
+    return rdma(ep, local_address, remote_address, local_handle, remote_handle, size, true, cbfunc,
+                cbcontext, cbdata);
 }
 
 int mca_btl_ivm_get(struct mca_btl_base_module_t *btl, struct mca_btl_base_endpoint_t *ep,
                     void *local_address, uint64_t remote_address,
                     struct mca_btl_base_registration_handle_t *local_handle,
                     struct mca_btl_base_registration_handle_t *remote_handle, size_t size,
-                    int flags, int order, mca_btl_base_rdma_completion_fn_t cbfunc,
-                    void *cbcontext, void *cbdata)
+                    int flags, int order, mca_btl_base_rdma_completion_fn_t cbfunc, void *cbcontext,
+                    void *cbdata)
 {
     (void) btl;
     (void) flags;
     (void) order;
-    return rdma(ep, local_address, remote_address, local_handle, remote_handle, size, false,
-                cbfunc, cbcontext, cbdata);
+    return rdma(ep, local_address, remote_address, local_handle, remote_handle, size, false, cbfunc,
+                cbcontext, cbdata);
 }
 
 static void *atomic_target(struct mca_btl_base_endpoint_t *ep, uint64_t remote_address,
@@ -152,18 +155,25 @@ static void *atomic_target(struct mca_btl_base_endpoint_t *ep, uint64_t remote_a
 
 /* aop and fop: the same operation, with or without the old value */
 static int atomic_op(struct mca_btl_base_endpoint_t *ep, void *local_address,
-                     uint64_t remote_address, struct mca_btl_base_registration_handle_t *local_handle,
+                     uint64_t remote_address,
+                     struct mca_btl_base_registration_handle_t *local_handle,
                      struct mca_btl_base_registration_handle_t *remote_handle,
                      mca_btl_base_atomic_op_t op, uint64_t operand, int flags,
                      mca_btl_base_rdma_completion_fn_t cbfunc, void *cbcontext, void *cbdata)
 {
     bool is32 = flags & MCA_BTL_ATOMIC_FLAG_32BIT;
     if (NULL != remote_handle && MCA_BTL_IVM_REG_EMULATED == remote_handle->kind) {
-        mca_btl_ivm_emu_args_t a = {.type = IVM_EMU_AOP, .local = local_address,
+        mca_btl_ivm_emu_args_t a = {.type = IVM_EMU_AOP,
+                                    .local = local_address,
                                     .remote_address = remote_address,
-                                    .local_handle = local_handle, .remote_handle = remote_handle,
-                                    .size = is32 ? 4 : 8, .op = op, .operand = {operand, 0},
-                                    .flags = flags, .cbfunc = cbfunc, .cbcontext = cbcontext,
+                                    .local_handle = local_handle,
+                                    .remote_handle = remote_handle,
+                                    .size = is32 ? 4 : 8,
+                                    .op = op,
+                                    .operand = {operand, 0},
+                                    .flags = flags,
+                                    .cbfunc = cbfunc,
+                                    .cbcontext = cbcontext,
                                     .cbdata = cbdata};
         return mca_btl_ivm_emu_start(ep, &a);
     }
@@ -180,7 +190,8 @@ static int atomic_op(struct mca_btl_base_endpoint_t *ep, void *local_address,
 }
 
 int mca_btl_ivm_aop(struct mca_btl_base_module_t *btl, struct mca_btl_base_endpoint_t *ep,
-                    uint64_t remote_address, struct mca_btl_base_registration_handle_t *remote_handle,
+                    uint64_t remote_address,
+                    struct mca_btl_base_registration_handle_t *remote_handle,
                     mca_btl_base_atomic_op_t op, uint64_t operand, int flags, int order,
                     mca_btl_base_rdma_completion_fn_t cbfunc, void *cbcontext, void *cbdata)
 {
@@ -206,19 +217,24 @@ int mca_btl_ivm_afop(struct mca_btl_base_module_t *btl, struct mca_btl_base_endp
 int mca_btl_ivm_acswap(struct mca_btl_base_module_t *btl, struct mca_btl_base_endpoint_t *ep,
                        void *local_address, uint64_t remote_address,
                        struct mca_btl_base_registration_handle_t *local_handle,
-                       struct mca_btl_base_registration_handle_t *remote_handle,
-                       uint64_t compare, uint64_t value, int flags, int order,
+                       struct mca_btl_base_registration_handle_t *remote_handle, uint64_t compare,
+                       uint64_t value, int flags, int order,
                        mca_btl_base_rdma_completion_fn_t cbfunc, void *cbcontext, void *cbdata)
 {
     bool is32 = flags & MCA_BTL_ATOMIC_FLAG_32BIT;
     (void) btl;
     (void) order;
     if (NULL != remote_handle && MCA_BTL_IVM_REG_EMULATED == remote_handle->kind) {
-        mca_btl_ivm_emu_args_t a = {.type = IVM_EMU_CSWAP, .local = local_address,
+        mca_btl_ivm_emu_args_t a = {.type = IVM_EMU_CSWAP,
+                                    .local = local_address,
                                     .remote_address = remote_address,
-                                    .local_handle = local_handle, .remote_handle = remote_handle,
-                                    .size = is32 ? 4 : 8, .operand = {compare, value},
-                                    .flags = flags, .cbfunc = cbfunc, .cbcontext = cbcontext,
+                                    .local_handle = local_handle,
+                                    .remote_handle = remote_handle,
+                                    .size = is32 ? 4 : 8,
+                                    .operand = {compare, value},
+                                    .flags = flags,
+                                    .cbfunc = cbfunc,
+                                    .cbcontext = cbcontext,
                                     .cbdata = cbdata};
         return mca_btl_ivm_emu_start(ep, &a);
     }

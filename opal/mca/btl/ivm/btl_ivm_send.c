@@ -35,9 +35,10 @@ static void fbox_due(mca_btl_ivm_endpoint_t *ep)
     }
     ivm_region_t *r = &c->dev->region;
     if (IVM_OK != ivm_fbox_create(&c->dev->heap, c->fbox_size, c->dev->member.slot, &off)
-        || IVM_OK != ivm_fbox_attach_tx(r, off, c->dev->member.part_off,
-                                        c->dev->member.part_off + c->dev->member.part_size,
-                                        &ep->fbox_out)) {
+        || IVM_OK
+               != ivm_fbox_attach_tx(r, off, c->dev->member.part_off,
+                                     c->dev->member.part_off + c->dev->member.part_size,
+                                     &ep->fbox_out)) {
         BTL_IVM_VERBOSE(5, "btl:ivm: no fast box for slot %u: %s", ep->slot, r->errmsg);
         c->fbox_out_count = c->fbox_max; /* the heap is tight: stop trying */
         return;
@@ -97,7 +98,8 @@ void mca_btl_ivm_progress_pending(void)
     mca_btl_ivm_endpoint_t *ep, *next;
 
     OPAL_THREAD_LOCK(&c->lock);
-    OPAL_LIST_FOREACH_SAFE(ep, next, &c->pending_endpoints, mca_btl_ivm_endpoint_t) {
+    OPAL_LIST_FOREACH_SAFE(ep, next, &c->pending_endpoints, mca_btl_ivm_endpoint_t)
+    {
         OPAL_THREAD_LOCK(&ep->lock);
         while (!opal_list_is_empty(&ep->pending)) {
             mca_btl_ivm_frag_t *frag = (mca_btl_ivm_frag_t *) opal_list_get_first(&ep->pending);
@@ -178,9 +180,8 @@ static bool fbox_sendi(mca_btl_ivm_endpoint_t *ep, struct opal_convertor_t *conv
 }
 
 static int sendi_locked(mca_btl_ivm_endpoint_t *ep, struct opal_convertor_t *convertor,
-                        const void *header, size_t header_size, size_t payload_size,
-                        uint32_t flags, mca_btl_base_tag_t tag,
-                        mca_btl_base_descriptor_t **descriptor)
+                        const void *header, size_t header_size, size_t payload_size, uint32_t flags,
+                        mca_btl_base_tag_t tag, mca_btl_base_descriptor_t **descriptor)
 {
     size_t total = header_size + payload_size;
 
@@ -192,8 +193,8 @@ static int sendi_locked(mca_btl_ivm_endpoint_t *ep, struct opal_convertor_t *con
     if (fbox_sendi(ep, convertor, header, header_size, payload_size, tag)) {
         return OPAL_SUCCESS;
     }
-    mca_btl_ivm_frag_t *frag = mca_btl_ivm_frag_alloc(ep, total,
-                                                      flags | MCA_BTL_DES_FLAGS_BTL_OWNERSHIP);
+    mca_btl_ivm_frag_t *frag =
+        mca_btl_ivm_frag_alloc(ep, total, flags | MCA_BTL_DES_FLAGS_BTL_OWNERSHIP);
     if (OPAL_UNLIKELY(NULL == frag)) {
         return OPAL_ERR_OUT_OF_RESOURCE;
     }
@@ -229,8 +230,7 @@ int mca_btl_ivm_sendi(struct mca_btl_base_module_t *btl, struct mca_btl_base_end
         *descriptor = NULL;
     }
     OPAL_THREAD_LOCK(&ep->lock);
-    int rc = sendi_locked(ep, convertor, header, header_size, payload_size, flags, tag,
-                          descriptor);
+    int rc = sendi_locked(ep, convertor, header, header_size, payload_size, flags, tag, descriptor);
     OPAL_THREAD_UNLOCK(&ep->lock);
     return rc;
 }

@@ -81,42 +81,48 @@ void mca_common_ivm_register(const mca_base_component_t *component)
     }
     mca_common_ivm_params.device = device_storage;
     mca_common_ivm_params.job_key = key_storage;
-    idx[n++] = device_var_index = reg(
-        "device",
-        "ivm device(s) to use, comma separated: a host file path, a PCI address "
-        "(0000:00:04.0), a sysfs resource2 path or /dev/uioN.  Empty: every ivshmem PCI device "
-        "(1af4:1110), else " IVM_DEFAULT_DEVICE_PATH " (where contrib/ivm-vmsim puts it)",
-        MCA_BASE_VAR_TYPE_STRING, OPAL_INFO_LVL_3, &mca_common_ivm_params.device);
-    idx[n++] = reg("partition_size",
-        "Bytes of the region reserved for one MPI job (per device), taken by the job's first "
-        "process; rounded up to 64 KiB.  0: a quarter of the region's heap, between 4 MiB "
-        "and 256 MiB, so that several jobs fit",
-        MCA_BASE_VAR_TYPE_SIZE_T, OPAL_INFO_LVL_5, &mca_common_ivm_params.partition_size);
+    idx[n++] = device_var_index =
+        reg("device",
+            "ivm device(s) to use, comma separated: a host file path, a PCI address "
+            "(0000:00:04.0), a sysfs resource2 path or /dev/uioN.  Empty: every ivshmem PCI device "
+            "(1af4:1110), else " IVM_DEFAULT_DEVICE_PATH " (where contrib/ivm-vmsim puts it)",
+            MCA_BASE_VAR_TYPE_STRING, OPAL_INFO_LVL_3, &mca_common_ivm_params.device);
+    idx[n++] =
+        reg("partition_size",
+            "Bytes of the region reserved for one MPI job (per device), taken by the job's first "
+            "process; rounded up to 64 KiB.  0: a quarter of the region's heap, between 4 MiB "
+            "and 256 MiB, so that several jobs fit",
+            MCA_BASE_VAR_TYPE_SIZE_T, OPAL_INFO_LVL_5, &mca_common_ivm_params.partition_size);
     idx[n++] = reg("lock_timeout", "Milliseconds to wait for the region lock before giving up",
-        MCA_BASE_VAR_TYPE_INT, OPAL_INFO_LVL_9, &mca_common_ivm_params.lock_timeout_ms);
-    idx[n++] = reg("format_timeout",
-        "Milliseconds to wait for another process that is formatting the region",
+                   MCA_BASE_VAR_TYPE_INT, OPAL_INFO_LVL_9, &mca_common_ivm_params.lock_timeout_ms);
+    idx[n++] = reg(
+        "format_timeout", "Milliseconds to wait for another process that is formatting the region",
         MCA_BASE_VAR_TYPE_INT, OPAL_INFO_LVL_9, &mca_common_ivm_params.format_timeout_ms);
-    idx[n++] = reg("lease",
-        "Seconds after which a process that stopped renewing its lease counts as dead: waits "
-        "for it end with an error, and its job's space can be reclaimed from any VM.  Every "
-        "process renews its lease from a thread of its own, also while it computes outside "
-        "MPI.  0: no lease expires (processes in other VMs are then never proven dead)",
-        MCA_BASE_VAR_TYPE_UNSIGNED_INT, OPAL_INFO_LVL_5, &mca_common_ivm_params.lease_s);
+    idx[n++] =
+        reg("lease",
+            "Seconds after which a process that stopped renewing its lease counts as dead: waits "
+            "for it end with an error, and its job's space can be reclaimed from any VM.  Every "
+            "process renews its lease from a thread of its own, also while it computes outside "
+            "MPI.  0: no lease expires (processes in other VMs are then never proven dead)",
+            MCA_BASE_VAR_TYPE_UNSIGNED_INT, OPAL_INFO_LVL_5, &mca_common_ivm_params.lease_s);
     idx[n++] = reg("lease_period", "Milliseconds between two renewals of a process's lease",
-        MCA_BASE_VAR_TYPE_UNSIGNED_INT, OPAL_INFO_LVL_9, &mca_common_ivm_params.lease_period_ms);
-    idx[n++] = reg("auto_format",
-        "Format a zeroed device when attaching to it (otherwise only 'ivmctl format' does)",
-        MCA_BASE_VAR_TYPE_BOOL, OPAL_INFO_LVL_5, &mca_common_ivm_params.auto_format);
-    idx[n++] = reg("uncached_threshold",
-        "Warn when reading the device is this many times slower than reading ordinary memory "
-        "(an uncached mapping); 0 disables the check",
-        MCA_BASE_VAR_TYPE_DOUBLE, OPAL_INFO_LVL_9, &mca_common_ivm_params.uncached_threshold);
-    idx[n++] = reg("job_key",
-        "Override the string that identifies this job in the region (default: derived from "
-        "the job id and, with Open MPI 4.1, the launcher's contact address or, with 5.0, "
-        "the PMIx namespace: the same in every VM of a job)",
-        MCA_BASE_VAR_TYPE_STRING, OPAL_INFO_LVL_9, &mca_common_ivm_params.job_key);
+                   MCA_BASE_VAR_TYPE_UNSIGNED_INT, OPAL_INFO_LVL_9,
+                   &mca_common_ivm_params.lease_period_ms);
+    idx[n++] =
+        reg("auto_format",
+            "Format a zeroed device when attaching to it (otherwise only 'ivmctl format' does)",
+            MCA_BASE_VAR_TYPE_BOOL, OPAL_INFO_LVL_5, &mca_common_ivm_params.auto_format);
+    idx[n++] =
+        reg("uncached_threshold",
+            "Warn when reading the device is this many times slower than reading ordinary memory "
+            "(an uncached mapping); 0 disables the check",
+            MCA_BASE_VAR_TYPE_DOUBLE, OPAL_INFO_LVL_9, &mca_common_ivm_params.uncached_threshold);
+    idx[n++] =
+        reg("job_key",
+            "Override the string that identifies this job in the region (default: derived from "
+            "the job id and, with Open MPI 4.1, the launcher's contact address or, with 5.0, "
+            "the PMIx namespace: the same in every VM of a job)",
+            MCA_BASE_VAR_TYPE_STRING, OPAL_INFO_LVL_9, &mca_common_ivm_params.job_key);
     /* no synonym for this one: components have their own <fw>_ivm_verbose */
     reg("verbose", "Verbosity of the ivm device layer (0: quiet, 10: attach details)",
         MCA_BASE_VAR_TYPE_INT, OPAL_INFO_LVL_5, &mca_common_ivm_params.verbose);
@@ -126,8 +132,7 @@ void mca_common_ivm_register(const mca_base_component_t *component)
         const mca_base_var_t *var;
         if (idx[i] >= 0 && OPAL_SUCCESS == mca_base_var_get(idx[i], &var)) {
             mca_base_var_register_synonym(idx[i], component->mca_project_name,
-                                          component->mca_type_name,
-                                          component->mca_component_name,
+                                          component->mca_type_name, component->mca_component_name,
                                           var->mbv_variable_name, 0);
         }
     }
@@ -137,27 +142,27 @@ void mca_common_ivm_register_pacing(const mca_base_component_t *component)
 {
     int idx[2];
 
-    idx[0] = reg("spin_time",
-        "Microseconds a wait of btl/ivm or coll/ivm for a process in another VM (an RMA "
-        "reply, room in a full ring, a collective step) polls before it sleeps between "
-        "polls; sleeping lets the peer run when ranks outnumber CPUs, where sched_yield "
-        "(mpi_yield_when_idle) does not hand the CPU to another VM's processes (0: "
-        "btl/ivm never sleeps, coll/ivm sleeps from the first poll on)",
-        MCA_BASE_VAR_TYPE_UNSIGNED_INT, OPAL_INFO_LVL_6, &mca_common_ivm_params.spin_time_us);
-    idx[1] = reg("sleep_time",
-        "Microseconds such a wait sleeps between polls (less than 1000000; the kernel's timer "
-        "slack, usually 50 us, comes on top)",
-        MCA_BASE_VAR_TYPE_UNSIGNED_INT, OPAL_INFO_LVL_9, &mca_common_ivm_params.sleep_time_us);
+    idx[0] =
+        reg("spin_time",
+            "Microseconds a wait of btl/ivm or coll/ivm for a process in another VM (an RMA "
+            "reply, room in a full ring, a collective step) polls before it sleeps between "
+            "polls; sleeping lets the peer run when ranks outnumber CPUs, where sched_yield "
+            "(mpi_yield_when_idle) does not hand the CPU to another VM's processes (0: "
+            "btl/ivm never sleeps, coll/ivm sleeps from the first poll on)",
+            MCA_BASE_VAR_TYPE_UNSIGNED_INT, OPAL_INFO_LVL_6, &mca_common_ivm_params.spin_time_us);
+    idx[1] =
+        reg("sleep_time",
+            "Microseconds such a wait sleeps between polls (less than 1000000; the kernel's timer "
+            "slack, usually 50 us, comes on top)",
+            MCA_BASE_VAR_TYPE_UNSIGNED_INT, OPAL_INFO_LVL_9, &mca_common_ivm_params.sleep_time_us);
     /* btl/ivm and coll/ivm each had their own pair before; those names keep
      * working (mca-params files), with a warning that names this one */
     for (int i = 0; NULL != component && i < 2; i++) {
         const mca_base_var_t *var;
         if (idx[i] >= 0 && OPAL_SUCCESS == mca_base_var_get(idx[i], &var)) {
             mca_base_var_register_synonym(idx[i], component->mca_project_name,
-                                          component->mca_type_name,
-                                          component->mca_component_name,
-                                          var->mbv_variable_name,
-                                          MCA_BASE_VAR_SYN_FLAG_DEPRECATED);
+                                          component->mca_type_name, component->mca_component_name,
+                                          var->mbv_variable_name, MCA_BASE_VAR_SYN_FLAG_DEPRECATED);
         }
     }
 }
@@ -182,7 +187,8 @@ void mca_common_ivm_register_pvars(const mca_base_component_t *component)
          &mca_common_ivm_counters.atomic_ops},
         {"emulated_operations",
          "RMA operations (put, get, atomics) on memory outside the region, carried out by the "
-         "target process on request", &mca_common_ivm_counters.emulated_ops},
+         "target process on request",
+         &mca_common_ivm_counters.emulated_ops},
     };
     for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
         (void) mca_base_component_pvar_register(
@@ -204,8 +210,7 @@ static void verbose(int level, const char *fmt, const char *a, const char *b)
 static void report(bool explicit_request, const char *spec, int status, const char *why)
 {
     if (explicit_request) {
-        opal_show_help(HELP_FILE, IVM_ERR_NOT_FOUND == status ? "device-not-found"
-                                                              : "device-error",
+        opal_show_help(HELP_FILE, IVM_ERR_NOT_FOUND == status ? "device-not-found" : "device-error",
                        true, opal_process_info.nodename, spec, ivm_strerror(status), why);
     } else {
         verbose(1, "common:ivm: not using %s: %s", spec, why);
@@ -225,11 +230,10 @@ static void job_key(uint8_t key[IVM_ID_LEN])
     ivm_job_key_make(key, jobid, ivm_ompi_job_token());
 }
 
-static void *mpool_alloc(mca_mpool_base_module_t *mpool, size_t size, size_t align,
-                         uint32_t flags)
+static void *mpool_alloc(mca_mpool_base_module_t *mpool, size_t size, size_t align, uint32_t flags)
 {
-    mca_common_ivm_device_t *d = (mca_common_ivm_device_t *) ((char *) mpool
-                                 - offsetof(mca_common_ivm_device_t, mpool));
+    mca_common_ivm_device_t *d =
+        (mca_common_ivm_device_t *) ((char *) mpool - offsetof(mca_common_ivm_device_t, mpool));
     uint64_t off;
     (void) flags;
     if (IVM_OK != ivm_heap_alloc(&d->heap, size, align < 8 ? 8 : align, &off)) {
@@ -241,8 +245,8 @@ static void *mpool_alloc(mca_mpool_base_module_t *mpool, size_t size, size_t ali
 
 static void mpool_free(mca_mpool_base_module_t *mpool, void *addr)
 {
-    mca_common_ivm_device_t *d = (mca_common_ivm_device_t *) ((char *) mpool
-                                 - offsetof(mca_common_ivm_device_t, mpool));
+    mca_common_ivm_device_t *d =
+        (mca_common_ivm_device_t *) ((char *) mpool - offsetof(mca_common_ivm_device_t, mpool));
     uint64_t off = (uint64_t) ((uint8_t *) addr - d->region.map.base);
     if (IVM_OK != ivm_heap_free(&d->heap, off)) {
         verbose(1, "common:ivm: %s%s", "freeing job heap memory failed: ", d->region.errmsg);
@@ -251,8 +255,8 @@ static void mpool_free(mca_mpool_base_module_t *mpool, void *addr)
 
 static void *mpool_base(mca_mpool_base_module_t *mpool)
 {
-    mca_common_ivm_device_t *d = (mca_common_ivm_device_t *) ((char *) mpool
-                                 - offsetof(mca_common_ivm_device_t, mpool));
+    mca_common_ivm_device_t *d =
+        (mca_common_ivm_device_t *) ((char *) mpool - offsetof(mca_common_ivm_device_t, mpool));
     return d->region.map.base + d->member.part_off;
 }
 
@@ -295,8 +299,8 @@ static int attach_one(const char *spec, bool explicit_request, mca_common_ivm_de
         if (r->uncached) {
             char ratio[32];
             snprintf(ratio, sizeof(ratio), "%.0f", r->uncached_ratio);
-            opal_show_help(HELP_FILE, "uncached", true, opal_process_info.nodename,
-                           r->map.spec, ratio);
+            opal_show_help(HELP_FILE, "uncached", true, opal_process_info.nodename, r->map.spec,
+                           ratio);
         }
     }
     if (IVM_OK == rc) {
@@ -392,8 +396,9 @@ void mca_common_ivm_fini(void)
     for (int i = 0; i < ndevices; i++) {
         ivm_region_t *r = &devices[i].region;
         ivm_lease_keeper_stop(&devices[i].lease);
-        if (IVM_OK != ivm_job_leave(r, &devices[i].member,
-                                    (unsigned) mca_common_ivm_params.lock_timeout_ms)) {
+        if (IVM_OK
+            != ivm_job_leave(r, &devices[i].member,
+                             (unsigned) mca_common_ivm_params.lock_timeout_ms)) {
             verbose(1, "common:ivm: leaving %s: %s", r->map.spec, r->errmsg);
         }
         ivm_region_close(r);

@@ -40,8 +40,8 @@ BEGIN_C_DECLS
 typedef struct mca_common_ivm_device {
     ivm_region_t region;
     ivm_member_t member;
-    ivm_heap_t heap;              /**< the job partition's allocator */
-    ivm_lease_keeper_t lease;     /**< renews our slot's lease */
+    ivm_heap_t heap;               /**< the job partition's allocator */
+    ivm_lease_keeper_t lease;      /**< renews our slot's lease */
     mca_mpool_base_module_t mpool; /**< the same allocator as an Open MPI mpool */
 } mca_common_ivm_device_t;
 
@@ -127,13 +127,12 @@ OPAL_DECLSPEC mca_mpool_base_module_t *mca_common_ivm_mpool(int device);
 /** Which device's job partition holds [addr, addr+len)?  Returns
  * OPAL_SUCCESS with the device index and region offset, else
  * OPAL_ERR_NOT_FOUND. */
-OPAL_DECLSPEC int mca_common_ivm_find(const void *addr, size_t len, int *device,
-                                      uint64_t *off);
+OPAL_DECLSPEC int mca_common_ivm_find(const void *addr, size_t len, int *device, uint64_t *off);
 
 /** Local address of region offset @off of @device if [off, off+len) lies
  * in our job partition, else NULL (offsets from peers are untrusted). */
 static inline void *mca_common_ivm_job_ptr(const mca_common_ivm_device_t *d, uint64_t off,
-                                            uint64_t len)
+                                           uint64_t len)
 {
     uint64_t lo = d->member.part_off, hi = lo + d->member.part_size;
     if (off < lo || off > hi || len > hi - off) {

@@ -79,25 +79,25 @@ typedef struct ivm_region {
     uint64_t size;
     struct ivm_layout layout;
     uint8_t region_id[IVM_ID_LEN];
-    bool uncached;           /* set by ivm_region_probe_uncached() */
-    uint32_t lease_ms;       /* a lease older than this is expired; 0: leases not used */
+    bool uncached;     /* set by ivm_region_probe_uncached() */
+    uint32_t lease_ms; /* a lease older than this is expired; 0: leases not used */
     double uncached_ratio;
     char errmsg[IVM_ERRMSG_LEN];
 } ivm_region_t;
 
 typedef struct ivm_attach_opts {
-    unsigned timeout_ms;  /* how long to wait for a concurrent formatter */
-    bool allow_format;    /* format a zeroed region (first attacher) */
-    uint32_t job_count;   /* 0 = default for the region size */
-    uint32_t slot_count;  /* 0 = default for the region size */
+    unsigned timeout_ms; /* how long to wait for a concurrent formatter */
+    bool allow_format;   /* format a zeroed region (first attacher) */
+    uint32_t job_count;  /* 0 = default for the region size */
+    uint32_t slot_count; /* 0 = default for the region size */
 } ivm_attach_opts_t;
 
 typedef struct ivm_join_opts {
     uint8_t key[IVM_ID_LEN];
-    const char *label;      /* informational, may be NULL */
-    const char *host;       /* informational, may be NULL */
-    uint32_t rank;          /* informational */
-    uint64_t part_size;     /* partition size if this call creates the job */
+    const char *label;  /* informational, may be NULL */
+    const char *host;   /* informational, may be NULL */
+    uint32_t rank;      /* informational */
+    uint64_t part_size; /* partition size if this call creates the job */
     unsigned lock_timeout_ms;
 } ivm_join_opts_t;
 

@@ -97,8 +97,10 @@ int ivm_heap_open(ivm_heap_t *h, ivm_region_t *r, uint64_t part_off, uint64_t pa
     expect.crc = part_crc(&expect);
     /* only the geometry this code would compute is acceptable */
     if (0 != memcmp(&copy, &expect, offsetof(struct ivm_part_header, pad0))) {
-        return ivm_error(r, IVM_ERR_CORRUPT, "%s: heap header of the partition at %llu is "
-                         "corrupted", r->map.spec, (unsigned long long) part_off);
+        return ivm_error(r, IVM_ERR_CORRUPT,
+                         "%s: heap header of the partition at %llu is "
+                         "corrupted",
+                         r->map.spec, (unsigned long long) part_off);
     }
     h->r = r;
     h->hdr = (struct ivm_part_header *) base;
@@ -193,8 +195,10 @@ static int stack_pop(ivm_heap_t *h, uint32_t c, uint64_t *off)
         uint64_t top = from_index(h, idx);
         if (idx > (uint32_t) (((uint64_t) h->nchunks * IVM_CHUNK_SIZE) >> IVM_HEAP_MIN_CLASS_SHIFT)
             || !is_small_block(h, top, c)) {
-            return ivm_error(h->r, IVM_ERR_CORRUPT, "%s: free list %u of the job heap is "
-                             "corrupted", h->r->map.spec, c);
+            return ivm_error(h->r, IVM_ERR_CORRUPT,
+                             "%s: free list %u of the job heap is "
+                             "corrupted",
+                             h->r->map.spec, c);
         }
         /* may read a block another process just popped: the tag makes our
          * CAS fail then, and the value is only used if the CAS succeeds */
@@ -205,8 +209,10 @@ static int stack_pop(ivm_heap_t *h, uint32_t c, uint64_t *off)
             /* acquire: as the first load of the head */
             uint64_t again = atomic_load_explicit(head, memory_order_acquire);
             if (again == old) {
-                return ivm_error(h->r, IVM_ERR_CORRUPT, "%s: free list %u of the job heap "
-                                 "is corrupted", h->r->map.spec, c);
+                return ivm_error(h->r, IVM_ERR_CORRUPT,
+                                 "%s: free list %u of the job heap "
+                                 "is corrupted",
+                                 h->r->map.spec, c);
             }
             old = again;
             continue;
@@ -221,8 +227,7 @@ static int stack_pop(ivm_heap_t *h, uint32_t c, uint64_t *off)
             return IVM_OK;
         }
     }
-    return ivm_error(h->r, IVM_ERR_TIMEOUT, "%s: free list %u never settled",
-                     h->r->map.spec, c);
+    return ivm_error(h->r, IVM_ERR_TIMEOUT, "%s: free list %u never settled", h->r->map.spec, c);
 }
 
 /* First fit of @n free chunks in the bitmap; caller holds the lock. */
@@ -263,8 +268,7 @@ static void mark_run(ivm_heap_t *h, uint32_t start, uint32_t n, bool used)
 static int take_chunks(ivm_heap_t *h, uint32_t n, uint32_t info_head, uint32_t *start)
 {
     uint64_t token;
-    int rc = ivm_lockword_acquire(h->r, &h->hdr->lock, "job heap lock", h->lock_timeout_ms,
-                                  &token);
+    int rc = ivm_lockword_acquire(h->r, &h->hdr->lock, "job heap lock", h->lock_timeout_ms, &token);
     if (IVM_OK != rc) {
         return rc;
     }
@@ -315,10 +319,12 @@ int ivm_heap_alloc(ivm_heap_t *h, uint64_t size, uint64_t align, uint64_t *off)
     if (0 == need) {
         need = 1;
     }
-    if (align > 4096 || 0 != (align & (align - 1)) || need > (uint64_t) h->nchunks * IVM_CHUNK_SIZE) {
-        return ivm_error(h->r, IVM_ERR_INVALID, "cannot allocate %llu bytes aligned to %llu "
-                         "from the job heap", (unsigned long long) size,
-                         (unsigned long long) align);
+    if (align > 4096 || 0 != (align & (align - 1))
+        || need > (uint64_t) h->nchunks * IVM_CHUNK_SIZE) {
+        return ivm_error(h->r, IVM_ERR_INVALID,
+                         "cannot allocate %llu bytes aligned to %llu "
+                         "from the job heap",
+                         (unsigned long long) size, (unsigned long long) align);
     }
     uint32_t c = class_of(need);
     int rc;
@@ -344,8 +350,7 @@ int ivm_heap_alloc(ivm_heap_t *h, uint64_t size, uint64_t align, uint64_t *off)
 static int free_large(ivm_heap_t *h, uint32_t chunk, uint32_t n)
 {
     uint64_t token;
-    int rc = ivm_lockword_acquire(h->r, &h->hdr->lock, "job heap lock", h->lock_timeout_ms,
-                                  &token);
+    int rc = ivm_lockword_acquire(h->r, &h->hdr->lock, "job heap lock", h->lock_timeout_ms, &token);
     if (IVM_OK != rc) {
         return rc;
     }

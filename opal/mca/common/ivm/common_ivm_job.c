@@ -126,10 +126,9 @@ int ivm_job_read(ivm_region_t *r, uint32_t idx, struct ivm_job_entry *out)
         return IVM_OK;
     }
     uint64_t heap_end = r->layout.heap_off + r->layout.heap_size;
-    if (IVM_JOB_ACTIVE != state || out->part_off < r->layout.heap_off
-        || out->part_off > heap_end || 0 == out->part_size
-        || out->part_size > heap_end - out->part_off || 0 != out->part_off % IVM_CHUNK_SIZE
-        || 0 != out->part_size % IVM_CHUNK_SIZE) {
+    if (IVM_JOB_ACTIVE != state || out->part_off < r->layout.heap_off || out->part_off > heap_end
+        || 0 == out->part_size || out->part_size > heap_end - out->part_off
+        || 0 != out->part_off % IVM_CHUNK_SIZE || 0 != out->part_size % IVM_CHUNK_SIZE) {
         return ivm_error(r, IVM_ERR_CORRUPT,
                          "%s: job entry %u is corrupted (state %u, partition %llu+%llu)",
                          r->map.spec, idx, state, (unsigned long long) out->part_off,
@@ -254,7 +253,7 @@ static int cmp_u64pair(const void *a, const void *b)
  * overlap, which only corruption can produce). */
 static int alloc_partition(ivm_region_t *r, uint64_t size, uint64_t *off)
 {
-    uint64_t (*parts)[2] = calloc(r->layout.job_count, sizeof(*parts));
+    uint64_t(*parts)[2] = calloc(r->layout.job_count, sizeof(*parts));
     uint32_t n = 0;
     int rc = IVM_OK;
     if (NULL == parts) {
@@ -499,11 +498,10 @@ static int remove_locked(ivm_region_t *r, uint32_t job, bool force, ivm_reclaim_
         }
         int live = ivm_owner_liveness(&s.owner);
         if (IVM_ALIVE == live || (IVM_UNKNOWN == live && !force)) {
-            return ivm_error(r, IVM_ERR_BUSY,
-                             "job %u: process %llu in slot %u is %s; not removing it%s", job,
-                             (unsigned long long) s.owner.pid, i,
-                             IVM_ALIVE == live ? "alive" : "in another VM",
-                             IVM_ALIVE == live ? "" : " (use --force if that VM's job is gone)");
+            return ivm_error(
+                r, IVM_ERR_BUSY, "job %u: process %llu in slot %u is %s; not removing it%s", job,
+                (unsigned long long) s.owner.pid, i, IVM_ALIVE == live ? "alive" : "in another VM",
+                IVM_ALIVE == live ? "" : " (use --force if that VM's job is gone)");
         }
     }
     for (uint32_t i = 0; i < r->layout.slot_count; i++) {

@@ -42,19 +42,19 @@
 #include <stdatomic.h>
 
 /* "IVMREGN\0" read as a little-endian 64-bit word. */
-#define IVM_MAGIC              0x004e4745524d5649ULL
+#define IVM_MAGIC 0x004e4745524d5649ULL
 /* Bump on any incompatible change of this file. */
-#define IVM_FORMAT_VERSION     1u
+#define IVM_FORMAT_VERSION 1u
 
-#define IVM_SB_SIZE            4096u
-#define IVM_CACHELINE          64u
-#define IVM_CHUNK_SIZE         (64u * 1024u)
-#define IVM_REGION_MIN_SIZE    (1024u * 1024u)
-#define IVM_JOB_COUNT_MAX      4096u
-#define IVM_SLOT_COUNT_MAX     65536u
-#define IVM_LABEL_LEN          32u
-#define IVM_HOST_LEN           32u
-#define IVM_ID_LEN             16u
+#define IVM_SB_SIZE 4096u
+#define IVM_CACHELINE 64u
+#define IVM_CHUNK_SIZE (64u * 1024u)
+#define IVM_REGION_MIN_SIZE (1024u * 1024u)
+#define IVM_JOB_COUNT_MAX 4096u
+#define IVM_SLOT_COUNT_MAX 65536u
+#define IVM_LABEL_LEN 32u
+#define IVM_HOST_LEN 32u
+#define IVM_ID_LEN 16u
 
 /* Superblock state word: the attach handshake.  Moves 0 -> FORMATTING
  * (one CAS winner) -> READY (release store after every other superblock
@@ -65,15 +65,9 @@ enum ivm_sb_state {
     IVM_SB_READY = 0x59444552u       /* "REDY" */
 };
 
-enum ivm_job_state {
-    IVM_JOB_FREE = 0,
-    IVM_JOB_ACTIVE = 1
-};
+enum ivm_job_state { IVM_JOB_FREE = 0, IVM_JOB_ACTIVE = 1 };
 
-enum ivm_slot_state {
-    IVM_SLOT_FREE = 0,
-    IVM_SLOT_CLAIMED = 1
-};
+enum ivm_slot_state { IVM_SLOT_FREE = 0, IVM_SLOT_CLAIMED = 1 };
 
 /** Who owns a slot or the region lock.  vm_id hashes the kernel boot id and
  * the pid namespace, so (vm_id, pid, start_time) names one process even
@@ -145,16 +139,16 @@ struct ivm_job_entry {
 /** One process attached to the region.  W: lock holder (claim/release),
  * owner (user words).  R: peers (nonce proof), ivmctl. */
 struct ivm_slot_entry {
-    _Atomic uint32_t state;    /* enum ivm_slot_state */
-    uint32_t gen;              /* bumped at every claim */
-    uint32_t job;              /* job table index */
-    uint32_t job_gen;          /* job generation at claim time */
-    _Atomic uint64_t nonce;    /* random; read back by peers as proof of real sharing */
+    _Atomic uint32_t state; /* enum ivm_slot_state */
+    uint32_t gen;           /* bumped at every claim */
+    uint32_t job;           /* job table index */
+    uint32_t job_gen;       /* job generation at claim time */
+    _Atomic uint64_t nonce; /* random; read back by peers as proof of real sharing */
     struct ivm_owner owner;
-    uint64_t claim_time;       /* seconds since the epoch, informational */
-    uint32_t rank;             /* informational: rank within the job */
+    uint64_t claim_time; /* seconds since the epoch, informational */
+    uint32_t rank;       /* informational: rank within the job */
     uint32_t pad0;
-    char host[IVM_HOST_LEN];   /* informational hostname, NUL padded, untrusted */
+    char host[IVM_HOST_LEN];                    /* informational hostname, NUL padded, untrusted */
     _Atomic uint64_t user[IVM_SLOT_USER_WORDS]; /* owner-defined (BTL receive ring offset) */
     _Atomic uint64_t lease_ms; /* W: owner's lease thread; its wall clock in ms at the last
                                 * renewal, 0 = no lease (common_ivm_lease.c) */
@@ -180,14 +174,14 @@ struct ivm_slot_entry {
 #define IVM_CHUNK_LARGE_TAIL 3u
 
 struct ivm_part_header {
-    uint64_t magic;      /* W: job creator, under the region lock */
+    uint64_t magic; /* W: job creator, under the region lock */
     uint32_t version;
-    uint32_t nchunks;    /* data chunks */
+    uint32_t nchunks; /* data chunks */
     uint64_t part_size;
     uint64_t bitmap_off; /* offsets relative to the partition */
     uint64_t info_off;
     uint64_t data_off;
-    uint32_t crc;        /* CRC-32C of magic..data_off */
+    uint32_t crc; /* CRC-32C of magic..data_off */
     uint32_t pad0;
     _Alignas(IVM_CACHELINE) struct ivm_lockword lock; /* large-block allocator */
     _Alignas(IVM_CACHELINE) _Atomic uint64_t class_head[IVM_HEAP_NCLASS]; /* tag<<32 | index+1 */
@@ -214,8 +208,8 @@ struct ivm_ring_cell {
  * job, in any VM), one consumer (the owner).  Values are region offsets
  * of message headers, low bits used as flags. */
 struct ivm_ring {
-    uint64_t magic;     /* W: owner at creation */
-    uint32_t capacity;  /* power of two */
+    uint64_t magic;    /* W: owner at creation */
+    uint32_t capacity; /* power of two */
     uint32_t owner_slot;
     uint8_t pad0[48];
     _Alignas(IVM_CACHELINE) _Atomic uint64_t tail; /* W/R: producers (CAS) */
@@ -231,23 +225,22 @@ struct ivm_ring {
  * zeroes the word where the following header will go (stale payload there
  * must never pass for a header). */
 struct ivm_fbox {
-    uint64_t magic;        /* W: sender at creation */
-    uint32_t size;         /* data bytes, power of two */
+    uint64_t magic; /* W: sender at creation */
+    uint32_t size;  /* data bytes, power of two */
     uint32_t sender_slot;
     uint8_t pad0[48];
     _Alignas(IVM_CACHELINE) _Atomic uint64_t head; /* W: receiver (bytes consumed); R: sender */
     uint8_t pad1[56];
-    uint8_t data[];        /* size bytes */
+    uint8_t data[]; /* size bytes */
 };
 
 #define IVM_FBOX_ALIGN 16u
-#define IVM_FBOX_HDR_LEN(h) ((uint32_t) ((h) & 0xffffffffu))
+#define IVM_FBOX_HDR_LEN(h) ((uint32_t) ((h) &0xffffffffu))
 #define IVM_FBOX_HDR_TAG(h) ((uint8_t) ((h) >> 32))
 #define IVM_FBOX_HDR_FLAGS(h) ((uint8_t) ((h) >> 40))
 #define IVM_FBOX_HDR_SEQ(h) ((uint16_t) ((h) >> 48))
-#define IVM_FBOX_HDR(len, tag, flags, seq)                                                   \
-    ((uint64_t) (len) | (uint64_t) (tag) << 32 | (uint64_t) (flags) << 40                   \
-     | (uint64_t) (seq) << 48)
+#define IVM_FBOX_HDR(len, tag, flags, seq) \
+    ((uint64_t) (len) | (uint64_t) (tag) << 32 | (uint64_t) (flags) << 40 | (uint64_t) (seq) << 48)
 #define IVM_FBOX_F_VALID 0x80u /* never zero: a zeroed word is "nothing here" */
 #define IVM_FBOX_F_WRAP 0x40u  /* skip to the start of the ring */
 

@@ -63,9 +63,9 @@ struct ivm_emu_reply {
     uint32_t req, gen; /* as in the request */
     int32_t status;    /* OPAL_SUCCESS or an Open MPI error code */
     uint32_t pad;
-    uint64_t offset;   /* as in the request */
-    uint64_t len;      /* bytes of data that follow */
-    uint64_t result;   /* fetching atomics: the old value */
+    uint64_t offset; /* as in the request */
+    uint64_t len;    /* bytes of data that follow */
+    uint64_t result; /* fetching atomics: the old value */
 };
 
 _Static_assert(offsetof(struct ivm_emu_req, reg) == 4 && offsetof(struct ivm_emu_req, addr) == 8

@@ -139,8 +139,8 @@ struct coll_ivm_ctl {
 
 /** One small slot.  W: its member only.  R: every member. */
 struct coll_ivm_small {
-    _Atomic uint64_t tok;                /* small step whose payload this holds */
-    uint8_t data[COLL_IVM_SMALL_BYTES];  /* payload, valid once tok is seen */
+    _Atomic uint64_t tok;               /* small step whose payload this holds */
+    uint8_t data[COLL_IVM_SMALL_BYTES]; /* payload, valid once tok is seen */
 };
 
 _Static_assert(sizeof(struct coll_ivm_area_hdr) == IVM_CACHELINE, "area header is one line");
@@ -212,12 +212,12 @@ static inline bool coll_ivm_area_geometry(uint32_t members, uint64_t chunk, uint
     g->chunk = chunk;
     g->ctl_off = sizeof(struct coll_ivm_area_hdr);
     g->small_off = g->ctl_off + (uint64_t) members * sizeof(struct coll_ivm_ctl);
-    g->bcast_off = g->small_off
-                   + (uint64_t) members * COLL_IVM_SMALL_SLOTS * sizeof(struct coll_ivm_small);
-    uint64_t small_end = g->bcast_off + (uint64_t) members * COLL_IVM_BCAST_SLOTS
-                                            * sizeof(struct coll_ivm_small);
+    g->bcast_off =
+        g->small_off + (uint64_t) members * COLL_IVM_SMALL_SLOTS * sizeof(struct coll_ivm_small);
+    uint64_t small_end =
+        g->bcast_off + (uint64_t) members * COLL_IVM_BCAST_SLOTS * sizeof(struct coll_ivm_small);
     g->data_off = (small_end + IVM_CACHELINE - 1) / IVM_CACHELINE * IVM_CACHELINE;
-    g->member_stride = (uint64_t) nbuf * chunk;          /* <= 2^30 */
+    g->member_stride = (uint64_t) nbuf * chunk;             /* <= 2^30 */
     g->chan_stride = (uint64_t) members * g->member_stride; /* <= 2^46 */
     g->size = g->data_off + COLL_IVM_CHANNELS * g->chan_stride;
     return true;
@@ -243,8 +243,8 @@ static inline uint64_t coll_ivm_small_off(const struct coll_ivm_geom *g, uint32_
 /** Offset in the area of the buffer that holds chunk @chunk_index of
  * @member's stream on channel @ch (@ch < COLL_IVM_CHANNELS): buffer
  * chunk_index mod nbuf of that member and channel. */
-static inline uint64_t coll_ivm_buf_off(const struct coll_ivm_geom *g, uint32_t ch,
-                                        uint32_t member, uint64_t chunk_index)
+static inline uint64_t coll_ivm_buf_off(const struct coll_ivm_geom *g, uint32_t ch, uint32_t member,
+                                        uint64_t chunk_index)
 {
     return g->data_off + ch * g->chan_stride + (uint64_t) member * g->member_stride
            + (chunk_index % g->nbuf) * g->chunk;

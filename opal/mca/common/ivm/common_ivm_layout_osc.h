@@ -123,9 +123,9 @@ struct osc_ivm_geom {
     uint32_t nranks;
     uint64_t state_off;
     uint64_t post_off;
-    uint64_t seg_off;  /* first segment (aligned to a page) */
-    uint64_t seg_len;  /* bytes of all segments, padding included */
-    uint64_t size;     /* whole area */
+    uint64_t seg_off; /* first segment (aligned to a page) */
+    uint64_t seg_len; /* bytes of all segments, padding included */
+    uint64_t size;    /* whole area */
 };
 
 static inline uint64_t osc_ivm_round_up(uint64_t v, uint64_t a)
@@ -155,8 +155,8 @@ static inline bool osc_ivm_area_geometry(uint32_t nranks, const uint64_t *sizes,
     const uint64_t limit = (uint64_t) 1 << 48; /* far beyond any region */
     uint64_t segs = 0;
 
-    if (nranks < 1 || nranks > OSC_IVM_MAX_RANKS || align < OSC_IVM_SEG_ALIGN
-        || align > (1u << 21) || 0 != (align & (align - 1))) {
+    if (nranks < 1 || nranks > OSC_IVM_MAX_RANKS || align < OSC_IVM_SEG_ALIGN || align > (1u << 21)
+        || 0 != (align & (align - 1))) {
         return false;
     }
     for (uint32_t i = 0; i < nranks; i++) {

@@ -63,8 +63,7 @@ const char *ivm_slot_gone(ivm_region_t *r, uint32_t slot, uint32_t gen, uint64_t
     return NULL;
 }
 
-bool ivm_lease_watch_stale(ivm_lease_watch_t *w, uint64_t lease, uint64_t now_ns,
-                           uint64_t lease_ns)
+bool ivm_lease_watch_stale(ivm_lease_watch_t *w, uint64_t lease, uint64_t now_ns, uint64_t lease_ns)
 {
     if (0 == lease) {
         return false;
@@ -91,8 +90,8 @@ static void *keeper_main(void *arg)
 
     while (!atomic_load_explicit(&k->stop, memory_order_acquire)) {
         ivm_slot_lease_renew(k->region, k->slot, k->gen);
-        for (unsigned waited = 0; waited < k->period_ms
-                                  && !atomic_load_explicit(&k->stop, memory_order_acquire);
+        for (unsigned waited = 0;
+             waited < k->period_ms && !atomic_load_explicit(&k->stop, memory_order_acquire);
              waited += 50) {
             nanosleep(&step, NULL);
         }

@@ -38,8 +38,8 @@ static bool try_take(struct ivm_lockword *lw, uint64_t expect, uint64_t token)
 {
     /* acq_rel: acquire pairs with the release in ivm_lockword_release so
      * the data written by the previous holder is visible to us. */
-    return atomic_compare_exchange_strong_explicit(&lw->word, &expect, token,
-                                                   memory_order_acq_rel, memory_order_relaxed);
+    return atomic_compare_exchange_strong_explicit(&lw->word, &expect, token, memory_order_acq_rel,
+                                                   memory_order_relaxed);
 }
 
 static void record_holder(struct ivm_lockword *lw)

@@ -74,10 +74,9 @@ static bool is_pci_address(const char *s)
     } else if (7 != n) {
         return false;
     }
-    return isxdigit((unsigned char) s[i]) && isxdigit((unsigned char) s[i + 1])
-           && ':' == s[i + 2] && isxdigit((unsigned char) s[i + 3])
-           && isxdigit((unsigned char) s[i + 4]) && '.' == s[i + 5]
-           && s[i + 6] >= '0' && s[i + 6] <= '7';
+    return isxdigit((unsigned char) s[i]) && isxdigit((unsigned char) s[i + 1]) && ':' == s[i + 2]
+           && isxdigit((unsigned char) s[i + 3]) && isxdigit((unsigned char) s[i + 4])
+           && '.' == s[i + 5] && s[i + 6] >= '0' && s[i + 6] <= '7';
 }
 
 static bool pci_match(const char *spec)
@@ -305,8 +304,7 @@ int ivm_device_discover(char specs[][IVM_SPEC_LEN], int max, int *count)
                 || IVM_PCI_DEVICE != read_hex_file(dev, "device")) {
                 continue;
             }
-            snprintf(specs[*count], IVM_SPEC_LEN, "%.200s/%.40s/resource2", dirpath,
-                     de->d_name);
+            snprintf(specs[*count], IVM_SPEC_LEN, "%.200s/%.40s/resource2", dirpath, de->d_name);
             (*count)++;
         }
         closedir(d);

@@ -34,39 +34,39 @@
 /* 5.0 moved the thread primitives under the threads framework and dropped
  * its PMIx abstraction: the modex macros now call PMIx directly and take
  * PMIx's own scope constants. */
-#    include "opal/mca/pmix/pmix-internal.h"
-#    include "opal/mca/threads/mutex.h"
+#include "opal/mca/pmix/pmix-internal.h"
+#include "opal/mca/threads/mutex.h"
 
-#    define IVM_OMPI_MODEX_SCOPE_GLOBAL PMIX_GLOBAL
+#define IVM_OMPI_MODEX_SCOPE_GLOBAL PMIX_GLOBAL
 /* A peer's ivm blob.  PRRTE's modex fence does not hand every node's data
  * to every node (an "immediate" or "optional" get finds the local ranks'
  * and mpirun's node's only), so the get must be allowed to ask the peer's
  * node (direct modex); every rank publishes a blob, empty without a
  * device, so that answer comes.  The timeout bounds the wait for a rank
  * whose ivm components are all disabled and that publishes nothing. */
-#    define IVM_OMPI_MODEX_RECV_BLOB(r, key, proc, data, size) \
-        ((r) = ivm_ompi_modex_recv_blob((key), (proc), (data), (size)))
-#    define IVM_OMPI_MODEX_GET_TIMEOUT_S 10
+#define IVM_OMPI_MODEX_RECV_BLOB(r, key, proc, data, size) \
+    ((r) = ivm_ompi_modex_recv_blob((key), (proc), (data), (size)))
+#define IVM_OMPI_MODEX_GET_TIMEOUT_S 10
 /* Data published after MPI_Init's fence reaches peers only once committed */
-#    define IVM_OMPI_MODEX_COMMIT() ((void) PMIx_Commit())
+#define IVM_OMPI_MODEX_COMMIT() ((void) PMIx_Commit())
 /* the mpool interface is the same; only its version number went up */
-#    define IVM_OMPI_MPOOL_BASE_VERSION MCA_MPOOL_BASE_VERSION_3_1_0
+#define IVM_OMPI_MPOOL_BASE_VERSION MCA_MPOOL_BASE_VERSION_3_1_0
 /* The component structure must stay visible in the DSO (Open MPI finds it
  * by name); 5.0 dropped the separate module macro for the library one. */
-#    define IVM_OMPI_MODULE_DECLSPEC OPAL_DECLSPEC
+#define IVM_OMPI_MODULE_DECLSPEC OPAL_DECLSPEC
 
 #else /* Open MPI 4.1 */
-#    include "opal/mca/pmix/pmix.h"
-#    include "opal/threads/mutex.h"
+#include "opal/mca/pmix/pmix.h"
+#include "opal/threads/mutex.h"
 
-#    define IVM_OMPI_MODEX_SCOPE_GLOBAL OPAL_PMIX_GLOBAL
+#define IVM_OMPI_MODEX_SCOPE_GLOBAL OPAL_PMIX_GLOBAL
 /* ORTE's fence delivers every rank's data to every rank: a blob that is not
  * there after it was never published, and the receive says so at once */
-#    define IVM_OMPI_MODEX_RECV_BLOB(r, key, proc, data, size) \
-        OPAL_MODEX_RECV_STRING(r, key, proc, data, size)
-#    define IVM_OMPI_MODEX_COMMIT() ((void) opal_pmix.commit())
-#    define IVM_OMPI_MPOOL_BASE_VERSION MCA_MPOOL_BASE_VERSION_3_0_0
-#    define IVM_OMPI_MODULE_DECLSPEC OPAL_MODULE_DECLSPEC
+#define IVM_OMPI_MODEX_RECV_BLOB(r, key, proc, data, size) \
+    OPAL_MODEX_RECV_STRING(r, key, proc, data, size)
+#define IVM_OMPI_MODEX_COMMIT() ((void) opal_pmix.commit())
+#define IVM_OMPI_MPOOL_BASE_VERSION MCA_MPOOL_BASE_VERSION_3_0_0
+#define IVM_OMPI_MODULE_DECLSPEC OPAL_MODULE_DECLSPEC
 #endif
 
 BEGIN_C_DECLS

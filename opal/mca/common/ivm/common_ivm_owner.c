@@ -72,8 +72,8 @@ static void vm_identity(uint8_t vm_id[IVM_ID_LEN])
         snprintf(material, 64, "no-boot-id-%ld", (long) gethostid());
     }
     size_t n = strlen(material);
-    unsigned long long ino = (0 == stat("/proc/self/ns/pid", &st)) ? (unsigned long long) st.st_ino
-                                                                    : 0ULL;
+    unsigned long long ino =
+        (0 == stat("/proc/self/ns/pid", &st)) ? (unsigned long long) st.st_ino : 0ULL;
     snprintf(material + n, sizeof(material) - n, "/pidns:%llu", ino);
     ivm_hash128(material, strlen(material), vm_id);
 }

@@ -68,10 +68,10 @@ int ivm_layout_compute(uint64_t region_size, uint32_t job_count, uint32_t slot_c
     l->slot_entry_size = sizeof(struct ivm_slot_entry);
     l->chunk_size = IVM_CHUNK_SIZE;
     l->job_table_off = IVM_SB_SIZE;
-    l->slot_table_off = align_up(l->job_table_off + (uint64_t) job_count * l->job_entry_size,
-                                 IVM_CACHELINE);
-    l->heap_off = align_up(l->slot_table_off + (uint64_t) slot_count * l->slot_entry_size,
-                           IVM_CHUNK_SIZE);
+    l->slot_table_off =
+        align_up(l->job_table_off + (uint64_t) job_count * l->job_entry_size, IVM_CACHELINE);
+    l->heap_off =
+        align_up(l->slot_table_off + (uint64_t) slot_count * l->slot_entry_size, IVM_CHUNK_SIZE);
     if (region_size < l->heap_off + IVM_CHUNK_SIZE) {
         return IVM_ERR_TOO_SMALL;
     }
@@ -86,8 +86,8 @@ int ivm_layout_check(const struct ivm_layout *l, uint64_t region_size, char *why
     struct ivm_layout expect;
     int rc = ivm_layout_compute(region_size, l->job_count, l->slot_count, &expect);
     if (IVM_OK != rc) {
-        snprintf(why, len, "job count %u / slot count %u impossible for %llu bytes",
-                 l->job_count, l->slot_count, (unsigned long long) region_size);
+        snprintf(why, len, "job count %u / slot count %u impossible for %llu bytes", l->job_count,
+                 l->slot_count, (unsigned long long) region_size);
         return IVM_ERR_CORRUPT;
     }
     if (0 != memcmp(&expect, l, sizeof(expect))) {
@@ -165,8 +165,8 @@ int ivm_region_validate(ivm_region_t *r)
     }
     if (copy.region_size > r->map.size) {
         return ivm_error(r, IVM_ERR_TOO_SMALL,
-                         "%s: formatted for %llu bytes but only %zu bytes are mapped",
-                         r->map.spec, (unsigned long long) copy.region_size, r->map.size);
+                         "%s: formatted for %llu bytes but only %zu bytes are mapped", r->map.spec,
+                         (unsigned long long) copy.region_size, r->map.size);
     }
     if (IVM_OK != ivm_layout_check(&copy.layout, copy.region_size, why, sizeof(why))) {
         return ivm_error(r, IVM_ERR_CORRUPT, "%s: %s", r->map.spec, why);
@@ -204,14 +204,14 @@ static void write_format(ivm_region_t *r, const struct ivm_layout *l, const uint
     atomic_store_explicit(&sb->state, IVM_SB_READY, memory_order_release);
 }
 
-static int prepare_format(ivm_region_t *r, uint32_t jobs, uint32_t slots,
-                          struct ivm_layout *l, uint8_t id[16])
+static int prepare_format(ivm_region_t *r, uint32_t jobs, uint32_t slots, struct ivm_layout *l,
+                          uint8_t id[16])
 {
     default_counts(r->map.size, &jobs, &slots);
     int rc = ivm_layout_compute(r->map.size, jobs, slots, l);
     if (IVM_ERR_TOO_SMALL == rc) {
-        return ivm_error(r, rc, "%s: %zu bytes cannot hold %u jobs and %u slots",
-                         r->map.spec, r->map.size, jobs, slots);
+        return ivm_error(r, rc, "%s: %zu bytes cannot hold %u jobs and %u slots", r->map.spec,
+                         r->map.size, jobs, slots);
     }
     if (IVM_OK != rc) {
         return ivm_error(r, rc, "invalid job count %u or slot count %u", jobs, slots);
@@ -251,10 +251,10 @@ static int try_format_zeroed(ivm_region_t *r, const ivm_attach_opts_t *o, bool *
             return IVM_OK;
         }
         int rc = foreign_or_version(r, ivm_sb(r));
-        return (IVM_OK != rc) ? rc
-                              : ivm_error(r, IVM_ERR_CORRUPT,
-                                          "%s: ivm magic present but superblock state is zero",
-                                          r->map.spec);
+        return (IVM_OK != rc)
+                   ? rc
+                   : ivm_error(r, IVM_ERR_CORRUPT,
+                               "%s: ivm magic present but superblock state is zero", r->map.spec);
     }
     if (!o->allow_format) {
         return ivm_error(r, IVM_ERR_BAD_MAGIC, "%s is not formatted; run 'ivmctl format %s'",
@@ -298,10 +298,10 @@ int ivm_region_attach(ivm_region_t *r, const ivm_attach_opts_t *opts)
              * word that keeps reading ZERO must not hold us forever) */
         } else if (IVM_SB_FORMATTING != state) {
             int rc = foreign_or_version(r, ivm_sb(r));
-            return (IVM_OK != rc) ? rc
-                                  : ivm_error(r, IVM_ERR_CORRUPT,
-                                              "%s: invalid superblock state 0x%08x",
-                                              r->map.spec, state);
+            return (IVM_OK != rc)
+                       ? rc
+                       : ivm_error(r, IVM_ERR_CORRUPT, "%s: invalid superblock state 0x%08x",
+                                   r->map.spec, state);
         }
         if (ivm_now_ms() > deadline) {
             return ivm_error(r, IVM_ERR_TIMEOUT,

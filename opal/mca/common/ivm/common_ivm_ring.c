@@ -39,8 +39,10 @@ static bool ring_capacity_ok(uint32_t cap)
 int ivm_ring_create(ivm_heap_t *h, uint32_t capacity, uint32_t owner_slot, uint64_t *off)
 {
     if (!ring_capacity_ok(capacity)) {
-        return ivm_error(h->r, IVM_ERR_INVALID, "ring capacity %u is not a power of two "
-                         "from 2 to 1048576", capacity);
+        return ivm_error(h->r, IVM_ERR_INVALID,
+                         "ring capacity %u is not a power of two "
+                         "from 2 to 1048576",
+                         capacity);
     }
     uint64_t bytes = sizeof(struct ivm_ring) + (uint64_t) capacity * sizeof(struct ivm_ring_cell);
     int rc = ivm_heap_alloc(h, bytes, IVM_CACHELINE, off);
@@ -60,8 +62,7 @@ int ivm_ring_create(ivm_heap_t *h, uint32_t capacity, uint32_t owner_slot, uint6
     return IVM_OK;
 }
 
-int ivm_ring_attach(ivm_region_t *r, uint64_t off, uint64_t lo, uint64_t hi,
-                    ivm_ring_handle_t *out)
+int ivm_ring_attach(ivm_region_t *r, uint64_t off, uint64_t lo, uint64_t hi, ivm_ring_handle_t *out)
 {
     memset(out, 0, sizeof(*out));
     if (0 != off % IVM_CACHELINE || !inside(off, sizeof(struct ivm_ring), lo, hi)) {
@@ -71,8 +72,8 @@ int ivm_ring_attach(ivm_region_t *r, uint64_t off, uint64_t lo, uint64_t hi,
     struct ivm_ring *ring = (struct ivm_ring *) ivm_ptr(r, off, sizeof(struct ivm_ring));
     uint32_t cap = ring->capacity; /* read once, then only the local copy */
     if (IVM_RING_MAGIC != ring->magic || !ring_capacity_ok(cap)
-        || !inside(off, sizeof(struct ivm_ring) + (uint64_t) cap * sizeof(struct ivm_ring_cell),
-                   lo, hi)) {
+        || !inside(off, sizeof(struct ivm_ring) + (uint64_t) cap * sizeof(struct ivm_ring_cell), lo,
+                   hi)) {
         return ivm_error(r, IVM_ERR_CORRUPT, "receive ring at %llu is corrupted",
                          (unsigned long long) off);
     }
@@ -85,8 +86,10 @@ int ivm_ring_attach(ivm_region_t *r, uint64_t off, uint64_t lo, uint64_t hi,
 int ivm_fbox_create(ivm_heap_t *h, uint32_t size, uint32_t sender_slot, uint64_t *off)
 {
     if (!pow2(size) || size < 256 || size > (1u << 24)) {
-        return ivm_error(h->r, IVM_ERR_INVALID, "fast box size %u is not a power of two "
-                         "between 256 and 16 MiB", size);
+        return ivm_error(h->r, IVM_ERR_INVALID,
+                         "fast box size %u is not a power of two "
+                         "between 256 and 16 MiB",
+                         size);
     }
     int rc = ivm_heap_alloc(h, sizeof(struct ivm_fbox) + size, IVM_CACHELINE, off);
     if (IVM_OK != rc) {
@@ -120,15 +123,13 @@ static int fbox_check(ivm_region_t *r, uint64_t off, uint64_t lo, uint64_t hi,
     return IVM_OK;
 }
 
-int ivm_fbox_attach_tx(ivm_region_t *r, uint64_t off, uint64_t lo, uint64_t hi,
-                       ivm_fbox_tx_t *out)
+int ivm_fbox_attach_tx(ivm_region_t *r, uint64_t off, uint64_t lo, uint64_t hi, ivm_fbox_tx_t *out)
 {
     memset(out, 0, sizeof(*out));
     return fbox_check(r, off, lo, hi, &out->fb, &out->size);
 }
 
-int ivm_fbox_attach_rx(ivm_region_t *r, uint64_t off, uint64_t lo, uint64_t hi,
-                       ivm_fbox_rx_t *out)
+int ivm_fbox_attach_rx(ivm_region_t *r, uint64_t off, uint64_t lo, uint64_t hi, ivm_fbox_rx_t *out)
 {
     memset(out, 0, sizeof(*out));
     return fbox_check(r, off, lo, hi, &out->fb, &out->size);

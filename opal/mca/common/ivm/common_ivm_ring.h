@@ -67,10 +67,8 @@ int ivm_ring_create(ivm_heap_t *h, uint32_t capacity, uint32_t owner_slot, uint6
 int ivm_ring_attach(ivm_region_t *r, uint64_t off, uint64_t lo, uint64_t hi,
                     ivm_ring_handle_t *out);
 int ivm_fbox_create(ivm_heap_t *h, uint32_t size, uint32_t sender_slot, uint64_t *off);
-int ivm_fbox_attach_tx(ivm_region_t *r, uint64_t off, uint64_t lo, uint64_t hi,
-                       ivm_fbox_tx_t *out);
-int ivm_fbox_attach_rx(ivm_region_t *r, uint64_t off, uint64_t lo, uint64_t hi,
-                       ivm_fbox_rx_t *out);
+int ivm_fbox_attach_tx(ivm_region_t *r, uint64_t off, uint64_t lo, uint64_t hi, ivm_fbox_tx_t *out);
+int ivm_fbox_attach_rx(ivm_region_t *r, uint64_t off, uint64_t lo, uint64_t hi, ivm_fbox_rx_t *out);
 
 /** Publish @value; IVM_ERR_NO_SPACE when the ring is full. */
 static inline int ivm_ring_push(ivm_ring_handle_t *h, uint64_t value)
@@ -84,8 +82,7 @@ static inline int ivm_ring_push(ivm_ring_handle_t *h, uint64_t value)
         int64_t diff = (int64_t) (seq - pos);
         if (0 == diff) {
             if (atomic_compare_exchange_weak_explicit(&ring->tail, &pos, pos + 1,
-                                                      memory_order_relaxed,
-                                                      memory_order_relaxed)) {
+                                                      memory_order_relaxed, memory_order_relaxed)) {
                 atomic_store_explicit(&cell->value, value, memory_order_relaxed);
                 /* release pairs with the consumer's acquire of seq: the
                  * value and the message it names are visible first */

@@ -27,11 +27,11 @@
  * turns into IVM_PACKAGE_VERSION (configure.m4; Makefile.am hands it to
  * ivmctl in an Open MPI tree too) or test/fuzz/Makefile into IVMCTL_VERSION. */
 #if defined(IVM_PACKAGE_VERSION)
-#    define IVMCTL_VERSION_STRING IVM_PACKAGE_VERSION
+#define IVMCTL_VERSION_STRING IVM_PACKAGE_VERSION
 #elif defined(IVMCTL_VERSION)
-#    define IVMCTL_VERSION_STRING IVMCTL_VERSION
+#define IVMCTL_VERSION_STRING IVMCTL_VERSION
 #else
-#    error "define IVM_PACKAGE_VERSION or IVMCTL_VERSION (from opal/mca/common/ivm/VERSION)"
+#error "define IVM_PACKAGE_VERSION or IVMCTL_VERSION (from opal/mca/common/ivm/VERSION)"
 #endif
 
 static const char usage_text[] =
@@ -92,12 +92,12 @@ static const struct command commands[] = {
 };
 
 static const struct option longopts[] = {
-    {"json", no_argument, NULL, 'j'},         {"force", no_argument, NULL, 'f'},
-    {"jobs", required_argument, NULL, 'J'},   {"slots", required_argument, NULL, 'S'},
-    {"size", required_argument, NULL, 's'},   {"job", required_argument, NULL, 'n'},
-    {"break-lock", no_argument, NULL, 'b'},   {"help", no_argument, NULL, 'h'},
-    {"lease", required_argument, NULL, 'L'},  {"version", no_argument, NULL, 'V'},
-    {"no-measure", no_argument, NULL, 'M'},   {NULL, 0, NULL, 0}};
+    {"json", no_argument, NULL, 'j'},        {"force", no_argument, NULL, 'f'},
+    {"jobs", required_argument, NULL, 'J'},  {"slots", required_argument, NULL, 'S'},
+    {"size", required_argument, NULL, 's'},  {"job", required_argument, NULL, 'n'},
+    {"break-lock", no_argument, NULL, 'b'},  {"help", no_argument, NULL, 'h'},
+    {"lease", required_argument, NULL, 'L'}, {"version", no_argument, NULL, 'V'},
+    {"no-measure", no_argument, NULL, 'M'},  {NULL, 0, NULL, 0}};
 
 /* A usage error: what was wrong, then the synopsis (stderr). */
 static int usage_error(const struct ivmctl_options *o, const char *what)
@@ -110,8 +110,7 @@ static int usage_error(const struct ivmctl_options *o, const char *what)
 }
 
 /* A numeric option into its field; false (and @why) if out of range. */
-static bool number_option(int c, const char *arg, struct ivmctl_options *o, char *why,
-                          size_t len)
+static bool number_option(int c, const char *arg, struct ivmctl_options *o, char *why, size_t len)
 {
     static const struct {
         int c;
@@ -132,8 +131,8 @@ static bool number_option(int c, const char *arg, struct ivmctl_options *o, char
         i++;
     }
     o->seen |= spec[i].bit;
-    if (!ivmctl_parse_number(spec[i].name, arg, spec[i].suffixes, spec[i].min, spec[i].max, &v,
-                             why, len)) {
+    if (!ivmctl_parse_number(spec[i].name, arg, spec[i].suffixes, spec[i].min, spec[i].max, &v, why,
+                             len)) {
         return false;
     }
     /* the ranges above make every narrowing below exact */
@@ -172,20 +171,33 @@ static int parse_options(int argc, char **argv, struct ivmctl_options *o)
     while (-1 != (c = getopt_long(argc, argv, "+:jfhV", longopts, NULL))) {
         switch (c) {
         case 'j': o->json = true; break;
-        case 'f': o->force = true; o->seen |= IVMCTL_OPT_FORCE; break;
-        case 'b': o->break_lock = true; o->seen |= IVMCTL_OPT_BREAK_LOCK; break;
-        case 'M': o->no_measure = true; o->seen |= IVMCTL_OPT_NO_MEASURE; break;
+        case 'f':
+            o->force = true;
+            o->seen |= IVMCTL_OPT_FORCE;
+            break;
+        case 'b':
+            o->break_lock = true;
+            o->seen |= IVMCTL_OPT_BREAK_LOCK;
+            break;
+        case 'M':
+            o->no_measure = true;
+            o->seen |= IVMCTL_OPT_NO_MEASURE;
+            break;
         case 'h': fputs(usage_text, stdout); return PARSE_DONE;
         case 'V':
             if (o->json) {
-                printf("{\"ivmctl\":\"%s\",\"region_format_version\":%u}\n",
-                       IVMCTL_VERSION_STRING, IVM_FORMAT_VERSION);
+                printf("{\"ivmctl\":\"%s\",\"region_format_version\":%u}\n", IVMCTL_VERSION_STRING,
+                       IVM_FORMAT_VERSION);
             } else {
                 printf("ivmctl (ivm) %s\nregion format version %u\n", IVMCTL_VERSION_STRING,
                        IVM_FORMAT_VERSION);
             }
             return PARSE_DONE;
-        case 'J': case 'S': case 'n': case 'L': case 's':
+        case 'J':
+        case 'S':
+        case 'n':
+        case 'L':
+        case 's':
             if (!number_option(c, optarg, o, why, sizeof(why))) {
                 return usage_error(o, why);
             }
@@ -220,11 +232,13 @@ static const struct command *find_command(const char *name)
 /* The option among @bits that comes first in longopts, for messages. */
 static const char *option_name(unsigned bits)
 {
-    static const struct { unsigned bit; const char *name; } names[] = {
-        {IVMCTL_OPT_FORCE, "--force"}, {IVMCTL_OPT_JOBS, "--jobs"},
-        {IVMCTL_OPT_SLOTS, "--slots"}, {IVMCTL_OPT_SIZE, "--size"},
-        {IVMCTL_OPT_JOB, "--job"},     {IVMCTL_OPT_BREAK_LOCK, "--break-lock"},
-        {IVMCTL_OPT_LEASE, "--lease"}, {IVMCTL_OPT_NO_MEASURE, "--no-measure"}};
+    static const struct {
+        unsigned bit;
+        const char *name;
+    } names[] = {{IVMCTL_OPT_FORCE, "--force"}, {IVMCTL_OPT_JOBS, "--jobs"},
+                 {IVMCTL_OPT_SLOTS, "--slots"}, {IVMCTL_OPT_SIZE, "--size"},
+                 {IVMCTL_OPT_JOB, "--job"},     {IVMCTL_OPT_BREAK_LOCK, "--break-lock"},
+                 {IVMCTL_OPT_LEASE, "--lease"}, {IVMCTL_OPT_NO_MEASURE, "--no-measure"}};
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
         if (bits & names[i].bit) {
             return names[i].name;
@@ -267,8 +281,7 @@ int main(int argc, char **argv)
         return usage_error(&o, what);
     }
     if (ndev - 1 > cmd->max_devices) {
-        snprintf(what, sizeof(what), "'%s' takes one DEVICE at most, not %d", cmd->name,
-                 ndev - 1);
+        snprintf(what, sizeof(what), "'%s' takes one DEVICE at most, not %d", cmd->name, ndev - 1);
         return usage_error(&o, what);
     }
     if (0 == strcmp(cmd->name, "devices") || 0 == strcmp(cmd->name, "probe")) {

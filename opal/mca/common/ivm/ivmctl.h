@@ -34,19 +34,19 @@
 
 enum ivmctl_exit {
     IVMCTL_EXIT_OK = 0,
-    IVMCTL_EXIT_FAILURE = 1,       /* unexpected: a system call failed, out of memory */
-    IVMCTL_EXIT_USAGE = 2,         /* bad command line */
-    IVMCTL_EXIT_NOT_FOUND = 3,     /* no such device or file */
-    IVMCTL_EXIT_TOO_SMALL = 4,     /* below the minimum, or too small for its format/tables */
-    IVMCTL_EXIT_NOT_IVM = 5,       /* neither zeroed nor an ivm region (wrong magic) */
-    IVMCTL_EXIT_VERSION = 6,       /* an ivm region of another format version */
-    IVMCTL_EXIT_CORRUPT = 7,       /* a value in the region failed validation */
-    IVMCTL_EXIT_BUSY = 8,          /* live processes use it, or a format is under way */
-    IVMCTL_EXIT_ACCESS = 9,        /* permission denied */
+    IVMCTL_EXIT_FAILURE = 1,        /* unexpected: a system call failed, out of memory */
+    IVMCTL_EXIT_USAGE = 2,          /* bad command line */
+    IVMCTL_EXIT_NOT_FOUND = 3,      /* no such device or file */
+    IVMCTL_EXIT_TOO_SMALL = 4,      /* below the minimum, or too small for its format/tables */
+    IVMCTL_EXIT_NOT_IVM = 5,        /* neither zeroed nor an ivm region (wrong magic) */
+    IVMCTL_EXIT_VERSION = 6,        /* an ivm region of another format version */
+    IVMCTL_EXIT_CORRUPT = 7,        /* a value in the region failed validation */
+    IVMCTL_EXIT_BUSY = 8,           /* live processes use it, or a format is under way */
+    IVMCTL_EXIT_ACCESS = 9,         /* permission denied */
     IVMCTL_EXIT_NOT_FORMATTED = 10, /* zeroed: no region format yet */
-    IVMCTL_EXIT_JOB = 11,          /* the job named with --job is not active */
-    IVMCTL_EXIT_TIMEOUT = 12,      /* the region lock was not released in time */
-    IVMCTL_EXIT_IO = 13            /* creating, sizing or reading a file failed */
+    IVMCTL_EXIT_JOB = 11,           /* the job named with --job is not active */
+    IVMCTL_EXIT_TIMEOUT = 12,       /* the region lock was not released in time */
+    IVMCTL_EXIT_IO = 13             /* creating, sizing or reading a file failed */
 };
 #define IVMCTL_EXIT_MAX IVMCTL_EXIT_IO
 
@@ -65,11 +65,11 @@ enum ivmctl_opt {
 
 struct ivmctl_options {
     bool json, force, break_lock, no_measure;
-    unsigned seen;    /* enum ivmctl_opt bits */
-    int64_t job;      /* -1: none */
+    unsigned seen; /* enum ivmctl_opt bits */
+    int64_t job;   /* -1: none */
     uint32_t lease_s;
     uint32_t jobs, slots; /* 0: scaled to the size */
-    uint64_t size;    /* 0: do not create/grow */
+    uint64_t size;        /* 0: do not create/grow */
 };
 
 /* Allowed ranges of the numeric options (inclusive). */
@@ -81,8 +81,8 @@ struct ivmctl_options {
 /* Parse @s (decimal digits; with @suffixes also K, M, G, T: powers of 1024)
  * into [min, max].  On failure writes why into @why, naming option @name,
  * and returns false.  No sign, space or overflow gets through. */
-bool ivmctl_parse_number(const char *name, const char *s, bool suffixes, uint64_t min,
-                         uint64_t max, uint64_t *out, char *why, size_t whylen);
+bool ivmctl_parse_number(const char *name, const char *s, bool suffixes, uint64_t min, uint64_t max,
+                         uint64_t *out, char *why, size_t whylen);
 
 /* ---- ivmctl_out.c ---- */
 /* @len bytes of @s at most (stops at a NUL) as a JSON string on stdout,

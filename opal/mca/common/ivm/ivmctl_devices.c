@@ -39,18 +39,18 @@ struct dev {
 
 struct dev_info {
     const struct dev *d;
-    const char *kind;          /* device back end: pci, uio, file */
-    char path[IVM_SPEC_LEN];   /* the file that is mapped */
+    const char *kind;        /* device back end: pci, uio, file */
+    char path[IVM_SPEC_LEN]; /* the file that is mapped */
     bool have_stat, readable, writable;
     struct stat st;
     char owner[64], group[64];
-    bool pci, wc;              /* pci: sysfs facts about the function */
+    bool pci, wc; /* pci: sysfs facts about the function */
     char pci_addr[64], driver[64];
     unsigned long vendor, device;
-    const char *state;         /* region state, see region_state() */
-    int code;                  /* the exit code 'ivmctl info' would give */
+    const char *state; /* region state, see region_state() */
+    int code;          /* the exit code 'ivmctl info' would give */
     char msg[IVM_ERRMSG_LEN];
-    uint32_t version;          /* of an incompatible region */
+    uint32_t version; /* of an incompatible region */
     char region_id[2 * IVM_ID_LEN + 1];
     uint64_t region_size;
     struct ivm_layout layout;
@@ -292,8 +292,8 @@ static void print_json(const struct dev_info *di, bool first)
     if (di->pci) {
         printf(",\"pci\":{");
         json_str_field("address", di->pci_addr, sizeof(di->pci_addr), false);
-        printf(",\"vendor\":\"0x%04lx\",\"device\":\"0x%04lx\",\"resource2_wc\":%s",
-               di->vendor, di->device, di->wc ? "true" : "false");
+        printf(",\"vendor\":\"0x%04lx\",\"device\":\"0x%04lx\",\"resource2_wc\":%s", di->vendor,
+               di->device, di->wc ? "true" : "false");
         json_str_field("driver", di->driver, sizeof(di->driver), true);
         printf("}");
     }
@@ -309,9 +309,8 @@ static void print_json(const struct dev_info *di, bool first)
                di->usage.slots_claimed);
     }
     if (di->measured) {
-        printf("},\"mapping\":{\"read_ratio\":%.2f,\"threshold\":%.1f,\"uncached\":%s}}",
-               di->ratio, IVM_UNCACHED_THRESHOLD,
-               di->ratio > IVM_UNCACHED_THRESHOLD ? "true" : "false");
+        printf("},\"mapping\":{\"read_ratio\":%.2f,\"threshold\":%.1f,\"uncached\":%s}}", di->ratio,
+               IVM_UNCACHED_THRESHOLD, di->ratio > IVM_UNCACHED_THRESHOLD ? "true" : "false");
     } else {
         printf("},\"mapping\":null}");
     }
@@ -354,8 +353,7 @@ static void print_text(const struct dev_info *di, int index)
     print_region_text(di);
     if (di->measured) {
         printf("  mapping:  reading it takes %.1fx as long as ordinary memory: %s\n", di->ratio,
-               di->ratio > IVM_UNCACHED_THRESHOLD ? "UNCACHED (see ivmctl(1))"
-                                                  : "cached");
+               di->ratio > IVM_UNCACHED_THRESHOLD ? "UNCACHED (see ivmctl(1))" : "cached");
     }
 }
 
@@ -381,9 +379,10 @@ int ivmctl_devices(char *const *devices, int n, const struct ivmctl_options *o)
     static char mapped[MAX_LISTED][IVM_SPEC_LEN];
     int count = collect(devices, n, list), shown = 0;
     if (0 == count) {
-        return ivmctl_fail(o, IVMCTL_EXIT_NOT_FOUND, "no ivshmem PCI device (%04x:%04x), no "
-                           "%s and %s not set", IVM_PCI_VENDOR, IVM_PCI_DEVICE,
-                           IVM_DEFAULT_DEVICE_PATH, MCA_ENV);
+        return ivmctl_fail(o, IVMCTL_EXIT_NOT_FOUND,
+                           "no ivshmem PCI device (%04x:%04x), no "
+                           "%s and %s not set",
+                           IVM_PCI_VENDOR, IVM_PCI_DEVICE, IVM_DEFAULT_DEVICE_PATH, MCA_ENV);
     }
     if (o->json) {
         printf("{\"devices\":[");

@@ -21,10 +21,14 @@
 static int suffix_shift(char c)
 {
     switch (c) {
-    case 'k': case 'K': return 10;
-    case 'm': case 'M': return 20;
-    case 'g': case 'G': return 30;
-    case 't': case 'T': return 40;
+    case 'k':
+    case 'K': return 10;
+    case 'm':
+    case 'M': return 20;
+    case 'g':
+    case 'G': return 30;
+    case 't':
+    case 'T': return 40;
     default: return -1;
     }
 }
@@ -45,8 +49,8 @@ static void limit_str(uint64_t v, bool suffixes, char *buf, size_t len)
     }
 }
 
-bool ivmctl_parse_number(const char *name, const char *s, bool suffixes, uint64_t min,
-                         uint64_t max, uint64_t *out, char *why, size_t whylen)
+bool ivmctl_parse_number(const char *name, const char *s, bool suffixes, uint64_t min, uint64_t max,
+                         uint64_t *out, char *why, size_t whylen)
 {
     uint64_t v = 0;
     const char *p = s;

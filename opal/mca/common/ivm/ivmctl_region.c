@@ -34,8 +34,10 @@ int ivmctl_region_check(ivm_region_t *r)
     int rc = ivm_region_validate(r);
     if (IVM_ERR_BAD_MAGIC == rc && r->map.size >= IVM_SB_SIZE
         && 0 == memcmp(r->map.base, zero, sizeof(zero))) {
-        ivm_error(r, rc, "%s is zeroed: not formatted yet (the first process to attach "
-                         "formats it, or run 'ivmctl format')", r->map.spec);
+        ivm_error(r, rc,
+                  "%s is zeroed: not formatted yet (the first process to attach "
+                  "formats it, or run 'ivmctl format')",
+                  r->map.spec);
         return IVMCTL_EXIT_NOT_FORMATTED;
     }
     return ivmctl_exit_for(rc);
@@ -68,8 +70,8 @@ int ivmctl_count_usage(ivm_region_t *r, struct ivmctl_usage *u)
 
 /* ---- info ---- */
 
-static void print_header_json(const ivm_region_t *r, const struct ivmctl_usage *u,
-                              const char *id, const char *when, uint64_t lock, uint64_t pid)
+static void print_header_json(const ivm_region_t *r, const struct ivmctl_usage *u, const char *id,
+                              const char *when, uint64_t lock, uint64_t pid)
 {
     printf("{\"device\":{\"spec\":");
     ivmctl_json_string(r->map.spec, sizeof(r->map.spec));
@@ -135,8 +137,8 @@ static void print_job(uint32_t j, const struct ivm_job_entry *e, unsigned nslots
     ivm_hex(e->key, IVM_ID_LEN, key);
     ivm_format_time(e->create_time, when, sizeof(when));
     if (json) {
-        printf("%s\n  {\"index\":%u,\"generation\":%u,\"key\":\"%s\",\"label\":",
-               first ? "" : ",", j, e->gen, key);
+        printf("%s\n  {\"index\":%u,\"generation\":%u,\"key\":\"%s\",\"label\":", first ? "" : ",",
+               j, e->gen, key);
         ivmctl_json_string(e->label, IVM_LABEL_LEN);
         printf(",\"partition_offset\":%llu,\"partition_size\":%llu,\"created\":\"%s\","
                "\"processes\":%u}",
@@ -175,8 +177,8 @@ static void print_slot(uint32_t i, const struct ivm_slot_entry *s, const char *l
         snprintf(age, sizeof(age), "%.1f", ((double) now_ms - (double) s->lease_ms) / 1000.0);
     }
     if (json) {
-        printf("%s\n  {\"slot\":%u,\"job\":%u,\"rank\":%u,\"host\":", first ? "" : ",", i,
-               s->job, s->rank);
+        printf("%s\n  {\"slot\":%u,\"job\":%u,\"rank\":%u,\"host\":", first ? "" : ",", i, s->job,
+               s->rank);
         ivmctl_json_string(s->host, IVM_HOST_LEN);
         printf(",\"vm\":\"%s\",\"pid\":%llu,\"start_time\":%llu,\"state\":\"%s\","
                "\"lease_age\":%s}",
@@ -185,8 +187,8 @@ static void print_slot(uint32_t i, const struct ivm_slot_entry *s, const char *l
         return;
     }
     ivm_sanitize_label(s->host, IVM_HOST_LEN, host);
-    printf("  slot %-4u job %-3u rank %-5u host %-16s vm %s pid %-8llu %-7s lease %s\n", i,
-           s->job, s->rank, host, vm, (unsigned long long) s->owner.pid, live,
+    printf("  slot %-4u job %-3u rank %-5u host %-16s vm %s pid %-8llu %-7s lease %s\n", i, s->job,
+           s->rank, host, vm, (unsigned long long) s->owner.pid, live,
            0 == s->lease_ms ? "none" : age);
 }
 
@@ -228,8 +230,11 @@ static int cmd_info(ivm_region_t *r, const struct ivmctl_options *o)
 static int errno_exit(int err)
 {
     switch (err) {
-    case ENOENT: case ENOTDIR: return IVMCTL_EXIT_NOT_FOUND;
-    case EACCES: case EPERM: case EROFS: return IVMCTL_EXIT_ACCESS;
+    case ENOENT:
+    case ENOTDIR: return IVMCTL_EXIT_NOT_FOUND;
+    case EACCES:
+    case EPERM:
+    case EROFS: return IVMCTL_EXIT_ACCESS;
     default: return IVMCTL_EXIT_IO;
     }
 }
@@ -278,12 +283,16 @@ static int cmd_format(ivm_region_t *r, const struct ivmctl_options *o)
 {
     unsigned n = attached_processes(r);
     if (n > 0 && !o->force) {
-        return ivmctl_fail(o, IVMCTL_EXIT_BUSY, "%u processes (alive or in other VMs) are "
-                           "attached to %s; stop them or use --force", n, r->map.spec);
+        return ivmctl_fail(o, IVMCTL_EXIT_BUSY,
+                           "%u processes (alive or in other VMs) are "
+                           "attached to %s; stop them or use --force",
+                           n, r->map.spec);
     }
     if (IVM_SB_FORMATTING == atomic_load(&ivm_sb(r)->state) && !o->force) {
-        return ivmctl_fail(o, IVMCTL_EXIT_BUSY, "%s is being formatted right now; use --force "
-                           "if the formatting process died", r->map.spec);
+        return ivmctl_fail(o, IVMCTL_EXIT_BUSY,
+                           "%s is being formatted right now; use --force "
+                           "if the formatting process died",
+                           r->map.spec);
     }
     int rc = ivm_region_format(r, o->jobs, o->slots);
     if (IVM_OK != rc) {
@@ -369,9 +378,10 @@ static int resolve_device(const char *device, char *spec, const struct ivmctl_op
         return IVMCTL_EXIT_OK;
     }
     if (IVM_OK != ivm_device_discover(found, IVM_MAX_DEVICES, &n)) {
-        return ivmctl_fail(o, IVMCTL_EXIT_NOT_FOUND, "no ivshmem PCI device (%04x:%04x) and no "
-                           "%s; name the device", IVM_PCI_VENDOR, IVM_PCI_DEVICE,
-                           IVM_DEFAULT_DEVICE_PATH);
+        return ivmctl_fail(o, IVMCTL_EXIT_NOT_FOUND,
+                           "no ivshmem PCI device (%04x:%04x) and no "
+                           "%s; name the device",
+                           IVM_PCI_VENDOR, IVM_PCI_DEVICE, IVM_DEFAULT_DEVICE_PATH);
     }
     snprintf(spec, IVM_SPEC_LEN, "%s", found[0]);
     return IVMCTL_EXIT_OK;

@@ -32,19 +32,21 @@ static int mpool_ivm_close(void);
 static int mpool_ivm_query(const char *hints, int *priority, mca_mpool_base_module_t **module);
 
 mca_mpool_ivm_component_t mca_mpool_ivm_component = {
-    .super = {
-        .mpool_version = {
-            IVM_OMPI_MPOOL_BASE_VERSION,
-            .mca_component_name = "ivm",
-            /* ivm's own version (common/ivm/VERSION), as ompi_info shows it */
-            MCA_BASE_MAKE_VERSION(component, IVM_MAJOR_VERSION, IVM_MINOR_VERSION,
-                                  IVM_RELEASE_VERSION),
-            .mca_close_component = mpool_ivm_close,
-            .mca_register_component_params = mpool_ivm_register,
+    .super =
+        {
+            .mpool_version =
+                {
+                    IVM_OMPI_MPOOL_BASE_VERSION,
+                    .mca_component_name = "ivm",
+                    /* ivm's own version (common/ivm/VERSION), as ompi_info shows it */
+                    MCA_BASE_MAKE_VERSION(component, IVM_MAJOR_VERSION, IVM_MINOR_VERSION,
+                                          IVM_RELEASE_VERSION),
+                    .mca_close_component = mpool_ivm_close,
+                    .mca_register_component_params = mpool_ivm_register,
+                },
+            .mpool_data = {MCA_BASE_METADATA_PARAM_NONE},
+            .mpool_query = mpool_ivm_query,
         },
-        .mpool_data = {MCA_BASE_METADATA_PARAM_NONE},
-        .mpool_query = mpool_ivm_query,
-    },
     .priority = 100,
 };
 
