@@ -68,7 +68,7 @@ echo "$(wc -l <"$work/tar.list") files, $(du -k "$work/build/$tarball" | cut -f1
 for f in README.md LICENSE configure autogen.pl opal/mca/common/ivm/VERSION contrib/ivm-demo \
          contrib/admin/99-ivm-ivshmem.rules contrib/admin/libvirt-ivshmem.xml \
          contrib/admin/openmpi-mca-params.conf doc/build.md test/run-tests test/unit/Makefile.am \
-         test/progs/Makefile test/coll/Makefile test/fuzz/Makefile test/mpich/run-mpich \
+         test/progs/Makefile test/fuzz/Makefile test/mpich/run-mpich \
          test/python/test_ivm_report.py bench/ivm_report.py bench/src/ivm_p2pbench.c \
          debian/rules debian/control; do
     grep -qxF "$f" "$work/tar.list" || fail "$f is not in the tarball"

@@ -11,7 +11,8 @@
 #                                    a shared work directory $WORK, cleanup
 #   client_netpipe_from_source       (Open MPI 5) NetPIPE built from source
 #   client_counters                  builds the MPI_T counter shim
-#                                    ($WORK/libivmcounters.so)
+#                                    ($WORK/libivm_counters_shim.so,
+#                                    from test/progs/ivm_counters_shim.c)
 #   vm_up INSTANCE NVMS              an emulated-VM instance sharing $WORK
 #   vm_mpirun INSTANCE SECS [vmsim mpirun options] -- MPIRUN-ARGS...
 #   check_counters LOG MINBYTES      both ranks (vm0, vm1) sent through ivm
@@ -123,8 +124,8 @@ client_netpipe_from_source() {
 }
 
 client_counters() {
-	mpicc -O2 -shared -fPIC -o "$WORK/libivmcounters.so" \
-		"$CLIENT_TOP/test/integration/client_ivm_counters.c" >"$WORK/shim.log" 2>&1 || {
+	make -s -C "$CLIENT_TOP/test/progs" BUILDDIR="$WORK" "$WORK/libivm_counters_shim.so" \
+		>"$WORK/shim.log" 2>&1 || {
 		cat "$WORK/shim.log"
 		fail "building the MPI_T counter shim failed"
 	}
@@ -151,7 +152,7 @@ vm_mpirun() {
 # The standard MPI arguments of a cross-VM run over ivm: one rank per VM,
 # ob1, only ivm and self, the counter shim preloaded, $WORK as directory.
 ivm_args() {
-	echo "-np 2 --map-by node --mca pml ob1 --mca btl ivm,self -x LD_PRELOAD=$WORK/libivmcounters.so -wdir $WORK"
+	echo "-np 2 --map-by node --mca pml ob1 --mca btl ivm,self -x LD_PRELOAD=$WORK/libivm_counters_shim.so -wdir $WORK"
 }
 
 # check_counters LOG MINBYTES: the shim's lines in LOG show rank 0 in vm0

@@ -2,7 +2,7 @@
 # Shared part of the coll/ivm integration tests (sourced, not run: no
 # execute bit, so test/run-tests skips it).
 #
-# Provides: skip, fail, coll_setup (checks, builds test/coll into $BUILDDIR),
+# Provides: skip, fail, coll_setup (checks, builds test/progs into $BUILDDIR),
 # coll_up NAME VMSIM-UP-ARGS..., coll_mpirun NAME LOG MPIRUN-ARGS... (runs
 # "ivm-vmsim mpirun" with the usual MCA settings, output to LOG, returns
 # mpirun's status), coll_expect_pass LOG WHAT, and cleanup of every instance
@@ -11,7 +11,7 @@
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 TOP=$(cd "$HERE/../.." && pwd)
 VMSIM=$TOP/contrib/ivm-vmsim
-BUILDDIR=${IVM_TEST_BUILDDIR:-/tmp/ivm-test-build}/coll
+BUILDDIR=${IVM_TEST_BUILDDIR:-/tmp/ivm-test-build}
 # run from /: the caller's directory may be invisible inside the VMs
 cd /
 
@@ -36,9 +36,9 @@ coll_setup() {
 	unshare --uts --ipc --net --pid --mount --fork true 2>/dev/null || skip "cannot create namespaces here"
 	command -v mpicc >/dev/null || skip "mpicc not found"
 	ompi_info 2>/dev/null | grep -q 'MCA coll: ivm' || fail "coll/ivm is not installed (contrib/ivm-dev build)"
-	make -s -C "$TOP/test/coll" BUILDDIR="$BUILDDIR" >"$COLL_TMP/make.log" 2>&1 || {
+	make -s -C "$TOP/test/progs" BUILDDIR="$BUILDDIR" >"$COLL_TMP/make.log" 2>&1 || {
 		cat "$COLL_TMP/make.log"
-		fail "building test/coll failed"
+		fail "building test/progs failed"
 	}
 }
 

@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: BSD-3-Clause
 # coll/ivm under the call patterns of benchmarks and applications
-# (test/coll/coll_pattern.c), every result checked:
+# (test/progs/coll_pattern.c), every result checked:
 #  - back-to-back bcasts and reduces with rotating roots and no barrier
 #    between them, through the bcast ring, one chunk and several chunks;
 #  - an 8-byte bcast burst whose root runs ahead of the ring's depth;

@@ -32,7 +32,6 @@ fail() { echo "FAIL: $*"; exit 1; }
 [ "$(id -u)" = 0 ] || skip "needs root for emulated VMs"
 command -v ivmctl >/dev/null || skip "ivm not installed (contrib/ivm-dev build)"
 make -s -C "$top/test/progs" BUILDDIR="$build" >/dev/null
-make -s -C "$top/test/coll" BUILDDIR="$build/coll" >/dev/null
 
 name=fault-$$
 out=$(mktemp -d /tmp/ivm-fault.XXXXXX)
@@ -58,7 +57,7 @@ b_round() {
 			--mca btl ivm,vader,self "$build/ivm_rma" --kinds create/ivm,create/heap &&
 		timeout 120 ivm-vmsim mpirun --name "$name" --vms 0,1 -- -np 2 "${mca[@]}" \
 			--mca btl ivm,vader,self --mca coll ivm,tuned,basic,libnbc,self \
-			"$build/coll/coll_check" --quick
+			"$build/coll_check" --quick
 	} >"$log" 2>&1
 }
 

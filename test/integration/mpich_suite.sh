@@ -10,7 +10,8 @@
 # --verify-transport).  Prints one line per directory with its ok / not ok
 # counts.  The suite's source and build are cached in /var/cache/ivm-mpich
 # (IVM_MPICH_CACHE); a first run fetches and builds it (about 4 minutes).
-# Against Open MPI 5 (IVM_OMPI_SERIES=5.0) the pt2pt and coll lists run,
+# Against Open MPI 5 (IVM_OMPI_SERIES=5.0) the pt2pt, rma and coll lists
+# run (osc/ivm and 5.0's osc/rdma over btl/ivm serve the rma windows),
 # built in /var/cache/ivm-mpich-5.0.
 # Running is bounded by IVM_MPICH_MAX_TIME seconds (default 1080).
 # Exit 0 pass, 77 skip, anything else fail.
@@ -34,11 +35,11 @@ RUNNER=$TOP/test/mpich/run-mpich
 # osc/rdma the others (MPI_Win_create on ordinary memory), over btl/ivm's
 # single copies, atomics and emulated RMA.
 DIRS=(pt2pt datatype comm rma coll)
-# Open MPI 5 (the ompi5 set): the pt2pt and coll subsets, built with its
-# mpicc in a cache of their own (the suite is configured for one mpicc).
+# Open MPI 5 (the ompi5 set): the pt2pt, rma and coll subsets, built with
+# its mpicc in a cache of their own (the suite is configured for one mpicc).
 SERIES=${IVM_OMPI_SERIES:-4.1}
 if [ "$SERIES" = 5.0 ]; then
-	DIRS=(pt2pt coll)
+	DIRS=(pt2pt rma coll)
 fi
 # Budget for running them (not building): about 4-5 minutes on an idle
 # 2-core machine when all pass (coll about 2 more); a run that hangs in
@@ -110,6 +111,7 @@ if [ $rc -ne 0 ] || grep -qE '^    not (ok|run)' "$summary"; then
 		grep -E 'Unexpected output|exited|Failed to build|Terminating' "$results/out/$d.log" | head -n 20 || true
 	done
 	n=$(grep -c '^    not ok' "$summary" || true)
+	[ "$n" -gt 0 ] || { echo "--- run-mpich exited with $rc:"; tail -n 30 "$log"; }
 	nr=$(awk '/^    not run: /{s += $3} END {if (s) print s}' "$summary")
 	fail "$n MPICH tests failed${nr:+ and $nr were not run (time budget)} over btl ivm,self across 2 VMs: $(grep '^    not ok' "$summary" | sed 's/^ *not ok: //' | paste -sd, | cut -c1-300)"
 fi
