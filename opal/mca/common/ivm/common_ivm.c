@@ -217,17 +217,53 @@ static void report(bool explicit_request, const char *spec, int status, const ch
     }
 }
 
+/* Rank 0 draws the job's random word and publishes it before any rank
+ * needs it (ivm_ompi_job_nonce_put says where that matters). */
+static void job_nonce_publish(void)
+{
+    uint64_t nonce;
+    if (0 != OPAL_PROC_MY_NAME.vpid || '\0' != mca_common_ivm_params.job_key[0]) {
+        return;
+    }
+    if (IVM_OK != ivm_random_bytes(&nonce, sizeof(nonce))
+        || OPAL_SUCCESS != ivm_ompi_job_nonce_put(nonce)) {
+        verbose(1, "common:ivm: job %s: publishing rank 0's random word failed: %s",
+                opal_jobid_print(OPAL_PROC_MY_NAME.jobid),
+                "the other ranks key the job by the launcher's token alone");
+    }
+}
+
 static void job_key(uint8_t key[IVM_ID_LEN])
 {
     const char *jobid = opal_jobid_print(OPAL_PROC_MY_NAME.jobid);
+    char token[512];
+    uint64_t nonce;
+    int rc;
+
     if ('\0' != mca_common_ivm_params.job_key[0]) {
         ivm_job_key_make(key, mca_common_ivm_params.job_key, "");
         return;
     }
     /* jobids alone collide across VMs (launchers in different VMs can hash
      * to the same one): the key also hashes a string that only this job's
-     * processes have, in every VM (see ivm_ompi_job_token) */
-    ivm_job_key_make(key, jobid, ivm_ompi_job_token());
+     * processes have, in every VM (see ivm_ompi_job_token), and rank 0's
+     * random word where that string can collide too */
+    rc = ivm_ompi_job_nonce_get(&nonce);
+    if (OPAL_SUCCESS == rc) {
+        snprintf(token, sizeof(token), "%s\n%016llx", ivm_ompi_job_token(),
+                 (unsigned long long) nonce);
+        verbose(5, "common:ivm: job key: job %s, launcher token %s and rank 0's random word", jobid,
+                ivm_ompi_job_token());
+    } else {
+        if (OPAL_ERR_NOT_SUPPORTED != rc) {
+            verbose(1,
+                    "common:ivm: job %s: rank 0's random word did not come: the job key "
+                    "is the launcher's token %s alone",
+                    jobid, ivm_ompi_job_token());
+        }
+        snprintf(token, sizeof(token), "%s", ivm_ompi_job_token());
+    }
+    ivm_job_key_make(key, jobid, token);
 }
 
 static void *mpool_alloc(mca_mpool_base_module_t *mpool, size_t size, size_t align, uint32_t flags)
@@ -376,6 +412,7 @@ int mca_common_ivm_init(bool explicit_request)
         mca_common_ivm_params.output = opal_output_open(NULL);
         opal_output_set_verbosity(mca_common_ivm_params.output, mca_common_ivm_params.verbose);
     }
+    job_nonce_publish();
     init_status = device_specs(explicit_request, specs, &count);
     for (int i = 0; OPAL_SUCCESS == init_status && i < count; i++) {
         if (OPAL_SUCCESS == attach_one(specs[i], explicit_request, &devices[ndevices])) {

@@ -14,8 +14,8 @@
  * Every OPAL-level difference between the Open MPI series ivm builds
  * against (4.1 and 5.0), in one place: headers that moved, the PMIx scope
  * names of the modex, the mpool interface version, the visibility macro of
- * a component's symbols, a peer's host name, and the token that identifies
- * this process's job in every VM.  The rest of the ivm code uses the names
+ * a component's symbols, a peer's host name, and the token and random word
+ * that identify this process's job in every VM.  The rest of the ivm code uses the names
  * defined here and never tests a version itself; a new series should only
  * need a new branch below.  (btl/ivm's receive path is bridged in
  * btl_ivm_compat.h, coll/ivm's differences are in coll_ivm_version.h.)
@@ -114,6 +114,65 @@ static inline const char *ivm_ompi_job_token(void)
     return NULL != token ? token : "";
 #endif
 }
+
+/**
+ * The job's random word: 5.0's token above is made of a host name and a
+ * pid, and both collide across VMs (cloned VMs, same boot sequence), so
+ * there rank 0 draws a random word that every rank of the job adds to the
+ * key.  Rank 0 publishes it (put) as soon as an ivm component starts and
+ * commits it at once, so that the other ranks' gets, which ask rank 0's
+ * node directly (before MPI_Init's fence), find it; a get waits at most
+ * IVM_OMPI_MODEX_GET_TIMEOUT_S.  4.1's token holds mpirun's address and
+ * port, which no two live launchers share: there is no word (put does
+ * nothing, get says so).
+ */
+#define IVM_OMPI_JOB_NONCE_KEY "ivm.job.nonce"
+#if OPAL_MAJOR_VERSION >= 5
+static inline int ivm_ompi_job_nonce_put(uint64_t nonce)
+{
+    pmix_value_t v;
+    PMIX_VALUE_LOAD(&v, &nonce, PMIX_UINT64);
+    pmix_status_t rc = PMIx_Put(PMIX_GLOBAL, IVM_OMPI_JOB_NONCE_KEY, &v);
+    PMIX_VALUE_DESTRUCT(&v);
+    if (PMIX_SUCCESS == rc) {
+        rc = PMIx_Commit();
+    }
+    return PMIX_SUCCESS == rc ? OPAL_SUCCESS : OPAL_ERROR;
+}
+
+static inline int ivm_ompi_job_nonce_get(uint64_t *nonce)
+{
+    pmix_proc_t rank0;
+    pmix_value_t *kv = NULL;
+    pmix_info_t info;
+    int timeout = IVM_OMPI_MODEX_GET_TIMEOUT_S, rc = OPAL_ERR_NOT_FOUND;
+
+    PMIX_LOAD_PROCID(&rank0, opal_process_info.myprocid.nspace, 0);
+    PMIX_INFO_LOAD(&info, PMIX_TIMEOUT, &timeout, PMIX_INT);
+    if (PMIX_SUCCESS == PMIx_Get(&rank0, IVM_OMPI_JOB_NONCE_KEY, &info, 1, &kv) && NULL != kv
+        && PMIX_UINT64 == kv->type) {
+        *nonce = kv->data.uint64;
+        rc = OPAL_SUCCESS;
+    }
+    PMIX_INFO_DESTRUCT(&info);
+    if (NULL != kv) {
+        PMIX_VALUE_RELEASE(kv);
+    }
+    return rc;
+}
+#else
+static inline int ivm_ompi_job_nonce_put(uint64_t nonce)
+{
+    (void) nonce;
+    return OPAL_SUCCESS;
+}
+
+static inline int ivm_ompi_job_nonce_get(uint64_t *nonce)
+{
+    (void) nonce;
+    return OPAL_ERR_NOT_SUPPORTED;
+}
+#endif
 
 #if OPAL_MAJOR_VERSION >= 5
 /** A peer's modex blob under @key, waiting at most
