@@ -91,11 +91,9 @@ typedef struct mca_osc_ivm_component_t {
     /* parameters */
     int priority;
     int verbose;
-    int liveness_interval_ms;  /**< how often a long wait checks the peers */
-    unsigned int spin_time_us; /**< a wait polls without sleeping this long */
-    unsigned int sleep_time_us;
-    int timeout;          /**< seconds a wait may last (0: no own limit) */
-    double heap_fraction; /**< share of the job heap windows may fill */
+    int liveness_interval_ms; /**< how often a long wait checks the peers */
+    int timeout;              /**< seconds a wait may last (0: no own limit) */
+    double heap_fraction;     /**< share of the job heap windows may fill */
 
     /* state */
     int output;

@@ -34,9 +34,8 @@
 /* The defaults, in one place. */
 #define OSC_IVM_DEFAULT_PRIORITY 110 /* above osc/sm (100) and osc/rdma (20) */
 #define OSC_IVM_DEFAULT_LIVENESS_MS 200
-#define OSC_IVM_DEFAULT_SPIN_US 50
-#define OSC_IVM_DEFAULT_SLEEP_US 1
 #define OSC_IVM_DEFAULT_HEAP_FRACTION 0.5
+#define OSC_IVM_DEFAULT_TIMEOUT 0 /* no limit of its own: liveness ends waits */
 
 static int ivm_register(void);
 static int ivm_open(void);
@@ -132,9 +131,7 @@ static int ivm_register(void)
     c->priority = OSC_IVM_DEFAULT_PRIORITY;
     c->verbose = 0;
     c->liveness_interval_ms = OSC_IVM_DEFAULT_LIVENESS_MS;
-    c->spin_time_us = OSC_IVM_DEFAULT_SPIN_US;
-    c->sleep_time_us = OSC_IVM_DEFAULT_SLEEP_US;
-    c->timeout = 0;
+    c->timeout = OSC_IVM_DEFAULT_TIMEOUT;
     c->heap_fraction = OSC_IVM_DEFAULT_HEAP_FRACTION;
 
     reg("priority",
@@ -147,12 +144,6 @@ static int ivm_register(void)
     reg("liveness_interval",
         "Milliseconds between liveness checks of the window's ranks during a wait",
         MCA_BASE_VAR_TYPE_INT, OPAL_INFO_LVL_9, &c->liveness_interval_ms);
-    reg("spin_time",
-        "Microseconds a wait (fence, lock, post/start) polls without sleeping; after that it "
-        "sleeps between polls so that other processes on the same CPU can run",
-        MCA_BASE_VAR_TYPE_UNSIGNED_INT, OPAL_INFO_LVL_6, &c->spin_time_us);
-    reg("sleep_time", "Microseconds a long wait sleeps between polls",
-        MCA_BASE_VAR_TYPE_UNSIGNED_INT, OPAL_INFO_LVL_9, &c->sleep_time_us);
     reg("timeout",
         "Seconds a wait may last before failing (0: no limit of its own; waits fail anyway "
         "as soon as a rank of the window is gone or has not renewed its lease for "
@@ -166,6 +157,9 @@ static int ivm_register(void)
         MCA_BASE_VAR_TYPE_DOUBLE, OPAL_INFO_LVL_5, &c->heap_fraction);
 
     mca_common_ivm_register(&c->super.osc_version);
+    /* the waits' pacing is common/ivm's, shared with btl/ivm and coll/ivm
+     * (no osc_ivm_ synonyms: osc/ivm never had names of its own released) */
+    mca_common_ivm_register_pacing(NULL);
     register_pvars();
     return OMPI_SUCCESS;
 }
@@ -198,8 +192,8 @@ static bool params_valid(void)
         bad = "osc_ivm_heap_fraction must be in (0, 1]";
     } else if (c->timeout < 0 || c->liveness_interval_ms < 1) {
         bad = "osc_ivm_timeout must be >= 0 and osc_ivm_liveness_interval >= 1";
-    } else if (c->sleep_time_us > 999999) {
-        bad = "osc_ivm_sleep_time must be less than 1000000";
+    } else if (mca_common_ivm_params.sleep_time_us > 999999) {
+        bad = "opal_common_ivm_sleep_time must be less than 1000000";
     }
     if (NULL != bad) {
         opal_show_help("help-mpi-osc-ivm.txt", "bad-parameter", true, opal_process_info.nodename,

@@ -67,7 +67,8 @@ int osc_ivm_wait_round(ompi_osc_ivm_module_t *m, unsigned round, uint64_t *start
         *next_ns = now + check_ns;
         return OMPI_SUCCESS;
     }
-    ivm_pace(now - *start_ns, c->spin_time_us, c->sleep_time_us);
+    ivm_pace(now - *start_ns, mca_common_ivm_params.spin_time_us,
+             mca_common_ivm_params.sleep_time_us);
     if (now < *next_ns) {
         return OMPI_SUCCESS;
     }

@@ -25,6 +25,17 @@
 #include "btl_ivm_endpoint.h"
 #include "btl_ivm_frag.h"
 
+/* The defaults of btl/ivm's own parameters, set in btl_ivm_register (the
+ * generic BTL parameters' defaults are in module_defaults). */
+#define BTL_IVM_DEFAULT_FREE_LIST_NUM 8
+#define BTL_IVM_DEFAULT_FREE_LIST_MAX 1024
+#define BTL_IVM_DEFAULT_FREE_LIST_INC 64
+#define BTL_IVM_DEFAULT_RING_SIZE 1024u
+#define BTL_IVM_DEFAULT_FBOX_SIZE 8192u
+#define BTL_IVM_DEFAULT_FBOX_THRESHOLD 16u
+#define BTL_IVM_DEFAULT_FBOX_MAX 64u
+#define BTL_IVM_DEFAULT_POLL_LIMIT 32u
+
 static int btl_ivm_register(void);
 static int btl_ivm_open(void);
 static int btl_ivm_close(void);
@@ -102,14 +113,14 @@ static int btl_ivm_register(void)
 {
     mca_btl_ivm_component_t *c = &mca_btl_ivm_component;
 
-    c->free_list_num = 8;
-    c->free_list_max = 1024;
-    c->free_list_inc = 64;
-    c->ring_size = 1024;
-    c->fbox_size = 8192;
-    c->fbox_threshold = 16;
-    c->fbox_max = 64;
-    c->poll_limit = 32;
+    c->free_list_num = BTL_IVM_DEFAULT_FREE_LIST_NUM;
+    c->free_list_max = BTL_IVM_DEFAULT_FREE_LIST_MAX;
+    c->free_list_inc = BTL_IVM_DEFAULT_FREE_LIST_INC;
+    c->ring_size = BTL_IVM_DEFAULT_RING_SIZE;
+    c->fbox_size = BTL_IVM_DEFAULT_FBOX_SIZE;
+    c->fbox_threshold = BTL_IVM_DEFAULT_FBOX_THRESHOLD;
+    c->fbox_max = BTL_IVM_DEFAULT_FBOX_MAX;
+    c->poll_limit = BTL_IVM_DEFAULT_POLL_LIMIT;
     c->verbose = 0;
     reg_int("free_list_num",
             "Initial number of eager-size fragments (the list of "

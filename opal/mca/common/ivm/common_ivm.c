@@ -121,7 +121,8 @@ void mca_common_ivm_register(const mca_base_component_t *component)
         reg("job_key",
             "Override the string that identifies this job in the region (default: derived from "
             "the job id and, with Open MPI 4.1, the launcher's contact address or, with 5.0, "
-            "the PMIx namespace: the same in every VM of a job)",
+            "the PMIx namespace and a random word drawn by rank 0: the same in every VM of a "
+            "job)",
             MCA_BASE_VAR_TYPE_STRING, OPAL_INFO_LVL_9, &mca_common_ivm_params.job_key);
     /* no synonym for this one: components have their own <fw>_ivm_verbose */
     reg("verbose", "Verbosity of the ivm device layer (0: quiet, 10: attach details)",
@@ -144,9 +145,10 @@ void mca_common_ivm_register_pacing(const mca_base_component_t *component)
 
     idx[0] =
         reg("spin_time",
-            "Microseconds a wait of btl/ivm or coll/ivm for a process in another VM (an RMA "
-            "reply, room in a full ring, a collective step) polls before it sleeps between "
-            "polls; sleeping lets the peer run when ranks outnumber CPUs, where sched_yield "
+            "Microseconds a wait of btl/ivm, coll/ivm or osc/ivm for a process in another VM "
+            "(an RMA reply, room in a full ring, a collective step, a window's lock or epoch) "
+            "polls before it sleeps between polls; sleeping lets the peer run when ranks outnumber "
+            "CPUs, where sched_yield "
             "(mpi_yield_when_idle) does not hand the CPU to another VM's processes (0: "
             "btl/ivm never sleeps, coll/ivm sleeps from the first poll on)",
             MCA_BASE_VAR_TYPE_UNSIGNED_INT, OPAL_INFO_LVL_6, &mca_common_ivm_params.spin_time_us);

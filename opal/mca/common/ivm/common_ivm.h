@@ -104,9 +104,10 @@ OPAL_DECLSPEC extern mca_common_ivm_params_t mca_common_ivm_params;
 OPAL_DECLSPEC void mca_common_ivm_register(const mca_base_component_t *component);
 
 /** Register opal_common_ivm_spin_time and opal_common_ivm_sleep_time, how
- * btl/ivm's and coll/ivm's waits for another process pace themselves, and
- * @component's own earlier names for them (btl_ivm_spin_time,
- * coll_ivm_sleep_time, ...) as deprecated synonyms. */
+ * btl/ivm's, coll/ivm's and osc/ivm's waits for another process pace
+ * themselves, and @component's own earlier names for them
+ * (btl_ivm_spin_time, coll_ivm_sleep_time, ...) as deprecated synonyms
+ * (none when @component is NULL). */
 OPAL_DECLSPEC void mca_common_ivm_register_pacing(const mca_base_component_t *component);
 
 /** Attach to the devices (first call does the work; later calls add a

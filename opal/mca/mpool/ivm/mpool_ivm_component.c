@@ -27,6 +27,10 @@
 
 #include "mpool_ivm.h"
 
+/* mpool/ivm answers only hints that name it; then it should win, as
+ * mpool/hugepage does (100) for hints that name hugepage */
+#define MPOOL_IVM_DEFAULT_PRIORITY 100
+
 static int mpool_ivm_register(void);
 static int mpool_ivm_close(void);
 static int mpool_ivm_query(const char *hints, int *priority, mca_mpool_base_module_t **module);
@@ -47,11 +51,11 @@ mca_mpool_ivm_component_t mca_mpool_ivm_component = {
             .mpool_data = {MCA_BASE_METADATA_PARAM_NONE},
             .mpool_query = mpool_ivm_query,
         },
-    .priority = 100,
 };
 
 static int mpool_ivm_register(void)
 {
+    mca_mpool_ivm_component.priority = MPOOL_IVM_DEFAULT_PRIORITY;
     mca_common_ivm_register(&mca_mpool_ivm_component.super.mpool_version);
     (void) mca_base_component_var_register(
         &mca_mpool_ivm_component.super.mpool_version, "priority",
