@@ -207,41 +207,51 @@ static void counters_close(void)
     MPI_T_finalize();
 }
 
-int main(int argc, char **argv)
-{
-    const char *label = "run", *opl = NULL, *sizes = "8:1M", *patl = "sep,b2b";
-    double target_ms = 100;
-    int warmup = 20, alloc_mem = 0;
-    size_t list[64];
-    int nsizes = 0, want[NOPS], pats[NPATS];
+/* The command line's settings (defaults as documented above). */
+typedef struct {
+    const char *label, *opl, *sizes, *patl;
+    double target_ms;
+    int warmup, alloc_mem;
+} options_t;
 
-    MPI_Init(&argc, &argv);
-    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-    MPI_Comm_size(MPI_COMM_WORLD, &size);
-    counters_open();
+/* Reads the -X VALUE pairs of the command line; others are skipped. */
+static void parse_options(int argc, char **argv, options_t *o)
+{
+    *o = (options_t){
+        .label = "run", .sizes = "8:1M", .patl = "sep,b2b", .target_ms = 100, .warmup = 20};
     for (int i = 1; i + 1 < argc; i += 2) {
-        if (!strcmp(argv[i], "-l")) label = argv[i + 1];
-        else if (!strcmp(argv[i], "-o")) opl = argv[i + 1];
-        else if (!strcmp(argv[i], "-s")) sizes = argv[i + 1];
-        else if (!strcmp(argv[i], "-p")) patl = argv[i + 1];
-        else if (!strcmp(argv[i], "-T")) target_ms = atof(argv[i + 1]);
-        else if (!strcmp(argv[i], "-w")) warmup = atoi(argv[i + 1]);
-        else if (!strcmp(argv[i], "-a")) alloc_mem = atoi(argv[i + 1]);
+        if (!strcmp(argv[i], "-l")) o->label = argv[i + 1];
+        else if (!strcmp(argv[i], "-o")) o->opl = argv[i + 1];
+        else if (!strcmp(argv[i], "-s")) o->sizes = argv[i + 1];
+        else if (!strcmp(argv[i], "-p")) o->patl = argv[i + 1];
+        else if (!strcmp(argv[i], "-T")) o->target_ms = atof(argv[i + 1]);
+        else if (!strcmp(argv[i], "-w")) o->warmup = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "-a")) o->alloc_mem = atoi(argv[i + 1]);
     }
-    /* whole names only: "reduce" must not select reduce_scatter */
+}
+
+/* want[op]: whether -o names op (every op without -o); whole names only:
+ * "reduce" must not select reduce_scatter. */
+static void select_ops(const char *opl, int want[NOPS])
+{
     for (int k = 0; k < NOPS; k++) {
         want[k] = NULL == opl;
     }
-    char *copy = NULL, *save = NULL;
     if (NULL != opl) {
-        copy = strdup(opl);
+        char *copy = strdup(opl), *save = NULL;
         for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
             for (int k = 0; k < NOPS; k++) want[k] |= !strcmp(t, names[k]);
         }
         free(copy);
     }
-    for (int k = 0; k < NPATS; k++) pats[k] = NULL != strstr(patl, pat_names[k]);
-    copy = strdup(sizes);
+}
+
+/* The -s list as byte counts (A:B: powers of two from A to B, 0 first if
+ * A is 0); returns how many, at most 64. */
+static int parse_sizes(const char *sizes, size_t list[64])
+{
+    int nsizes = 0;
+    char *copy = strdup(sizes), *save = NULL;
     for (char *t = strtok_r(copy, ",", &save); t && nsizes < 64; t = strtok_r(NULL, ",", &save)) {
         char *colon = strchr(t, ':');
         if (colon) {
@@ -259,8 +269,13 @@ int main(int argc, char **argv)
         }
     }
     free(copy);
-    size_t maxb = 8;
-    for (int i = 0; i < nsizes; i++) maxb = list[i] > maxb ? list[i] : maxb;
+    return nsizes;
+}
+
+/* Send and receive buffers of size x maxb bytes, from MPI_Alloc_mem in
+ * the ivm region with -a 1 (so coll/ivm can take its single-copy paths). */
+static void buffers_alloc(int alloc_mem, size_t maxb)
+{
     if (alloc_mem) {
         MPI_Info info;
         MPI_Info_create(&info);
@@ -282,20 +297,26 @@ int main(int argc, char **argv)
         fprintf(stderr, "ivm_collbench: out of memory\n");
         MPI_Abort(MPI_COMM_WORLD, 1);
     }
+}
 
-    for (int op = 0; op < NOPS; op++) {
-        if (!want[op]) continue;
-        for (int pat = 0; pat < NPATS; pat++) {
-            if (!pats[pat]) continue;
-            for (int i = 0; i < nsizes; i++) {
-                if (OP_BARRIER == op && i > 0) break;
-                run_one(label, op, pat, OP_BARRIER == op ? 0 : list[i], warmup, target_ms);
-            }
-        }
+/* Gives the buffers back the way buffers_alloc got them. */
+static void buffers_free(int alloc_mem)
+{
+    if (alloc_mem) {
+        MPI_Free_mem(sbuf);
+        MPI_Free_mem(rbuf);
+    } else {
+        free(sbuf);
+        free(rbuf);
     }
+    free(rs_counts);
+}
 
-    /* which component served the calls? (read before the counters'
-     * own reductions add to them) */
+/* CALLS lines of the measured ops and the COLL line, from coll/ivm's
+ * counters (read before the counters' own reductions add to them); then
+ * closes the counters. */
+static void report_counters(const char *label, const int want[NOPS])
+{
     long long count[NOPS][3];
     for (int op = 0; op < NOPS; op++) {
         for (int k = 0; k < 3; k++) count[op][k] = counter_sum(op, k);
@@ -306,6 +327,7 @@ int main(int argc, char **argv)
                    count[op][2]);
         }
     }
+    /* which component serves MPI_Allreduce? */
     long long before = counter_sum(OP_ALLREDUCE, 0);
     double x = 1, y;
     MPI_Allreduce(&x, &y, 1, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
@@ -314,14 +336,39 @@ int main(int argc, char **argv)
     if (0 == rank) {
         printf("COLL,%s,%s\n", label, after > before ? "ivm" : "other");
     }
-    if (alloc_mem) {
-        MPI_Free_mem(sbuf);
-        MPI_Free_mem(rbuf);
-    } else {
-        free(sbuf);
-        free(rbuf);
+}
+
+int main(int argc, char **argv)
+{
+    options_t o;
+    size_t list[64];
+    int nsizes, want[NOPS], pats[NPATS];
+
+    MPI_Init(&argc, &argv);
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    counters_open();
+    parse_options(argc, argv, &o);
+    select_ops(o.opl, want);
+    for (int k = 0; k < NPATS; k++) pats[k] = NULL != strstr(o.patl, pat_names[k]);
+    nsizes = parse_sizes(o.sizes, list);
+    size_t maxb = 8;
+    for (int i = 0; i < nsizes; i++) maxb = list[i] > maxb ? list[i] : maxb;
+    buffers_alloc(o.alloc_mem, maxb);
+
+    for (int op = 0; op < NOPS; op++) {
+        if (!want[op]) continue;
+        for (int pat = 0; pat < NPATS; pat++) {
+            if (!pats[pat]) continue;
+            for (int i = 0; i < nsizes; i++) {
+                if (OP_BARRIER == op && i > 0) break;
+                run_one(o.label, op, pat, OP_BARRIER == op ? 0 : list[i], o.warmup, o.target_ms);
+            }
+        }
     }
-    free(rs_counts);
+
+    report_counters(o.label, want);
+    buffers_free(o.alloc_mem);
     MPI_Finalize();
     return 0;
 }

@@ -25,7 +25,7 @@
  *    header's bytes_in_use is the sum of the live blocks' sizes.
  *
  * Input: u8 partition chunks (2..47), u8 partition place, then operations
- * (see LLVMFuzzerTestOneInput). */
+ * (see heap_op). */
 
 #include "fuzz_common.h"
 
@@ -73,123 +73,162 @@ static void resign(uint64_t part_off)
     h->crc = ivm_crc32c(0, h, offsetof(struct ivm_part_header, crc));
 }
 
+/* One input's partition and heap, and whether the model may still judge
+ * it. */
+typedef struct {
+    ivm_heap_t h;
+    uint64_t part_off, part_size, part_end, data_off, meta;
+    bool clean; /* nothing overwritten, only blocks we hold freed */
+} heap_run_t;
+
+/* Allocation: the block must lie in the data area, aligned, and (while
+ * clean) overlap no live block; small sizes are the common case. */
+static void op_alloc(fz_t *f, heap_run_t *x, bool small)
+{
+    uint64_t sz = small ? fz_u16(f) % 4096 : fz_u32(f) % (4 * IVM_CHUNK_SIZE);
+    uint8_t a = fz_u8(f);
+    uint64_t align = (a & 0x80) ? 0 : (uint64_t) 1 << (a % 14);
+    uint64_t off;
+    int rc = ivm_heap_alloc(&x->h, sz, align, &off);
+    if (IVM_OK != rc) {
+        return;
+    }
+    uint64_t rs = rounded(sz, align);
+    FZ_CHECK(off >= x->data_off && off < x->part_end && rs <= x->part_end - off,
+             "block %llu+%llu outside the data area [%llu, %llu)", (unsigned long long) off,
+             (unsigned long long) rs, (unsigned long long) x->data_off,
+             (unsigned long long) x->part_end);
+    FZ_CHECK(0 == align || 0 == off % align, "block %llu not aligned to %llu",
+             (unsigned long long) off, (unsigned long long) align);
+    if (x->clean) {
+        for (unsigned i = 0; i < nlive; i++) {
+            FZ_CHECK(off + rs <= live[i].off || live[i].off + live[i].size <= off,
+                     "block %llu+%llu overlaps live block %llu+%llu", (unsigned long long) off,
+                     (unsigned long long) rs, (unsigned long long) live[i].off,
+                     (unsigned long long) live[i].size);
+        }
+    }
+    /* the owner writes its block (a peer may read it, nothing else) */
+    memset(base + off, 0x5c, rs < 4096 ? rs : 4096);
+    if (nlive < MAX_LIVE) {
+        live[nlive].off = off;
+        live[nlive++].size = rs;
+    } else {
+        x->clean = false; /* lost track */
+    }
+}
+
+/* Free of a block we hold: must succeed while clean. */
+static void op_free_live(fz_t *f, heap_run_t *x)
+{
+    if (0 == nlive) {
+        return;
+    }
+    unsigned i = fz_u16(f) % nlive;
+    int rc = ivm_heap_free(&x->h, live[i].off);
+    FZ_CHECK(!x->clean || IVM_OK == rc, "freeing live block %llu failed: %s",
+             (unsigned long long) live[i].off, region.errmsg);
+    live[i] = live[--nlive];
+}
+
+/* A peer writes into the metadata (header, bitmap, chunk info). */
+static void op_write_meta(fz_t *f, heap_run_t *x)
+{
+    uint64_t at = x->part_off + fz_u16(f) % x->meta;
+    size_t len = (size_t) (fz_u8(f) % 16) + 1;
+    if (len > x->part_end - at) {
+        len = x->part_end - at;
+    }
+    fz_bytes(f, base + at, len);
+    x->clean = false;
+}
+
+/* A peer writes a word into the data chunks (free-list links). */
+static void op_write_data(fz_t *f, heap_run_t *x)
+{
+    uint64_t at = x->data_off + (uint64_t) fz_u32(f) % (x->part_end - x->data_off);
+    at &= ~(uint64_t) 7;
+    uint64_t v = fz_u64(f);
+    memcpy(base + at, &v, sizeof(v));
+    x->clean = false;
+}
+
+/* Reopen, maybe after re-signing the header: the data area must stay
+ * where it was.  false: the heap no longer opens (the input is done). */
+static bool op_reopen(fz_t *f, heap_run_t *x)
+{
+    if (fz_u8(f) & 1) {
+        resign(x->part_off);
+    }
+    if (IVM_OK != ivm_heap_open(&x->h, &region, x->part_off, x->part_size, 0)) {
+        return false;
+    }
+    FZ_CHECK(x->h.data_off == x->data_off, "reopen moved the data area");
+    return true;
+}
+
+/* While clean, bytes_in_use must be the sum of the live blocks' sizes. */
+static void check_books(heap_run_t *x)
+{
+    if (x->clean) {
+        uint64_t sum = 0;
+        for (unsigned i = 0; i < nlive; i++) {
+            sum += live[i].size;
+        }
+        FZ_CHECK(ivm_heap_in_use(&x->h) == sum, "bytes_in_use %llu, live blocks %llu",
+                 (unsigned long long) ivm_heap_in_use(&x->h), (unsigned long long) sum);
+    }
+}
+
+/* One operation of the input; false: stop (the heap no longer opens). */
+static bool heap_op(fz_t *f, heap_run_t *x)
+{
+    uint8_t op = fz_u8(f);
+    switch (op % 9) {
+    case 0:
+    case 1: op_alloc(f, x, 0 == op % 9); break;
+    case 2: op_free_live(f, x); break;
+    case 3: /* free whatever offset (a confused caller): must not crash */
+        (void) ivm_heap_free(&x->h, x->part_off + fz_u32(f) % (x->part_size + 4096));
+        x->clean = false;
+        break;
+    case 4: op_write_meta(f, x); break;
+    case 5: op_write_data(f, x); break;
+    case 6: { /* a peer writes into a free-list head */
+        struct ivm_part_header *ph = (struct ivm_part_header *) (base + x->part_off);
+        atomic_store(&ph->class_head[fz_u8(f) % IVM_HEAP_NCLASS], fz_u64(f));
+        x->clean = false;
+        break;
+    }
+    case 7: return op_reopen(f, x);
+    default: check_books(x); break;
+    }
+    return true;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *d, size_t size)
 {
     fz_t f = {d, size};
     ivm_region_t *r = &region;
-    const uint64_t part_size = (uint64_t) (2 + fz_u8(&f) % 46) * IVM_CHUNK_SIZE;
-    const uint64_t part_off = (uint64_t) (1 + fz_u8(&f) % 8) * IVM_CHUNK_SIZE;
-    const uint64_t part_end = part_off + part_size;
-    bool clean = true;
-    ivm_heap_t h;
+    heap_run_t x = {.clean = true};
+    x.part_size = (uint64_t) (2 + fz_u8(&f) % 46) * IVM_CHUNK_SIZE;
+    x.part_off = (uint64_t) (1 + fz_u8(&f) % 8) * IVM_CHUNK_SIZE;
+    x.part_end = x.part_off + x.part_size;
 
     fz_unfence(base, REG_SIZE);
-    memset(base + part_off, 0xdb, part_size);
-    fz_fence(base, REG_SIZE, part_off, part_end);
+    memset(base + x.part_off, 0xdb, x.part_size);
+    fz_fence(base, REG_SIZE, x.part_off, x.part_end);
     r->errmsg[0] = '\0';
     r->lease_ms = 0;
-    FZ_CHECK(IVM_OK == ivm_heap_init(r, part_off, part_size), "init: %s", r->errmsg);
-    FZ_CHECK(IVM_OK == ivm_heap_open(&h, r, part_off, part_size, 0), "open: %s", r->errmsg);
-    const uint64_t data_off = h.data_off, meta = h.data_off - part_off;
+    FZ_CHECK(IVM_OK == ivm_heap_init(r, x.part_off, x.part_size), "init: %s", r->errmsg);
+    FZ_CHECK(IVM_OK == ivm_heap_open(&x.h, r, x.part_off, x.part_size, 0), "open: %s", r->errmsg);
+    x.data_off = x.h.data_off;
+    x.meta = x.h.data_off - x.part_off;
     nlive = 0;
 
     for (int n = 0; n < MAX_OPS && fz_left(&f) > 0; n++) {
-        uint8_t op = fz_u8(&f);
-        switch (op % 9) {
-        case 0:
-        case 1: { /* allocate: small sizes are the common case */
-            uint64_t sz = (0 == op % 9) ? fz_u16(&f) % 4096 : fz_u32(&f) % (4 * IVM_CHUNK_SIZE);
-            uint8_t a = fz_u8(&f);
-            uint64_t align = (a & 0x80) ? 0 : (uint64_t) 1 << (a % 14);
-            uint64_t off;
-            int rc = ivm_heap_alloc(&h, sz, align, &off);
-            if (IVM_OK != rc) {
-                break;
-            }
-            uint64_t rs = rounded(sz, align);
-            FZ_CHECK(off >= data_off && off < part_end && rs <= part_end - off,
-                     "block %llu+%llu outside the data area [%llu, %llu)", (unsigned long long) off,
-                     (unsigned long long) rs, (unsigned long long) data_off,
-                     (unsigned long long) part_end);
-            FZ_CHECK(0 == align || 0 == off % align, "block %llu not aligned to %llu",
-                     (unsigned long long) off, (unsigned long long) align);
-            if (clean) {
-                for (unsigned i = 0; i < nlive; i++) {
-                    FZ_CHECK(off + rs <= live[i].off || live[i].off + live[i].size <= off,
-                             "block %llu+%llu overlaps live block %llu+%llu",
-                             (unsigned long long) off, (unsigned long long) rs,
-                             (unsigned long long) live[i].off, (unsigned long long) live[i].size);
-                }
-            }
-            /* the owner writes its block (a peer may read it, nothing else) */
-            memset(base + off, 0x5c, rs < 4096 ? rs : 4096);
-            if (nlive < MAX_LIVE) {
-                live[nlive].off = off;
-                live[nlive++].size = rs;
-            } else {
-                clean = false; /* lost track */
-            }
-            break;
-        }
-        case 2: { /* free a block we hold */
-            if (0 == nlive) {
-                break;
-            }
-            unsigned i = fz_u16(&f) % nlive;
-            int rc = ivm_heap_free(&h, live[i].off);
-            FZ_CHECK(!clean || IVM_OK == rc, "freeing live block %llu failed: %s",
-                     (unsigned long long) live[i].off, r->errmsg);
-            live[i] = live[--nlive];
-            break;
-        }
-        case 3: /* free whatever offset (a confused caller): must not crash */
-            (void) ivm_heap_free(&h, part_off + fz_u32(&f) % (part_size + 4096));
-            clean = false;
-            break;
-        case 4: { /* a peer writes into the metadata */
-            uint64_t at = part_off + fz_u16(&f) % meta;
-            size_t len = (size_t) (fz_u8(&f) % 16) + 1;
-            if (len > part_end - at) {
-                len = part_end - at;
-            }
-            fz_bytes(&f, base + at, len);
-            clean = false;
-            break;
-        }
-        case 5: { /* ... into the data chunks (free-list links) */
-            uint64_t at = data_off + (uint64_t) fz_u32(&f) % (part_end - data_off);
-            at &= ~(uint64_t) 7;
-            uint64_t v = fz_u64(&f);
-            memcpy(base + at, &v, sizeof(v));
-            clean = false;
-            break;
-        }
-        case 6: { /* ... into a free-list head */
-            struct ivm_part_header *ph = (struct ivm_part_header *) (base + part_off);
-            atomic_store(&ph->class_head[fz_u8(&f) % IVM_HEAP_NCLASS], fz_u64(&f));
-            clean = false;
-            break;
-        }
-        case 7: /* reopen, maybe after re-signing the header */
-            if (fz_u8(&f) & 1) {
-                resign(part_off);
-            }
-            if (IVM_OK != ivm_heap_open(&h, r, part_off, part_size, 0)) {
-                return 0;
-            }
-            FZ_CHECK(h.data_off == data_off, "reopen moved the data area");
-            break;
-        default: { /* check the books */
-            if (clean) {
-                uint64_t sum = 0;
-                for (unsigned i = 0; i < nlive; i++) {
-                    sum += live[i].size;
-                }
-                FZ_CHECK(ivm_heap_in_use(&h) == sum, "bytes_in_use %llu, live blocks %llu",
-                         (unsigned long long) ivm_heap_in_use(&h), (unsigned long long) sum);
-            }
-            break;
-        }
+        if (!heap_op(&f, &x)) {
+            return 0;
         }
     }
     return 0;

@@ -262,34 +262,34 @@ static int run(int argc, char **argv, char **out, size_t *outlen)
     return rc;
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+/* Loads template t with the input's patches (re-signed with FL_RESIGN);
+ * returns whether the image's region lock is held. */
+static bool load_image(fz_t *f, unsigned t, uint8_t flags)
 {
-    fz_t f = {data, size};
     ivm_region_t *r = &image;
-    const unsigned t = fz_u8(&f) % NTEMPLATES;
-    const uint8_t flags = fz_u8(&f), job = fz_u8(&f);
-
     memcpy(r->map.base, templates[t], r->map.size);
-    while (fz_patch(&f, r->map.base, r->map.size, &tlayout[t], tlayout[t].heap_off)) {
+    while (fz_patch(f, r->map.base, r->map.size, &tlayout[t], tlayout[t].heap_off)) {
     }
     struct ivm_superblock *sb = ivm_sb(r);
     if (flags & FL_RESIGN) {
         sb->header_crc = ivm_superblock_crc(sb);
     }
-    const bool locked = 0 != atomic_load(&sb->lock.word);
+    return 0 != atomic_load(&sb->lock.word);
+}
 
-    char jobarg[16];
-    snprintf(jobarg, sizeof(jobarg), "%u", job % 40u);
-    char *argv[12];
+/* The command line the flags name, as an administrator would type it
+ * (clean breaks a held lock: it must not wait); returns argc.  *json:
+ * whether the output must be JSON. */
+static int command_line(uint8_t flags, bool locked, char *jobarg, char **argv, bool *json)
+{
     int argc = 0;
-    bool json = false;
     argv[argc++] = "ivmctl";
+    *json = !(flags & FL_TEXT);
     switch (flags & 7) {
     case 0:
     case 1:
     case 2:
-        json = !(flags & FL_TEXT);
-        if (json) {
+        if (*json) {
             argv[argc++] = "--json";
         }
         argv[argc++] = "info";
@@ -297,9 +297,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     case 3:
     case 4:
     case 5:
-        json = !(flags & FL_TEXT);
         argv[argc++] = "clean";
-        if (json) {
+        if (*json) {
             argv[argc++] = "--json";
         }
         if (flags & FL_JOB) {
@@ -314,8 +313,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         break;
     case 6:
-        json = !(flags & FL_TEXT);
-        if (json) {
+        if (*json) {
             argv[argc++] = "--json";
         }
         argv[argc++] = "format";
@@ -324,8 +322,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         break;
     default:
-        json = !(flags & FL_TEXT);
-        if (json) {
+        if (*json) {
             argv[argc++] = "--json";
         }
         argv[argc++] = "devices";
@@ -340,6 +337,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     argv[argc++] = path;
     argv[argc] = NULL;
+    return argc;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    fz_t f = {data, size};
+    const unsigned t = fz_u8(&f) % NTEMPLATES;
+    const uint8_t flags = fz_u8(&f), job = fz_u8(&f);
+    const bool locked = load_image(&f, t, flags);
+
+    char jobarg[16];
+    snprintf(jobarg, sizeof(jobarg), "%u", job % 40u);
+    char *argv[12];
+    bool json;
+    int argc = command_line(flags, locked, jobarg, argv, &json);
 
     static const char *const cmds[] = {"info",  "info",  "info",   "clean",
                                        "clean", "clean", "format", "devices"};
