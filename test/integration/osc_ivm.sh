@@ -143,10 +143,21 @@ ivm-vmsim run --vms 4 --device-size 1G --share "$build" --share "$out" -- bash -
     big="--mca opal_common_ivm_partition_size 268435456"
     run_case 2vm ivm_osc --vms 0,1 -- -np 2 --map-by node || rc=1
     NOSM= run_case 1vm ivm_osc --vms 0 --ppn 2 -- -np 2 -- allocate shared || rc=1
-    run_case toobig ivm_osc --vms 0,1 -- -np 2 --map-by node \
-        --mca opal_common_ivm_partition_size 16777216 -- toobig || rc=1
-    grep -aq "opal_common_ivm_partition_size" "$OUT/toobig.log" ||
-        { echo "FAIL: toobig: no message naming opal_common_ivm_partition_size"; rc=1; }
+    toobig() {
+        run_case "$1" ivm_osc --vms 0,1 -- -np 2 --map-by node \
+            --mca opal_common_ivm_partition_size 16777216 -- toobig
+    }
+    toobig toobig || rc=1
+    # Once in about 5 runs on a loaded machine, 4.1 lost the message of
+    # both ranks (the decline itself is counted by ivm_osc): one more run,
+    # shown, must have the message.
+    if ! grep -aq "opal_common_ivm_partition_size" "$OUT/toobig.log"; then
+        echo "toobig: no message naming opal_common_ivm_partition_size; its output:"
+        tail -n 20 "$OUT/toobig.log"
+        toobig toobig-again || rc=1
+        grep -aq "opal_common_ivm_partition_size" "$OUT/toobig-again.log" ||
+            { echo "FAIL: toobig: no message naming opal_common_ivm_partition_size, twice"; rc=1; }
+    fi
     run_case 2vm-ppn2 ivm_osc --vms 0,1 --ppn 2 -- -np 4 --map-by node || rc=1
     run_case 4vm-ppn2 ivm_osc --ppn 2 -- -np 8 $big || rc=1
     run_case rma-4vm ivm_rma --ppn 2 -- -np 8 $big -- --kinds create/ivm,allocate \
