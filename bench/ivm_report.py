@@ -580,12 +580,19 @@ def p2p_settings(outdir, meta):
         return p2p_cvar(outdir, config, name)
     ivm_mca, extra = meta.get('IVM_MCA', ''), meta.get('EXTRA_MCA', '')
     shm = 'sm' if 'sm-cma' in meta.get('CONFIGS', '') else 'vader'
+
+    def mechanism(config):
+        # 4.1: vader's own variable; 5.0: the smsc framework (contrib/ivm-bench),
+        # whose selection MPI_T does not show, but whose cma component's
+        # variables exist only when it was loaded
+        if shm == 'vader':
+            return cvar(config, 'btl_vader_single_copy_mechanism')
+        return 'cma' if cvar(config, 'smsc_cma_priority') else 'none'
     return [
         f'ivm settings: eager_limit {cvar("ivm", "btl_ivm_eager_limit")}, max_send_size '
         f'{cvar("ivm", "btl_ivm_max_send_size")}, fbox_size {cvar("ivm", "btl_ivm_fbox_size")}, '
         f'fbox_threshold {cvar("ivm", "btl_ivm_fbox_threshold")}; {shm} single copy: {shm}-cma = '
-        f'{cvar(f"{shm}-cma", f"btl_{shm}_single_copy_mechanism")}, {shm}-none = '
-        f'{cvar(f"{shm}-none", f"btl_{shm}_single_copy_mechanism")}'
+        f'{mechanism(f"{shm}-cma")}, {shm}-none = {mechanism(f"{shm}-none")}'
         + (f'; extra ivm MCA:{ivm_mca}' if ivm_mca else '')
         + (f'; extra MCA:{extra}' if extra else '') + '.',
         'Single-copy bytes moved by btl/ivm (all runs, both ranks): ivm '

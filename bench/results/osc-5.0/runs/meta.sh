@@ -1,0 +1,10 @@
+QUICK_FLAG=''
+REPS=5
+TARGET_MS=50
+CONFIGS='ivm sm rdma ivm-create vader-create'
+t_start=1796567132
+t_end=1796567164
+load_start='1.97 1.93 1.77'
+load_end='1.86 1.91 1.77'
+git_rev='6a4ffd4-dirty'
+machine='2 CPUs, Intel(R) Xeon(R) Processor, Linux 6.18.44-fc-v1300; Open MPI v5.0.7'

@@ -1,0 +1,13 @@
+QUICK=0
+REPS=5
+TARGET_MS=100
+CONFIGS='sm-cma sm-none ivm ivm-allocmem tcp'
+IVM_MCA=''
+EXTRA_MCA=''
+t_start=1796567252
+t_end=1796567508
+load_start='1.59 1.79 1.74'
+load_end='1.95 1.89 1.80'
+git_rev='6a4ffd4-dirty'
+OMPI_VERSION='5.0.7'
+machine='2 CPUs, Intel(R) Xeon(R) Processor, Linux 6.18.44-fc-v1300; Open MPI v5.0.7'
