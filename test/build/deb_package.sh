@@ -184,7 +184,7 @@ dpkg-query -L "$pkg" | sed '/^\/\.$/d' | while read -r f; do
 done | sort >"$work/files"
 [ "$(dpkg-query -W -f='${Version}' "$pkg")" = "$(dpkg-deb -f "$deb" Version)" ] || fail "dpkg -s version"
 ompi_ivm
-for fw in btl mpool coll; do
+for fw in btl mpool coll osc; do
     ompi_ivm | grep -q "MCA $fw: ivm (.*Component v$ivm_version)" ||
         fail "ompi_info does not list $fw/ivm with ivm's version $ivm_version"
 done

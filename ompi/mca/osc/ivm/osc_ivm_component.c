@@ -50,8 +50,9 @@ mca_osc_ivm_component_t mca_osc_ivm_component = {
                 {
                     OSC_IVM_BASE_VERSION,
                     .mca_component_name = "ivm",
-                    MCA_BASE_MAKE_VERSION(component, OMPI_MAJOR_VERSION, OMPI_MINOR_VERSION,
-                                          OMPI_RELEASE_VERSION),
+                    /* ivm's own version (common/ivm/VERSION), as ompi_info shows it */
+                    MCA_BASE_MAKE_VERSION(component, IVM_MAJOR_VERSION, IVM_MINOR_VERSION,
+                                          IVM_RELEASE_VERSION),
                     .mca_open_component = ivm_open,
                     .mca_close_component = ivm_close,
                     .mca_register_component_params = ivm_register,
