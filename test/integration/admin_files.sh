@@ -11,8 +11,11 @@
 #     command and ivshmem PCI addresses under bash-completion.
 #  4. make install put the man page and the completion where man and
 #     bash-completion look (when ivm is installed).
-# The udev rule and the QEMU command line are exercised by the real-VM test
-# (test/integration/qemu_guests.sh).
+# Checked in real QEMU guests by test/integration/qemu_guests.sh instead:
+# the QEMU options of contrib/admin/qemu-ivshmem.txt (its guests boot with
+# the file's -object and -device lines, only mem-path= changed: steps 1-2)
+# and the udev rule contrib/admin/99-ivm-ivshmem.rules (run by udev's daemon
+# in a guest: step 8).
 # Exit 0 pass, 77 skip, anything else fail.
 # ivm-deps: libxml2-utils libvirt-clients bash-completion groff-base python3
 set -eu -o pipefail

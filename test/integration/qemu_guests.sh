@@ -1,25 +1,32 @@
 #!/bin/bash
 # SPDX-License-Identifier: BSD-3-Clause
 # ivm in real QEMU guests (contrib/ivm-qemu): the host formats the region,
-# 2 TCG (or KVM) guests that share one ivshmem-plain device boot with the
-# host as a third node, the device layer in each guest must find the PCI BAR
-# and the host's region by itself, ring runs over btl/ivm across vm0, vm1 and
-# a rank on the host, a checked ping-pong runs across the guests while a host
-# process sees the guests' slots in the backing file, --mca btl self alone
-# must fail, ivm's 8-byte latency must beat tcp over virtio-net, and 'down'
-# must leave nothing behind.
+# 2 TCG (or KVM) guests boot with the host as a third node and share one
+# ivshmem-plain device made by the QEMU options an admin types, read from
+# contrib/admin/qemu-ivshmem.txt (only mem-path= changed, to this test's
+# file); the device layer in each guest must find the PCI BAR and the host's
+# region by itself, ring runs over btl/ivm across vm0, vm1 and a rank on the
+# host, a checked ping-pong runs across the guests while a host process sees
+# the guests' slots in the backing file, --mca btl self alone must fail,
+# ivm's 8-byte latency must beat tcp over virtio-net, osc/ivm serves
+# test/progs/ivm_osc's shared window (spanning both guests) and allocated
+# window, the udev rule contrib/admin/99-ivm-ivshmem.rules, run by the udev
+# daemon in a guest, gives BAR2 to the group ivshmem, and 'down' must leave
+# nothing behind.
 # Exit 0 pass, 77 skip (no accelerator can boot a guest, or no root / tun),
 # anything else fail.  IVM_QEMU_ACCEL, IVM_QEMU_DIR: as for ivm-qemu;
 # IVM_QEMU_KEEP_LOGS=DIR keeps the logs.
 #
 # ivm-timeout: 600
-# ivm-deps: qemu-system-x86 busybox-static kmod xz-utils zstd iproute2 openssh-server openssh-client openmpi-bin
+# ivm-deps: qemu-system-x86 busybox-static kmod xz-utils zstd iproute2 openssh-server openssh-client openmpi-bin udev passwd util-linux
 # shellcheck disable=SC2015
 # ("A && B || fail" is the assertion idiom here.)
 set -eu -o pipefail
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 QEMU=$TOP/contrib/ivm-qemu
+ADMIN_QEMU=$TOP/contrib/admin/qemu-ivshmem.txt
+ADMIN_RULES=$TOP/contrib/admin/99-ivm-ivshmem.rules
 T0=$SECONDS
 TNAME=t$$
 STATE=/run/ivm-qemu/$TNAME
@@ -71,21 +78,26 @@ cleanup() {
 }
 
 # t_mpirun TAG [IVM-QEMU-MPIRUN-OPTIONS] -- MPIRUN-ARGS: mpirun in the test
-# instance, output to $LOGS/TAG.log; returns mpirun's status.
+# instance, output to $LOGS/TAG.log; returns mpirun's status.  A job that
+# hangs is killed after MPIRUN_LIMIT seconds (status 124; a run takes 5-45 s).
+MPIRUN_LIMIT=${IVM_QEMU_MPIRUN_TIMEOUT:-300}
 t_mpirun() {
-	local tag=$1
+	local tag=$1 rc=0
 	local -a opts=()
 	shift
 	while [ "$1" != -- ]; do opts+=("$1") && shift; done
 	shift
-	"$QEMU" mpirun --name "$TNAME" "${opts[@]+"${opts[@]}"}" -- --mca pml ob1 "$@" >"$LOGS/$tag.log" 2>&1
+	timeout -k 10 "$MPIRUN_LIMIT" "$QEMU" mpirun --name "$TNAME" "${opts[@]+"${opts[@]}"}" -- --mca pml ob1 "$@" \
+		>"$LOGS/$tag.log" 2>&1 || rc=$?
+	[ $rc != 124 ] || echo "qemu_guests: mpirun killed after ${MPIRUN_LIMIT}s" >>"$LOGS/$tag.log"
+	return $rc
 }
 
 # The guests' emulated CPU lacks e.g. AVX-512: never -march=native.
 build_progs() {
 	local p
 	mkdir -p "$LOGS/progs"
-	for p in ring pingpong; do
+	for p in ring pingpong ivm_osc; do
 		mpicc -O2 -o "$LOGS/progs/$p" "$TOP/test/progs/$p.c" || tfail "mpicc $p.c failed"
 	done
 }
@@ -104,20 +116,52 @@ prepare() {
 	[ -n "$ACCEL" ] || { t_show probe; tfail "cannot read the accelerator from ivm-qemu probe"; }
 }
 
-# 0. The host formats the region first (REGION): the guests must find it.
-# 1. Boot 2 guests and the host as a node.
+# The ivshmem options an admin types, read from contrib/admin/qemu-ivshmem.txt
+# (never retyped here): its one "-object" line (ADMIN_OBJ) with the mem-path=
+# and size= written there (ADMIN_PATH, ADMIN_SIZE), its one "-device" line
+# (ADMIN_DEV), and the object with mem-path= changed to this test's file,
+# the only change (WANT_OBJ).
+admin_options() {
+	local rest
+	ADMIN_OBJ=$(sed -n 's/^[[:space:]]*-object[[:space:]]\{1,\}\([^[:space:]]*\).*$/\1/p' "$ADMIN_QEMU")
+	ADMIN_DEV=$(sed -n 's/^[[:space:]]*-device[[:space:]]\{1,\}\([^[:space:]]*\).*$/\1/p' "$ADMIN_QEMU")
+	[ -n "$ADMIN_OBJ" ] && [ -n "$ADMIN_DEV" ] && [[ $ADMIN_OBJ$ADMIN_DEV != *$'\n'* ]] ||
+		tfail "$ADMIN_QEMU: expected one '-object' and one '-device' line"
+	ADMIN_PATH=$(sed -n 's/.*,mem-path=\([^,]*\).*/\1/p' <<<"$ADMIN_OBJ")
+	ADMIN_SIZE=$(sed -n 's/.*,size=\([^,]*\).*/\1/p' <<<"$ADMIN_OBJ")
+	[ -n "$ADMIN_PATH" ] && [ -n "$ADMIN_SIZE" ] || tfail "$ADMIN_QEMU: no mem-path= or size= in '$ADMIN_OBJ'"
+	rest=${ADMIN_OBJ#*,mem-path=}
+	WANT_OBJ="${ADMIN_OBJ%%,mem-path=*},mem-path=$SHM${rest#"$ADMIN_PATH"}"
+}
+
+# 0. The host formats the region first (REGION), with the size the admin
+# file gives: the guests must find it.
+# 1. Boot 2 guests and the host as a node, their ivshmem device made by the
+# admin file's options (ivm-qemu up --ivshmem-from): each QEMU must run with
+# exactly those two options (its /proc/PID/cmdline) and no other ivshmem.
 boot() {
-	local k=$SECONDS
-	ivmctl format --size 64M "$SHM" >"$LOGS/format.log" 2>&1 || { t_show format; tfail "ivmctl format on the host failed"; }
+	local k=$SECONDS i pid
+	admin_options
+	ivmctl format --size "$ADMIN_SIZE" "$SHM" >"$LOGS/format.log" 2>&1 || { t_show format; tfail "ivmctl format on the host failed"; }
 	REGION=$(ivmctl info --json "$SHM" | sed -n 's/.*"region_id":"\([0-9a-f]*\)".*/\1/p') || true
 	[ -n "$REGION" ] || tfail "cannot read the region id of $SHM"
 	UP=1
-	"$QEMU" up --name "$TNAME" --vms 2 --smp 1 --accel "$ACCEL" --shm-file "$SHM" --host-node >"$LOGS/up.log" 2>&1 ||
-		{ t_show up 40; tfail "ivm-qemu up failed"; }
+	"$QEMU" up --name "$TNAME" --vms 2 --smp 1 --accel "$ACCEL" --ivshmem-from "$ADMIN_QEMU" --shm-file "$SHM" \
+		--host-node >"$LOGS/up.log" 2>&1 || { t_show up 40; tfail "ivm-qemu up --ivshmem-from $ADMIN_QEMU failed"; }
 	BOOT_S=$((SECONDS - k))
 	tlog "2 guests up in ${BOOT_S}s with $ACCEL (each guest's uptime when its sshd started: vm0 $(cat "$STATE/vm0/ready")s, vm1 $(cat "$STATE/vm1/ready")s)"
+	for i in 0 1; do
+		pid=$(cat "$STATE/vm$i/qemu.pid")
+		tr '\0' '\n' <"/proc/$pid/cmdline" >"$LOGS/qemu-args-vm$i.log"
+		grep -A1 -x -- -object "$LOGS/qemu-args-vm$i.log" | grep -qxF -- "$WANT_OBJ" &&
+			grep -A1 -x -- -device "$LOGS/qemu-args-vm$i.log" | grep -qxF -- "$ADMIN_DEV" &&
+			[ "$(grep -c '^ivshmem' "$LOGS/qemu-args-vm$i.log")" = 1 ] ||
+			{ t_show "qemu-args-vm$i" 60; tfail "vm$i's QEMU does not run with the options of $ADMIN_QEMU"; }
+	done
+	tlog "ok: both QEMUs run with the ivshmem options of ${ADMIN_QEMU#"$TOP"/}, read from the file, mem-path changed from $ADMIN_PATH to this test's file (the only change):"
+	tlog "    -object $WANT_OBJ -device $ADMIN_DEV"
 	mkdir -p "$STATE/progs"
-	cp "$LOGS/progs/ring" "$LOGS/progs/pingpong" "$STATE/progs/"
+	cp "$LOGS/progs/ring" "$LOGS/progs/pingpong" "$LOGS/progs/ivm_osc" "$STATE/progs/"
 }
 
 # 2. Device discovery inside each guest, no path configured.
@@ -206,7 +250,125 @@ check_tcp() {
 	done
 }
 
-# 7. Tear down: nothing may be left.
+# 7. osc/ivm across the guests, one rank in each, tcp excluded: ivm_osc's
+# "shared" case (MPI_Win_allocate_shared spanning vm0 and vm1, stores through
+# MPI_Win_shared_query pointers into the peer's segment, reading what the
+# peer wrote after MPI_Win_sync and barriers, the operation suite) and its
+# "allocate" case (MPI_Win_allocate, the suite).  Proof that osc/ivm served
+# them, as in osc_ivm.sh: ivm_osc's own check that osc/ivm's MPI_T counters
+# grew for every kind of operation, its counter osc_ivm_windows (3 shared
+# windows, 1 allocated), and osc_ivm_verbose naming each window in each
+# guest.  Open MPI 4.1 needs osc/sm out of the way for a shared window across
+# nodes (README, Known limitations).
+check_osc() {
+	local i n log=$LOGS/osc.log
+	t_mpirun osc -- -np 2 --mca btl ivm,self --mca osc ^sm --mca osc_ivm_verbose 5 \
+		"$STATE/progs/ivm_osc" shared allocate || { t_show osc 40; tfail "ivm_osc shared allocate across the guests failed"; }
+	grep -a '^ivm_osc: PASS (2 ranks, cases: shared allocate)' "$log" >/dev/null &&
+		grep -a '^case shared: ok' "$log" >/dev/null && grep -a '^case allocate: ok' "$log" >/dev/null ||
+		{ t_show osc 40; tfail "ivm_osc did not pass both cases"; }
+	grep -a '^pvars shared (rank 0): .* windows 3$' "$log" >/dev/null &&
+		grep -a '^pvars allocate (rank 0): .* windows 1$' "$log" >/dev/null ||
+		{ t_show osc 40; tfail "osc_ivm_windows did not count the 3 shared and 1 allocated windows"; }
+	for i in 0 1; do
+		n=$(grep -ac "^\[vm$i:[0-9]*\] osc:ivm: MPI_Win_allocate_shared on communicator MPI_COMM_WORLD (cid [0-9]*): 2 ranks, area of" "$log") || true
+		[ "$n" = 3 ] || { t_show osc 40; tfail "osc/ivm in vm$i named $n shared windows, not 3"; }
+		n=$(grep -ac "^\[vm$i:[0-9]*\] osc:ivm: MPI_Win_allocate on communicator MPI_COMM_WORLD (cid [0-9]*): 2 ranks, area of" "$log") || true
+		[ "$n" = 1 ] || { t_show osc 40; tfail "osc/ivm in vm$i named $n allocated windows, not 1"; }
+	done
+	! grep -a 'left to the other osc components' "$log" >/dev/null || { t_show osc 40; tfail "osc/ivm declined a window"; }
+	tlog "ok: osc/ivm served ivm_osc's shared window spanning vm0 and vm1 (stores into the peer's segment through MPI_Win_shared_query pointers) and its allocated window, over --mca btl ivm,self; osc_ivm_verbose named them in both guests, the MPI_T counters:"
+	grep -a '^pvars ' "$log" | sed 's/^/    /'
+}
+
+# 8. The udev rule in a guest (vm1), as an admin installs it: udev's daemon
+# (systemd-udevd of Debian's udev package; the guests run the host's
+# userland) applies contrib/admin/99-ivm-ivshmem.rules on 'udevadm trigger'.
+# The guest side is write_udev_guest below.
+check_udev() {
+	cp "$ADMIN_RULES" "$STATE/"
+	write_udev_guest >"$STATE/udev-guest.sh"
+	"$QEMU" exec --name "$TNAME" 1 -- bash "$STATE/udev-guest.sh" "$STATE/${ADMIN_RULES##*/}" "$REGION" \
+		>"$LOGS/udev.log" 2>&1 || { t_show udev 40; tfail "the udev rule in vm1 (log above)"; }
+	grep '^udev-guest: ok' "$LOGS/udev.log" >/dev/null || { t_show udev 40; tfail "the udev check in vm1 did not finish"; }
+	sed -n '/^udev-guest: ok$/d; s/^udev-guest: /    /p' "$LOGS/udev.log"
+	tlog "ok: in vm1, udevd applied ${ADMIN_RULES#"$TOP"/}: resource2 root:ivshmem 0660, a user in group ivshmem maps the device, one outside it cannot"
+}
+
+# The guest side of step 8 (bash, as root in the guest): the admin's steps
+# from the rule file's comment (groupadd, usermod -aG, cp to
+# /etc/udev/rules.d, udevadm control --reload, udevadm trigger) with udev's
+# daemon running, then the checks.  Why the daemon: 'udevadm test' of udev 252
+# writes ATTR{} but does not run RUN+= programs ("it does not run any program
+# specified by a RUN key"), and the rule's work is in RUN+=; the daemon runs
+# both, as on a real system.  'udevadm test' comes last, for the record.  The
+# guest's / is the host's, read-only: /etc gets a private writable copy
+# first, in this guest only.
+write_udev_guest() {
+	cat <<'EOF'
+#!/bin/bash
+# shellcheck disable=SC2015 # "A && B || die" asserts
+set -eu -o pipefail
+rules=$1
+region=$2
+say() { echo "udev-guest: $*"; }
+die() {
+	echo "udev-guest: FAIL: $*"
+	exit 1
+}
+# as USER CMD...: CMD as USER, with USER's groups from /etc/group
+as() { setpriv --reuid="$1" --regid="$(id -g "$1")" --init-groups "${@:2}"; }
+dev=""
+for d in /sys/bus/pci/devices/*; do
+	if [ "$(cat "$d/vendor")" = 0x1af4 ] && [ "$(cat "$d/device")" = 0x1110 ]; then dev=$d; fi
+done
+[ -n "$dev" ] || die "no ivshmem PCI device (1af4:1110)"
+res=$dev/resource2
+enabled=$(cat "$dev/enable")
+say "device ${dev##*/}: before the rule, resource2 is $(stat -c '%a %U:%G' "$res"), enable $enabled"
+command -v udevadm >/dev/null || die "no udevadm (Debian package udev, on the host)"
+cp -a /etc /run/ivm-etc
+mount --bind /run/ivm-etc /etc
+/lib/systemd/systemd-udevd --daemon || die "systemd-udevd --daemon failed"
+groupadd --system ivshmem
+useradd --system --no-create-home --shell /bin/sh ivmuser
+usermod -aG ivshmem ivmuser
+mkdir -p /etc/udev/rules.d
+cp "$rules" /etc/udev/rules.d/
+rc=0
+as ivmuser ivmctl info --json >/run/ivm-before.json 2>&1 || rc=$?
+[ $rc != 0 ] || die "ivmuser mapped the device before udev ran the rule: this check cannot fail"
+say "before the rule: ivmctl info as ivmuser (groups: $(id -nG ivmuser)) fails, exit $rc: $(cat /run/ivm-before.json)"
+udevadm control --reload
+udevadm trigger --action=add --subsystem-match=pci
+udevadm settle --timeout=120 || die "udevadm settle: the events were not processed in 120 s"
+udevadm control --exit || true
+got=$(stat -c '%a %U:%G' "$res")
+[ "$got" = "660 root:ivshmem" ] || die "after udevadm trigger, resource2 is $got, not 660 root:ivshmem"
+[ "$(stat -c %a "$dev/resource0")" = 600 ] || die "resource0 is $(stat -c '%a %U:%G' "$dev/resource0"): BAR0 must stay root's"
+[ "$(cat "$dev/enable")" -gt "$enabled" ] || die "the rule's ATTR{enable}=\"1\" was not written (enable $(cat "$dev/enable"))"
+say "after udevadm trigger: resource2 is $got, resource0 $(stat -c '%a %U:%G' "$dev/resource0"), enable $(cat "$dev/enable")"
+as ivmuser ivmctl info --json >/run/ivm-member.json 2>&1 || die "ivmctl info as ivmuser failed: $(cat /run/ivm-member.json)"
+grep -q "\"spec\":\"$res\",\"kind\":\"pci\"" /run/ivm-member.json && grep -q "\"region_id\":\"$region\"" /run/ivm-member.json ||
+	die "ivmctl info as ivmuser did not find $res with region $region: $(cat /run/ivm-member.json)"
+say "ivmctl info as ivmuser (groups: $(id -nG ivmuser)) finds $res, region $region"
+rc=0
+as nobody ivmctl info --json >/run/ivm-nobody.json 2>&1 || rc=$?
+[ $rc != 0 ] || die "nobody (not in group ivshmem) mapped the device"
+say "ivmctl info as nobody (groups: $(id -nG nobody)) fails, exit $rc: $(cat /run/ivm-nobody.json)"
+# What an admin can run to see the rule match: udev 252's simulation names
+# the rule's two RUN+= programs for this device (and runs neither).
+udevadm test --action=add "$dev" >/run/udevadm-test.log 2>&1 || die "udevadm test failed: $(tail -5 /run/udevadm-test.log)"
+sys=$(readlink -f "$dev")
+grep -qxF "run: '/bin/chgrp ivshmem $sys/resource2'" /run/udevadm-test.log &&
+	grep -qxF "run: '/bin/chmod 0660 $sys/resource2'" /run/udevadm-test.log ||
+	die "udevadm test does not list the rule's RUN+= programs: $(grep -e '^run:' -e 99-ivm /run/udevadm-test.log)"
+say "udevadm test --action=add ${dev##*/}: $(grep -c '99-ivm-ivshmem.rules:[0-9]* ' /run/udevadm-test.log) actions of 99-ivm-ivshmem.rules, $(grep "^run: '/bin/ch" /run/udevadm-test.log | tr '\n' ' ')"
+say ok
+EOF
+}
+
+# 9. Tear down: nothing may be left.
 check_down() {
 	"$QEMU" down --name "$TNAME" >"$LOGS/down.log" 2>&1 || { t_show down; tfail "ivm-qemu down failed"; }
 	UP=0
@@ -236,5 +398,7 @@ check_discovery
 check_ring
 check_pingpong
 check_tcp
+check_osc
+check_udev
 check_down
 tlog "PASS (boot ${BOOT_S}s, total $((SECONDS - T0))s, accelerator $ACCEL)"

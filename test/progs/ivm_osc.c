@@ -135,7 +135,8 @@ static void pv_expect_traffic(const char *what, const pv_t *a, const pv_t *b)
     }
 }
 
-static void report(const char *what)
+/* The failed checks of all ranks so far (every rank gets the same count). */
+static int report(const char *what)
 {
     int all = failures;
     MPI_Allreduce(MPI_IN_PLACE, &all, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
@@ -143,6 +144,7 @@ static void report(const char *what)
         printf("case %s: %s\n", what, 0 == all ? "ok" : "FAILED");
         fflush(stdout);
     }
+    return all;
 }
 
 /* ---- the window layout used by the suite (int64 elements, disp_unit 8) ---- */
@@ -514,7 +516,11 @@ int main(int argc, char **argv)
     if (0 != pv_init()) {
         err("osc/ivm's MPI_T counters are missing (is osc/ivm installed?)");
     }
-    for (int i = 0; i < ncase && 0 == failures; i++) {
+    /* Stop after a failed case on every rank alike (report's count, not the
+     * local one): a rank that went on alone would wait forever in the next
+     * case's window creation for the ranks that stopped. */
+    int stop = 0;
+    for (int i = 0; i < ncase && !stop; i++) {
         pv_t before, after;
         pv_read(&before);
         if (0 == strcmp(cases[i], "allocate")) {
@@ -537,7 +543,7 @@ int main(int argc, char **argv)
         if (0 != strcmp(cases[i], "decline") && 0 != strcmp(cases[i], "toobig")) {
             pv_expect_traffic(cases[i], &before, &after);
         }
-        report(cases[i]);
+        stop = 0 != report(cases[i]);
     }
     int all = failures;
     MPI_Allreduce(MPI_IN_PLACE, &all, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
