@@ -103,6 +103,26 @@ static int file_size(const char *path, size_t *size, char *err, size_t errlen)
     return IVM_OK;
 }
 
+static void pci_enable(const char *enable)
+{
+    char count = '0';
+    int fd = open(enable, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        if (1 != read(fd, &count, 1)) {
+            count = '0';
+        }
+        close(fd);
+    }
+    if ('0' != count) {
+        return;
+    }
+    fd = open(enable, O_WRONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        (void) !write(fd, "1", 1);
+        close(fd);
+    }
+}
+
 static int pci_resolve(const char *spec, char *path, size_t *offset, size_t *size, char *err,
                        size_t errlen)
 {
@@ -113,18 +133,16 @@ static int pci_resolve(const char *spec, char *path, size_t *offset, size_t *siz
         snprintf(path, IVM_SPEC_LEN, "%s", spec);
     }
     /* The BAR is only decoded when the device is enabled; without a driver
-     * nobody else enables it.  Needs root: failure is not fatal here, the
+     * nobody else enables it.  "enable" reads the kernel's enable count and
+     * every write of 1 adds one that nobody takes back, so write only when
+     * it reads 0.  Writing needs root: failure is not fatal here, the
      * mapping then fails with its own message. */
     char enable[IVM_SPEC_LEN + 16];
     snprintf(enable, sizeof(enable), "%s", path);
     char *slash = strrchr(enable, '/');
     if (NULL != slash) {
         strcpy(slash + 1, "enable");
-        int fd = open(enable, O_WRONLY | O_CLOEXEC);
-        if (fd >= 0) {
-            (void) !write(fd, "1", 1);
-            close(fd);
-        }
+        pci_enable(enable);
     }
     *offset = 0;
     return file_size(path, size, err, errlen);
