@@ -11,6 +11,8 @@
 #     command and ivshmem PCI addresses under bash-completion.
 #  4. make install put the man page and the completion where man and
 #     bash-completion look (when ivm is installed).
+#  5. every setting of contrib/admin/openmpi-mca-params.conf, commented-out
+#     ones included, is read by the installed Open MPI (ompi_info).
 # Checked in real QEMU guests by test/integration/qemu_guests.sh instead:
 # the QEMU options of contrib/admin/qemu-ivshmem.txt (its guests boot with
 # the file's -object and -device lines, only mem-path= changed: steps 1-2)
@@ -154,5 +156,36 @@ if command -v ivmctl >/dev/null; then
     echo "ok: installed: $prefix/share/man/man1/ivmctl.1, $prefix/share/bash-completion/completions/ivmctl"
 else
     echo "note: ivm is not installed: installation not checked"
+fi
+# ---- 5. the site snippet: every setting is a variable Open MPI knows ----
+# Every "name = value" of contrib/admin/openmpi-mca-params.conf, the
+# commented-out optional ones too, must be read from the file by the
+# installed Open MPI (ompi_info: value as written, source the file): a
+# misspelt or retired name would be silently ignored at every job start.
+conf=$admin/openmpi-mca-params.conf
+if command -v ompi_info >/dev/null && ompi_info 2>/dev/null | grep 'MCA btl: ivm' >/dev/null; then
+    sed -E 's/^#[[:space:]]*([a-z][a-z0-9_]*[[:space:]]*=)/\1/' "$conf" >"$dir/params.conf"
+    OMPI_MCA_mca_base_param_files=$dir/params.conf ompi_info --all --parsable >"$dir/params.out" 2>/dev/null || true
+    n=0 unlisted=""
+    while IFS='=' read -r name value; do
+        name=$(echo "$name" | tr -d '[:space:]')
+        value=$(echo "$value" | sed 's/^[[:space:]]*//; s/[[:space:]]*$//')
+        # ompi_info lists common/ivm's variables under btl/ivm's synonyms,
+        # and does not list mpool's base variables at all
+        shown=$name
+        case $name in opal_common_ivm_*) shown=btl_ivm_${name#opal_common_ivm_} ;; esac
+        if [ "$name" = mpool_base_default_hints ]; then
+            unlisted="$unlisted $name"
+            continue
+        fi
+        grep -F ":param:$shown:value:$value" "$dir/params.out" >/dev/null &&
+            grep -F ":param:$shown:source:file ($dir/params.conf" "$dir/params.out" >/dev/null ||
+            fail "$conf: '$name = $value' is not a setting the installed Open MPI reads"
+        n=$((n + 1))
+    done < <(grep -E '^[a-z][a-z0-9_]*[[:space:]]*=' "$dir/params.conf")
+    [ "$n" -ge 4 ] || fail "$conf: only $n settings found"
+    echo "ok: $conf: $n settings (commented-out ones included) are read by the installed Open MPI${unlisted:+ (not listed by ompi_info, so not checked:$unlisted)}"
+else
+    echo "note: ivm is not installed: the site snippet's settings not checked"
 fi
 echo "admin_files: ok"
