@@ -28,19 +28,8 @@
 set -eu
 
 cd "$(dirname "$0")/../.."
-build=${IVM_TEST_BUILDDIR:-/tmp/ivm-test-build}
-
-skip() { echo "SKIP: $*"; exit 77; }
-fail() { echo "FAIL: $*"; exit 1; }
-
-[ "$(id -u)" = 0 ] || skip "needs root (emulated VMs)"
-unshare --uts --ipc --net --pid --mount --fork true 2>/dev/null || skip "cannot create namespaces here"
-command -v ompi_info >/dev/null || skip "Open MPI is not installed"
-ompi_info 2>/dev/null | grep -q "MCA btl: ivm" || skip "btl/ivm is not installed (contrib/ivm-dev build)"
-make -s -C test/progs BUILDDIR="$build" >/dev/null 2>&1 || fail "building test/progs failed"
-for p in ivm_p2p ivm_fbox_hdr; do
-    [ -x "$build/$p" ] || fail "$p was not built in $build"
-done
+. test/integration/progs_lib.sh
+progs_prepare btl ivm_p2p ivm_fbox_hdr
 
 out=$(mktemp -d /tmp/ivm-btl-p2p.XXXXXX)
 trap 'rm -rf "$out"' EXIT

@@ -35,19 +35,8 @@
 set -eu -o pipefail
 
 cd "$(dirname "$0")/../.."
-build=${IVM_TEST_BUILDDIR:-/tmp/ivm-test-build}
-
-skip() { echo "SKIP: $*"; exit 77; }
-fail() { echo "FAIL: $*"; exit 1; }
-
-[ "$(id -u)" = 0 ] || skip "needs root (emulated VMs)"
-unshare --uts --ipc --net --pid --mount --fork true 2>/dev/null || skip "cannot create namespaces here"
-command -v ompi_info >/dev/null || skip "Open MPI is not installed"
-ompi_info 2>/dev/null | grep -q "MCA osc: ivm" || skip "osc/ivm is not installed (contrib/ivm-dev build)"
-make -s -C test/progs BUILDDIR="$build" >/dev/null 2>&1 || fail "building test/progs failed"
-for p in ivm_osc ivm_rma; do
-    [ -x "$build/$p" ] || fail "$p was not built in $build"
-done
+. test/integration/progs_lib.sh
+progs_prepare osc ivm_osc ivm_rma
 
 out=$(mktemp -d /tmp/ivm-osc.XXXXXX)
 trap 'rm -rf "$out"' EXIT

@@ -71,9 +71,11 @@ static int copy(const void *src, int scount, struct ompi_datatype_t *sdt, void *
     return ompi_datatype_sndrcv((void *) src, scount, sdt, dst, rcount, rdt);
 }
 
-int ompi_osc_ivm_put(const void *origin_addr, int origin_count, struct ompi_datatype_t *origin_dt,
-                     int target, ptrdiff_t target_disp, int target_count,
-                     struct ompi_datatype_t *target_dt, struct ompi_win_t *win)
+/* A put (into the target) or a get (out of it): the target's bytes, checked
+ * against its segment, then counted and copied in the operation's direction. */
+static int transfer(int kind, void *origin_addr, int origin_count,
+                    struct ompi_datatype_t *origin_dt, int target, ptrdiff_t target_disp,
+                    int target_count, struct ompi_datatype_t *target_dt, struct ompi_win_t *win)
 {
     ompi_osc_ivm_module_t *m = osc_ivm_module(win);
     uint8_t *t = osc_ivm_target_ptr(m, target, target_disp, target_dt, target_count);
@@ -83,24 +85,28 @@ int ompi_osc_ivm_put(const void *origin_addr, int origin_count, struct ompi_data
         return OMPI_ERR_RMA_RANGE;
     }
     ompi_datatype_type_size(target_dt, &size);
-    osc_ivm_count(OSC_IVM_PUT, size * target_count);
-    return copy(origin_addr, origin_count, origin_dt, t, target_count, target_dt);
+    osc_ivm_count(kind, size * target_count);
+    if (OSC_IVM_PUT == kind) {
+        return copy(origin_addr, origin_count, origin_dt, t, target_count, target_dt);
+    }
+    return copy(t, target_count, target_dt, origin_addr, origin_count, origin_dt);
+}
+
+int ompi_osc_ivm_put(const void *origin_addr, int origin_count, struct ompi_datatype_t *origin_dt,
+                     int target, ptrdiff_t target_disp, int target_count,
+                     struct ompi_datatype_t *target_dt, struct ompi_win_t *win)
+{
+    /* the origin is only read (copy's source) */
+    return transfer(OSC_IVM_PUT, (void *) origin_addr, origin_count, origin_dt, target, target_disp,
+                    target_count, target_dt, win);
 }
 
 int ompi_osc_ivm_get(void *origin_addr, int origin_count, struct ompi_datatype_t *origin_dt,
                      int target, ptrdiff_t target_disp, int target_count,
                      struct ompi_datatype_t *target_dt, struct ompi_win_t *win)
 {
-    ompi_osc_ivm_module_t *m = osc_ivm_module(win);
-    uint8_t *t = osc_ivm_target_ptr(m, target, target_disp, target_dt, target_count);
-    size_t size;
-
-    if (OPAL_UNLIKELY(NULL == t)) {
-        return OMPI_ERR_RMA_RANGE;
-    }
-    ompi_datatype_type_size(target_dt, &size);
-    osc_ivm_count(OSC_IVM_GET, size * target_count);
-    return copy(t, target_count, target_dt, origin_addr, origin_count, origin_dt);
+    return transfer(OSC_IVM_GET, origin_addr, origin_count, origin_dt, target, target_disp,
+                    target_count, target_dt, win);
 }
 
 int ompi_osc_ivm_rput(const void *origin_addr, int origin_count, struct ompi_datatype_t *origin_dt,
