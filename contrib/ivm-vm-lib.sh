@@ -28,11 +28,11 @@
 #   tool_up_opt ARGS...         parse one tool-specific up option (UP_SHIFT)
 #   tool_up_done                after 'up' succeeded (its report)
 #   tool_exec I CMD...          run CMD in VM I of the loaded instance
-#   tool_mpirun STATE HOSTFILE FIRST-VM MPIRUN-ARGS...   launch mpirun
 #   tool_status STATE           print the loaded instance; exit status
 #   tool_device_path IDX        print the host path of device IDX
 #   tool_run_env                export the variables 'run' gives its command
-#   tool_mpirun_check           check the tool's own mpirun options (MP_*)
+#   tool_mpirun_check           'mpirun': install or check what it needs
+#                               (MP_MPIRUN: the --mpirun option, or empty)
 #   ssh_host_entries            optional: Host blocks of the ssh_config
 #   tool_down_all               optional: after 'down --all'
 # shellcheck shell=bash disable=SC2015,SC2034,SC2153,SC2317
@@ -577,9 +577,9 @@ cmd_mpirun() {
 	done
 	is_uint "$MP_PPN" && [ "$MP_PPN" -ge 1 ] || die "--ppn must be a positive integer (got '$MP_PPN')"
 	need_root
-	tool_mpirun_check
 	check_name "$MP_NAME"
 	load_conf "$MP_NAME"
+	mpirun_select
 	state=$(state_of "$MP_NAME")
 	if [ -n "$MP_VMS" ]; then
 		local -a list=()
@@ -602,7 +602,56 @@ cmd_mpirun() {
 	done >"$tmp"
 	chmod 0644 "$tmp"
 	mv -f "$tmp" "$hf"
-	tool_mpirun "$state" "$hf" "${sel[0]}" "$@"
+	mpirun_launch "$state" "$hf" "${sel[0]}" "$@"
+}
+
+# mpirun_select: the mpirun to run (MPIRUN, an absolute path: --mpirun FILE,
+# else mpirun on PATH) and its Open MPI major version (MPI_MAJOR).  With
+# --mpirun, its directory goes first on PATH, which tool_exec and the
+# rsh-agent pass on, so the daemons in the other VMs belong to the same Open
+# MPI.  tool_mpirun_check first installs or checks what the tool needs.
+MPIRUN=""
+MPI_MAJOR=""
+mpirun_select() {
+	tool_mpirun_check
+	if [ -n "$MP_MPIRUN" ]; then
+		[ -f "$MP_MPIRUN" ] && [ -x "$MP_MPIRUN" ] || die "--mpirun $MP_MPIRUN: not an executable file"
+		MPIRUN=$(readlink -f -- "$MP_MPIRUN")
+		PATH=${MPIRUN%/*}:$PATH
+		export PATH
+	else
+		MPIRUN=$(command -v mpirun) || die "no mpirun on PATH (Debian package openmpi-bin; or --mpirun FILE)"
+	fi
+	MPI_MAJOR=$("$MPIRUN" --version 2>/dev/null | sed -n 's/.*(Open MPI) \([0-9][0-9]*\)\..*/\1/p' | sed -n 1p) || true
+	is_uint "${MPI_MAJOR:-x}" || die "cannot tell the Open MPI version of $MPIRUN ('$MPIRUN --version')"
+}
+
+# mpirun_launch STATE HOSTFILE FIRST-VM MPIRUN-ARGS...: MPIRUN inside VM
+# FIRST-VM, in the form its series wants.  4.1's mpirun is ORTE's; 5.x's
+# hands over to PRRTE's prterun, whose launcher agent, binding and root
+# settings have other names.  Binding is off unless the caller set it: the
+# launcher would bind by the host's topology, ignoring the VM's CPUs.  The
+# caller's MCA variables go along (a QEMU guest's shell does not inherit them).
+mpirun_launch() {
+	local state=$1 hf=$2 first=$3 e
+	local -a launch=() envs=()
+	shift 3
+	if [ "$MPI_MAJOR" -ge 5 ]; then
+		launch=(--prtemca plm_ssh_agent "$state/rsh-agent")
+		[ "$(id -u)" != 0 ] || launch+=(--allow-run-as-root)
+		envs=("PRTE_MCA_hwloc_default_binding_policy=${PRTE_MCA_hwloc_default_binding_policy:-none}")
+	else
+		launch=(--mca plm_rsh_agent "$state/rsh-agent")
+		[ "$(id -u)" != 0 ] || envs=(OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1)
+		envs+=("OMPI_MCA_hwloc_base_binding_policy=${OMPI_MCA_hwloc_base_binding_policy:-none}")
+	fi
+	for e in $(compgen -e); do
+		case $e in
+		OMPI_MCA_hwloc_base_binding_policy | PRTE_MCA_hwloc_default_binding_policy) ;;
+		OMPI_MCA_* | PRTE_MCA_* | PMIX_MCA_*) envs+=("$e=${!e}") ;;
+		esac
+	done
+	tool_exec "$first" env "${envs[@]}" "$MPIRUN" "${launch[@]}" --hostfile "$hf" "$@"
 }
 
 # status_one NAME: tool_status on the instance's settings, in a subshell.

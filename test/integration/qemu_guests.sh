@@ -17,6 +17,10 @@
 # anything else fail.  IVM_QEMU_ACCEL, IVM_QEMU_DIR: as for ivm-qemu;
 # IVM_QEMU_KEEP_LOGS=DIR keeps the logs.
 #
+# Runs against Open MPI 4.1 and 5.x: ivm-qemu mpirun launches the mpirun on
+# PATH in the form of its series.
+#
+# ivm-ompi: 4.1 5.0
 # ivm-timeout: 600
 # ivm-deps: qemu-system-x86 busybox-static kmod xz-utils zstd iproute2 openssh-server openssh-client openmpi-bin udev passwd util-linux
 # shellcheck disable=SC2015
@@ -107,7 +111,8 @@ prepare() {
 	ompi_info 2>/dev/null | grep 'MCA btl: ivm' >/dev/null || tfail "Open MPI has no btl/ivm: run 'contrib/ivm-dev build' first"
 	"$QEMU" build >"$LOGS/build.log" 2>&1 || { t_show build; tfail "ivm-qemu build failed"; }
 	build_progs
-	tlog "built guest and test programs"
+	OMPI_VERSION=$(mpirun --version 2>/dev/null | sed -n 's/.*(Open MPI) \([0-9][0-9.]*\).*/\1/p' | sed -n 1p)
+	tlog "built guest and test programs; the guests run the host's Open MPI ${OMPI_VERSION:-?} ($(command -v mpirun))"
 	local rc=0
 	"$QEMU" probe --accel "${IVM_QEMU_ACCEL:-auto}" >"$LOGS/probe.log" 2>&1 || rc=$?
 	[ $rc != 77 ] || skip "no accelerator can boot a guest ($(tr '\n' ' ' <"$LOGS/probe.log"))"
@@ -198,6 +203,13 @@ check_ring() {
 			{ t_show ring-ivm; tfail "btl/ivm in vm$i did not reach a peer through region $REGION"; }
 	done
 	grep "btl:ivm: using $SHM " "$log" >/dev/null || { t_show ring-ivm; tfail "the host's rank did not use the backing file $SHM"; }
+	# Open MPI 5: PRRTE launched the job (only 5.x keys the job with rank
+	# 0's random word, shared through PMIx, in every rank).
+	if [ "${IVM_OMPI_SERIES:-4.1}" != 4.1 ]; then
+		i=$(grep -c "common:ivm: job key: job .*, launcher token .* and rank 0's random word" "$log") || true
+		[ "$i" = 3 ] || { t_show ring-ivm; tfail "$i of 3 ranks keyed the job with rank 0's random word (Open MPI 5's PMIx)"; }
+		tlog "ok: Open MPI $OMPI_VERSION: PRRTE launched the ranks in both guests and on the host; all 3 keyed the job with rank 0's random word"
+	fi
 	! grep 'uncached' "$log" >/dev/null || tlog "note: the device layer reported an uncached mapping"
 	tlog "ok: ring over --mca btl ivm,self across vm0, vm1 and the host: the guests' btl/ivm use BAR2, the host's rank the backing file, all reach each other"
 
@@ -206,6 +218,12 @@ check_ring() {
 	t_mpirun ring-self -- -np 2 --mca btl self "$STATE/progs/ring" || rc=$?
 	[ $rc != 0 ] || { t_show ring-self; tfail "ring over --mca btl self alone passed: the ranks are not in different guests?"; }
 	tlog "ok: --mca btl self alone fails (mpirun exit status $rc), as it must between guests"
+	# an mpirun the guests cannot see (/var/tmp is each guest's own) is
+	# refused with a message, before anything starts
+	rc=0
+	"$QEMU" mpirun --name "$TNAME" --mpirun "$LOGS/progs/ring" -- -np 2 true >"$LOGS/hidden.log" 2>&1 || rc=$?
+	[ $rc != 0 ] && grep -q 'the guests do not see it' "$LOGS/hidden.log" ||
+		{ t_show hidden; tfail "ivm-qemu mpirun --mpirun <file under /var/tmp> was not refused with a message"; }
 }
 
 # 5. Checked ping-pong over ivm; meanwhile the host sees both guests' slots.
@@ -259,10 +277,12 @@ check_tcp() {
 # grew for every kind of operation, its counter osc_ivm_windows (3 shared
 # windows, 1 allocated), and osc_ivm_verbose naming each window in each
 # guest.  Open MPI 4.1 needs osc/sm out of the way for a shared window across
-# nodes (README, Known limitations).
+# nodes (README, Known limitations); 5.x asks every osc component.
 check_osc() {
 	local i n log=$LOGS/osc.log
-	t_mpirun osc -- -np 2 --mca btl ivm,self --mca osc ^sm --mca osc_ivm_verbose 5 \
+	local -a nosm=()
+	[ "${IVM_OMPI_SERIES:-4.1}" != 4.1 ] || nosm=(--mca osc ^sm)
+	t_mpirun osc -- -np 2 --mca btl ivm,self "${nosm[@]+"${nosm[@]}"}" --mca osc_ivm_verbose 5 \
 		"$STATE/progs/ivm_osc" shared allocate || { t_show osc 40; tfail "ivm_osc shared allocate across the guests failed"; }
 	grep -a '^ivm_osc: PASS (2 ranks, cases: shared allocate)' "$log" >/dev/null &&
 		grep -a '^case shared: ok' "$log" >/dev/null && grep -a '^case allocate: ok' "$log" >/dev/null ||
