@@ -837,6 +837,46 @@ def coll_components(raw):
     return ''.join(f'{k} {c}; ' for k, c in first.items())
 
 
+COPYFLOOR_METHODS = (
+    ('two', 'two copies through shared memory (pipelined, 64 KiB chunks)'),
+    ('one', "one copy from the sender's unchanged buffer (CMA in this benchmark)"),
+    ('one-new', "one copy from a buffer the sender rewrites before every send"),
+)
+
+
+def coll_copyfloor_lines(outdir):
+    """The copy floor section: medians over the repetitions of
+    bench/src/ivm_copyfloor's COPYFLOOR,method,size,us lines, per size,
+    and two / one, the least a two-copy path can take relative to vader's
+    single copy in this benchmark."""
+    values = {}
+    for path in sorted(glob.glob(os.path.join(outdir, 'runs', 'copyfloor.rep*.txt'))):
+        for fields in tagged_lines(path, ('COPYFLOOR',)):
+            method, size, us = pad(fields, 4)[1:4]
+            if to_float(us) is not None and size.isdigit():
+                values.setdefault((method, int(size)), []).append(to_float(us))
+    sizes = sorted({k[1] for k in values})
+    if not sizes:
+        return []
+    med = {k: summarize(v)[1] for k, v in values.items()}
+    head = ['size'] + [m for m, _ in COPYFLOOR_METHODS] + ['two / one', 'two / one-new']
+    lines = ['', '## Copy floor on this machine (bench/src/ivm_copyfloor, no MPI)', '',
+             'Microseconds to move one buffer between two processes on CPUs 0 and 1, medians over '
+             f'{max(len(v) for v in values.values())} runs: '
+             + '; '.join(f'{m} = {d}' for m, d in COPYFLOOR_METHODS)
+             + ". Malloc'd buffers cross a VM boundary with two copies at least, so "
+             '"two / one" is about the ratio any component must expect against '
+             "vader's single copy at that size in this benchmark (MPI's own costs come on "
+             'top of both); "two / one-new" is the same when the data change between '
+             'sends, as in an application.', '',
+             md_row(head), md_rule(['--:'] * len(head))]
+    for size in sizes:
+        two, one, new = (med.get((m, size)) for m in ('two', 'one', 'one-new'))
+        lines.append(md_row([human_size(size), coll_fmt(two), coll_fmt(one), coll_fmt(new),
+                             fmt_value(ratio(two, one), 2), fmt_value(ratio(two, new), 2)]))
+    return lines
+
+
 def coll_summary(outdir, meta, med, raw):
     """summary.md of a coll run, as lines."""
     quick = meta.get('QUICK_FLAG', '')
@@ -854,6 +894,7 @@ def coll_summary(outdir, meta, med, raw):
               + coll_components(raw)]
     lines += coll_calls_lines(coll_calls(outdir), nps)
     lines += [''] + coll_ratios(med, nps, meta.get('PER_VM', ''))
+    lines += coll_copyfloor_lines(outdir)
     for op in COLL_OPS:
         lines += coll_op_tables(med, op, nps, configs)
     return lines

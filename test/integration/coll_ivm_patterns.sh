@@ -8,8 +8,10 @@
 #  - one loop mixing six collectives and seven sizes;
 #  - 4 MiB (2 MiB at np 8) of a strided, non-contiguous datatype in bcast,
 #    allgather and alltoall;
-#  - broadcasts from MPI_Alloc_mem (mpool_hints=ivm) buffers: single copy
-#    out of the root's region buffer (coll_ivm_single_copy_calls);
+#  - broadcasts, allgathers, alltoalls, reduces and allreduces (in place
+#    too) on MPI_Alloc_mem (mpool_hints=ivm) buffers: single copy straight
+#    out of the others' region buffers (coll_ivm_single_copy_calls, counted
+#    apart for the reductions);
 # on 2 VMs with one and two ranks each and on 4 VMs with two ranks each,
 # MPI_T counters proving coll/ivm ran the calls (btl tcp excluded).  Then
 # the hand-over by size: coll_ivm_alltoall_handover=0- sends every
@@ -46,6 +48,7 @@ pattern_run() {
 		fail "$what: coll_pattern did not pass (exit $rc)"
 	fi
 	echo "$what: $(grep '^PVARS' "$log")"
+	! grep -q '^SINGLE_COPY' "$log" || echo "$what: $(grep '^SINGLE_COPY' "$log" | tr '\n' ' ')"
 	LAST_LOG=$log
 }
 

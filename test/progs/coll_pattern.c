@@ -342,6 +342,59 @@ static void region_exchange(long iters)
     MPI_Free_mem(r);
 }
 
+static unsigned long long single_copies(void);
+
+/* reduce and allreduce between region buffers (single copy when every
+ * rank's vector is there): 16K and 24K ints (64 and 96 KiB, below the
+ * default hand-over), rotating roots, MPI_IN_PLACE every third call, sum
+ * and max; returns this rank's coll_ivm_single_copy_calls during them */
+static unsigned long long region_reduce(long iters)
+{
+    const long counts[] = {16384, 24576};
+    const size_t bytes = 24576 * sizeof(int);
+    unsigned long long before = single_copies();
+    MPI_Info info;
+    int *s, *r;
+    MPI_Info_create(&info);
+    MPI_Info_set(info, "mpool_hints", "ivm");
+    if (MPI_SUCCESS != MPI_Alloc_mem((MPI_Aint) bytes, info, &s)
+        || MPI_SUCCESS != MPI_Alloc_mem((MPI_Aint) bytes, info, &r)) {
+        FAILF("MPI_Alloc_mem with mpool_hints=ivm failed");
+        MPI_Info_free(&info);
+        return 0;
+    }
+    MPI_Info_free(&info);
+    for (long c = 0; c < iters; c++) {
+        const long n = counts[c % 2];
+        const int root = (int) (c % size), all = c % 4 >= 2, inplace = c % 3 == 0;
+        const MPI_Op op = c % 5 == 0 ? MPI_MAX : MPI_SUM;
+        for (long i = 0; i < n; i++) s[i] = val(c, rank, i) % 1000;
+        int *res = inplace && (all || rank == root) ? s : r;
+        const void *sb = inplace && (all || rank == root) ? MPI_IN_PLACE : s;
+        if (all) {
+            MPI_Allreduce(sb, res, (int) n, MPI_INT, op, MPI_COMM_WORLD);
+        } else {
+            MPI_Reduce(sb, res, (int) n, MPI_INT, op, root, MPI_COMM_WORLD);
+        }
+        for (long i = 0; (all || rank == root) && i < n; i++) {
+            int want = val(c, 0, i) % 1000;
+            for (int p = 1; p < size; p++) {
+                int x = val(c, p, i) % 1000;
+                want = MPI_MAX == op ? (x > want ? x : want) : want + x;
+            }
+            if (res[i] != want) {
+                FAILF("region %s %ld n %ld root %d%s: [%ld] = %d, expected %d",
+                      all ? "allreduce" : "reduce", c, n, root, inplace ? " in place" : "", i,
+                      res[i], want);
+                break;
+            }
+        }
+    }
+    MPI_Free_mem(s);
+    MPI_Free_mem(r);
+    return single_copies() - before;
+}
+
 /* ---- coll/ivm's counters ---- */
 
 static const char *ops[] = {"bcast",     "reduce",   "allreduce",
@@ -439,12 +492,17 @@ int main(int argc, char **argv)
     strided(large / (long) sizeof(int));
     region_bcast(iters / 20 > 6 ? iters / 20 : 6);
     region_exchange(iters / 20 > 8 ? iters / 20 : 8);
+    unsigned long long red = region_reduce(iters / 20 > 12 ? iters / 20 : 12), reds = 0;
     check_pvars(expect, handover);
     unsigned long long mine = single_copies() - single0, total = 0;
     MPI_Allreduce(&mine, &total, 1, MPI_UNSIGNED_LONG_LONG, MPI_SUM, MPI_COMM_WORLD);
-    if (0 == rank) printf("SINGLE_COPY_BCASTS %llu\n", total);
+    MPI_Allreduce(&red, &reds, 1, MPI_UNSIGNED_LONG_LONG, MPI_SUM, MPI_COMM_WORLD);
+    if (0 == rank) printf("SINGLE_COPY_BCASTS %llu\nSINGLE_COPY_REDUCES %llu\n", total, reds);
     if (single && 0 == total) {
         FAILF("no call took the single-copy path (coll_ivm_single_copy_calls is 0)");
+    }
+    if (single && 0 == reds) {
+        FAILF("no reduce or allreduce on region buffers took the single-copy path");
     }
 
     long all = 0;

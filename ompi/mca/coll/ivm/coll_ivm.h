@@ -399,6 +399,14 @@ int coll_ivm_gather_group(coll_ivm_group_t *g, const uint8_t *mine, size_t blk, 
  * leave everything to the streams.  Every member of the group calls it. */
 int coll_ivm_direct(coll_ivm_group_t *g, const uint8_t *base, uint64_t stride, uint64_t span,
                     const coll_ivm_range_t *range, int nrange, bool per_reader, bool *done);
+/** Single-copy reduction (coll_ivm_direct.c): if every member's vector
+ * (@count elements of @dsz bytes at @src) is in the region, @root (every
+ * member when @root < 0: allreduce) reduces them straight out of the
+ * others' buffers into @dst, in the streamed reduction's order, and *done
+ * is set; else nothing happens.  Every member of the group calls it. */
+int coll_ivm_reduce_direct(coll_ivm_group_t *g, const void *src, void *dst, size_t count,
+                           size_t dsz, struct ompi_datatype_t *dtype, struct ompi_op_t *op,
+                           int root, bool *done);
 
 /** Member i gets block i of member 0's @src (n * blk bytes) in @mine. */
 int coll_ivm_scatter_group(coll_ivm_group_t *g, const uint8_t *src, size_t blk, uint8_t *mine);

@@ -9,17 +9,21 @@
  * SPDX-License-Identifier: BSD-3-Clause
  */
 
-/* Single copy for allgather and alltoall when every member's send buffer
- * is in the region (MPI_Alloc_mem with mpool_hints=ivm): instead of
- * streaming the blocks through channel 0 (one copy in, one copy out),
- * every member copies its blocks straight out of the others' buffers.
- * Protocol and descriptor: common_ivm_layout_coll.h.  The members decide
- * together: each publishes where its buffer is, and the direct path is
- * taken only when all of them say "region", which all of them read alike. */
+/* Single copy for allgather, alltoall, reduce and allreduce when every
+ * member's send buffer is in the region (MPI_Alloc_mem with
+ * mpool_hints=ivm): instead of streaming the data through channel 0 (one
+ * copy in, one copy out), every member copies its blocks, or reduces the
+ * vectors, straight out of the others' buffers.  Protocol and descriptor:
+ * common_ivm_layout_coll.h.  The members decide together: each publishes
+ * where its buffer is, and the direct path is taken only when all of them
+ * say "region", which all of them read alike. */
 
 #include "ompi_config.h"
 
+#include <stdlib.h>
 #include <string.h>
+
+#include "ompi/op/op.h"
 
 #include "coll_ivm.h"
 
@@ -93,6 +97,79 @@ int coll_ivm_direct(coll_ivm_group_t *g, const uint8_t *base, uint64_t stride, u
     }
     if (OMPI_SUCCESS == rc) {
         mca_coll_ivm_component.counters->single_copy++;
+        *done = true;
+    }
+    return rc;
+}
+
+/* res = x0 op (x1 op (... op xn-1)), the order of the streamed reduction,
+ * with member j's vector read straight out of its region buffer (my own
+ * from @mine).  Each descriptor is copied once and checked: the vector
+ * must be exactly @len bytes inside the job partition. */
+static int reduce_from(coll_ivm_group_t *g, uint64_t step, const void *mine, void *res,
+                       size_t count, uint64_t len, struct ompi_datatype_t *dtype,
+                       struct ompi_op_t *op)
+{
+    for (int j = g->n - 1; j >= 0; j--) {
+        const void *x = mine;
+        if (j != g->me) {
+            struct coll_ivm_direct_desc d;
+            memcpy(&d, coll_ivm_small(g, j, step)->data, sizeof(d)); /* read once */
+            x = d.span == len ? mca_common_ivm_job_ptr(g->dev, d.off, len) : NULL;
+            if (NULL == x) {
+                return OMPI_ERR_BAD_PARAM;
+            }
+        }
+        if (j == g->n - 1) {
+            memcpy(res, x, len);
+        } else {
+            ompi_op_reduce(op, (void *) x, res, count, dtype);
+        }
+    }
+    return OMPI_SUCCESS;
+}
+
+int coll_ivm_reduce_direct(coll_ivm_group_t *g, const void *src, void *dst, size_t count,
+                           size_t dsz, struct ompi_datatype_t *dtype, struct ompi_op_t *op,
+                           int root, bool *done)
+{
+    const uint64_t len = (uint64_t) count * dsz;
+    struct coll_ivm_direct_desc mine = describe(g, src, len, len), d;
+    const bool reader = root < 0 || root == g->me;
+    void *tmp = NULL, *res = dst;
+    uint64_t step;
+    bool all = true;
+
+    *done = false;
+    int rc = coll_ivm_small_exchange(g, &mine, sizeof(mine), &step);
+    for (int j = 0; OMPI_SUCCESS == rc && j < g->n; j++) {
+        memcpy(&d, coll_ivm_small(g, j, step)->data, sizeof(d));
+        all = all && COLL_IVM_BDESC_REGION == d.mode;
+    }
+    if (OMPI_SUCCESS != rc || !all) {
+        return rc; /* every member saw the same modes: all stream */
+    }
+    /* in allreduce the others read my send buffer, which may be my result
+     * buffer (MPI_IN_PLACE): the result waits in private memory until all
+     * have read; a root reducing in place needs its own vector intact too */
+    if (reader && (root < 0 || src == dst) && NULL == (res = tmp = malloc(len))) {
+        rc = OMPI_ERR_OUT_OF_RESOURCE;
+    }
+    int reduced =
+        reader && OMPI_SUCCESS == rc ? reduce_from(g, step, src, res, count, len, dtype, op) : rc;
+    /* nobody returns (and reuses its send buffer) before the readers are
+     * done; taken in every case, so that nobody waits for us */
+    rc = coll_ivm_small_exchange(g, NULL, 0, &step);
+    if (OMPI_SUCCESS == rc && OMPI_SUCCESS == reduced && NULL != tmp) {
+        memcpy(dst, tmp, len);
+    }
+    free(tmp);
+    if (OMPI_SUCCESS != reduced) {
+        g->broken = true; /* garbage in a descriptor, or no memory: out of step */
+        return reduced;
+    }
+    if (OMPI_SUCCESS == rc) {
+        mca_coll_ivm_component.counters->single_copy += reader ? 1 : 0;
         *done = true;
     }
     return rc;

@@ -211,6 +211,14 @@ static int reduce_group(coll_ivm_group_t *g, const void *src, void *dst, size_t 
     if (count * dsz <= COLL_IVM_SMALL_BYTES) {
         return reduce_tiny(g, src, dst, count, dsz, dtype, op, root);
     }
+    if (count * dsz >= C) {
+        /* vectors of a chunk or more from region buffers: single copy */
+        bool done;
+        int rc = coll_ivm_reduce_direct(g, src, dst, count, dsz, dtype, op, root, &done);
+        if (OMPI_SUCCESS != rc || done) {
+            return rc;
+        }
+    }
     if (count * dsz <= mca_coll_ivm_component.reduce_small && count * dsz <= C) {
         return reduce_small(g, src, dst, count, dsz, dtype, op, root);
     }

@@ -1,0 +1,14 @@
+QUICK_FLAG=''
+REPS=5
+TARGET_MS=30
+NPS='2 4'
+CONFIGS='ivm ivmbtl vader'
+PER_VM=2
+ALLOC_MEM=1
+t_start=1796575859
+t_end=1796576557
+elapsed=698
+load_start='2.71 3.35 2.59'
+load_end='3.76 3.75 3.23'
+git_rev='da9e7ea-dirty'
+machine='2 CPUs, Intel(R) Xeon(R) Processor, Linux 6.18.44-fc-v1300; Open MPI v4.1.4'
