@@ -840,7 +840,8 @@ def coll_components(raw):
 COPYFLOOR_METHODS = (
     ('two', 'two copies through shared memory (pipelined, 64 KiB chunks)'),
     ('one', "one copy from the sender's unchanged buffer (CMA in this benchmark)"),
-    ('one-new', "one copy from a buffer the sender rewrites before every send"),
+    ('two-new', 'two copies, the sender rewriting its buffer before every send'),
+    ('one-new', 'one copy, the sender rewriting its buffer before every send'),
 )
 
 
@@ -859,7 +860,7 @@ def coll_copyfloor_lines(outdir):
     if not sizes:
         return []
     med = {k: summarize(v)[1] for k, v in values.items()}
-    head = ['size'] + [m for m, _ in COPYFLOOR_METHODS] + ['two / one', 'two / one-new']
+    head = ['size'] + [m for m, _ in COPYFLOOR_METHODS] + ['two / one', 'two-new / one-new']
     lines = ['', '## Copy floor on this machine (bench/src/ivm_copyfloor, no MPI)', '',
              'Microseconds to move one buffer between two processes on CPUs 0 and 1, medians over '
              f'{max(len(v) for v in values.values())} runs: '
@@ -867,13 +868,13 @@ def coll_copyfloor_lines(outdir):
              + ". Malloc'd buffers cross a VM boundary with two copies at least, so "
              '"two / one" is about the ratio any component must expect against '
              "vader's single copy at that size in this benchmark (MPI's own costs come on "
-             'top of both); "two / one-new" is the same when the data change between '
+             'top of both); "two-new / one-new" is the same when the data change between '
              'sends, as in an application.', '',
              md_row(head), md_rule(['--:'] * len(head))]
     for size in sizes:
-        two, one, new = (med.get((m, size)) for m in ('two', 'one', 'one-new'))
-        lines.append(md_row([human_size(size), coll_fmt(two), coll_fmt(one), coll_fmt(new),
-                             fmt_value(ratio(two, one), 2), fmt_value(ratio(two, new), 2)]))
+        two, one, two_new, one_new = (med.get((m, size)) for m, _ in COPYFLOOR_METHODS)
+        lines.append(md_row([human_size(size)] + [coll_fmt(v) for v in (two, one, two_new, one_new)]
+                            + [fmt_value(ratio(two, one), 2), fmt_value(ratio(two_new, one_new), 2)]))
     return lines
 
 

@@ -16,9 +16,13 @@
  *            copy (CMA) costs in a benchmark that sends the same buffer
  *            again and again, whose lines then stay in the receiver's
  *            cache;
- *   one-new  the same, but the sender rewrites its buffer before every
- *            send, as an application producing new data does: the lines
- *            now have to come from the sender's cache.
+ *   two-new, one-new
+ *            the same, but the sender rewrites its buffer before every
+ *            send, as an application producing new data does (the time
+ *            includes the rewrite): the lines of a single copy now have
+ *            to come from the sender's cache, and the sender of one-new
+ *            may rewrite only after the receiver's copy, while two-new's
+ *            rewrite overlaps the receiver's copy out.
  *
  * Two processes (fork) on CPUs 0 and 1, a MAP_SHARED anonymous mapping
  * for the buffers and the flags; C11 atomics: a release store publishes a
@@ -55,8 +59,8 @@ struct flags {
     _Alignas(64) _Atomic uint64_t stop;   /* writer: the reader may exit */
 };
 
-enum method { TWO, ONE, ONE_NEW, NMETHODS };
-static const char *const method_name[NMETHODS] = {"two", "one", "one-new"};
+enum method { TWO, ONE, TWO_NEW, ONE_NEW, NMETHODS };
+static const char *const method_name[NMETHODS] = {"two", "one", "two-new", "one-new"};
 
 struct shared {
     struct flags *f;
@@ -86,10 +90,13 @@ static void wait_at_least(_Atomic uint64_t *w, uint64_t v)
 }
 
 /* One message of @len bytes from the writer's side; @seq counts units. */
-static void send_one(struct shared *s, enum method m, const uint8_t *mine, size_t len,
-                     uint64_t *seq, unsigned gen)
+static void send_one(struct shared *s, enum method m, uint8_t *mine, size_t len, uint64_t *seq,
+                     unsigned gen)
 {
-    if (TWO == m) {
+    if (TWO_NEW == m) {
+        memset(mine, (int) (gen & 0xff), len);
+    }
+    if (TWO == m || TWO_NEW == m) {
         for (size_t off = 0; off < len; off += CHUNK) {
             size_t n = len - off < CHUNK ? len - off : CHUNK;
             uint64_t k = ++*seq;
@@ -111,7 +118,7 @@ static void send_one(struct shared *s, enum method m, const uint8_t *mine, size_
 
 static void receive_one(struct shared *s, enum method m, uint8_t *dst, size_t len, uint64_t *seq)
 {
-    if (TWO == m) {
+    if (TWO == m || TWO_NEW == m) {
         for (size_t off = 0; off < len; off += CHUNK) {
             size_t n = len - off < CHUNK ? len - off : CHUNK;
             uint64_t k = ++*seq;
