@@ -183,10 +183,11 @@ static void register_pvars(void)
         reg_counter(name, desc, &storage->handover[i], MCA_BASE_PVAR_CLASS_COUNTER);
     }
     reg_counter("single_copy_calls",
-                "Bcast, allgather and alltoall steps (of a pipeline chunk or more) whose data "
-                "the ranks copied straight out of the senders' buffers, which were in the ivm "
-                "region (MPI_Alloc_mem with mpool_hints=ivm): one copy instead of two (a bcast "
-                "is counted by its root, an allgather or alltoall by every rank)",
+                "Bcast, allgather, alltoall, reduce and allreduce steps (of a pipeline chunk or "
+                "more) whose data the ranks copied or reduced straight out of the senders' "
+                "buffers, which were in the ivm region (MPI_Alloc_mem with mpool_hints=ivm): one "
+                "copy instead of two (a bcast is counted by its root, a reduce by its root, an "
+                "allgather, alltoall or allreduce by every rank)",
                 &storage->single_copy, MCA_BASE_PVAR_CLASS_COUNTER);
     reg_counter("comms_flat", "Communicators served flat (all ranks in one region)",
                 &storage->comms_flat, MCA_BASE_PVAR_CLASS_COUNTER);

@@ -19,7 +19,8 @@
  *     layer's nonce proof), and each group leader allocates the group's
  *     area from the job heap, within coll_ivm_heap_fraction of it, with
  *     chunks of coll_ivm_chunk_size or, when that area would take more
- *     than an eighth of what is left, a quarter of it, down to
+ *     than an eighth of what is left (a quarter for the first area it
+ *     leads), a quarter of it, down to
  *     COLL_IVM_CHUNK_FLOOR (large chunks pay off for large messages only;
  *     more communicators served with smaller ones beat fewer with large);
  *  2. allreduce(MAX): any failure, the parameter hash (and its complement,
@@ -138,17 +139,21 @@ static bool chunk_allowed(uint64_t chunk)
 
 /* Leader: the largest allowed chunk whose area takes at most an eighth of
  * what is left of the heap budget (room for more communicators), else the
- * smallest allowed chunk if its area fits at all.  (A quarter still left
- * one of coll_ivm_flat.sh's communicators at np 8 without an area on
- * Open MPI 5.0.) */
+ * smallest allowed chunk if its area fits at all.  (A quarter for every
+ * area left one of coll_ivm_flat.sh's communicators at np 8 without an
+ * area on Open MPI 5.0.)  The first area this process leads may take a
+ * quarter: it is usually MPI_COMM_WORLD's, which carries the large
+ * messages, and with an eighth a 4-rank world on a 64 MiB device got 16
+ * KiB chunks (its 4-16 MiB collectives 1.2-6x slower, bench/README-coll.md). */
 static bool choose_chunk(coll_ivm_group_t *g)
 {
     const double budget = mca_coll_ivm_component.heap_fraction * (double) g->dev->member.part_size;
     const double left = budget - (double) ivm_heap_in_use(&g->dev->heap);
+    const double share = 0 == mca_coll_ivm_component.counters->areas_attached ? 4.0 : 8.0;
     uint64_t smallest = 0;
     for (uint64_t c = mca_coll_ivm_component.chunk_size; chunk_allowed(c); c /= 4) {
         if (coll_ivm_area_geometry((uint32_t) g->n, c, g->geom.nbuf, &g->geom)) {
-            if ((double) g->geom.size <= left / 8) {
+            if ((double) g->geom.size <= left / share) {
                 return true;
             }
             smallest = c;
