@@ -1,0 +1,14 @@
+QUICK_FLAG=''
+REPS=5
+TARGET_MS=30
+NPS='4'
+CONFIGS='ivm ivmbtl vader'
+PER_VM=2
+ALLOC_MEM=0
+t_start=1796578652
+t_end=1796579242
+elapsed=590
+load_start='1.28 2.22 2.98'
+load_end='3.79 3.71 3.45'
+git_rev='e46a254-dirty'
+machine='2 CPUs, Intel(R) Xeon(R) Processor, Linux 6.18.44-fc-v1300; Open MPI v4.1.4'
