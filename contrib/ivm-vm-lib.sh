@@ -550,7 +550,7 @@ cmd_exec() {
 	tool_exec "$vm" "$@"
 }
 
-# Options of 'mpirun', set by cmd_mpirun for tool_mpirun.
+# Options of 'mpirun', set by cmd_mpirun for mpirun_select and tool_mpirun_check.
 MP_NAME=""
 MP_PPN=1
 MP_VMS=""
