@@ -298,23 +298,31 @@ static void region_bcast(long iters)
     MPI_Free_mem(buf);
 }
 
+/* Two buffers of @bytes from MPI_Alloc_mem with mpool_hints=ivm (in the
+ * region); 0 (counted as a failure) if either allocation fails. */
+static int region_pair(size_t bytes, int **s, int **r)
+{
+    MPI_Info info;
+    MPI_Info_create(&info);
+    MPI_Info_set(info, "mpool_hints", "ivm");
+    int ok = MPI_SUCCESS == MPI_Alloc_mem((MPI_Aint) bytes, info, s)
+             && MPI_SUCCESS == MPI_Alloc_mem((MPI_Aint) bytes, info, r);
+    MPI_Info_free(&info);
+    if (!ok) {
+        FAILF("MPI_Alloc_mem with mpool_hints=ivm failed");
+    }
+    return ok;
+}
+
 /* allgather and alltoall between region buffers (single copy when every
  * rank's send buffer is there), blocks of 32 KiB and 64 KiB */
 static void region_exchange(long iters)
 {
     const long blocks[] = {8192, 16384};
-    const size_t bytes = (size_t) size * 16384 * sizeof(int);
-    MPI_Info info;
     int *s, *r;
-    MPI_Info_create(&info);
-    MPI_Info_set(info, "mpool_hints", "ivm");
-    if (MPI_SUCCESS != MPI_Alloc_mem((MPI_Aint) bytes, info, &s)
-        || MPI_SUCCESS != MPI_Alloc_mem((MPI_Aint) bytes, info, &r)) {
-        FAILF("MPI_Alloc_mem with mpool_hints=ivm failed");
-        MPI_Info_free(&info);
+    if (!region_pair((size_t) size * 16384 * sizeof(int), &s, &r)) {
         return;
     }
-    MPI_Info_free(&info);
     for (long c = 0; c < iters; c++) {
         const long n = blocks[c % 2];
         for (long i = 0; i < n * size; i++) s[i] = val(c, rank, i);
@@ -351,19 +359,11 @@ static unsigned long long single_copies(void);
 static unsigned long long region_reduce(long iters)
 {
     const long counts[] = {16384, 24576};
-    const size_t bytes = 24576 * sizeof(int);
     unsigned long long before = single_copies();
-    MPI_Info info;
     int *s, *r;
-    MPI_Info_create(&info);
-    MPI_Info_set(info, "mpool_hints", "ivm");
-    if (MPI_SUCCESS != MPI_Alloc_mem((MPI_Aint) bytes, info, &s)
-        || MPI_SUCCESS != MPI_Alloc_mem((MPI_Aint) bytes, info, &r)) {
-        FAILF("MPI_Alloc_mem with mpool_hints=ivm failed");
-        MPI_Info_free(&info);
+    if (!region_pair(24576 * sizeof(int), &s, &r)) {
         return 0;
     }
-    MPI_Info_free(&info);
     for (long c = 0; c < iters; c++) {
         const long n = counts[c % 2];
         const int root = (int) (c % size), all = c % 4 >= 2, inplace = c % 3 == 0;

@@ -71,19 +71,31 @@ static int copy_direct(coll_ivm_group_t *g, uint64_t step, const coll_ivm_range_
     return OMPI_SUCCESS;
 }
 
+/* The first step of every single-copy path: publish where my buffer is
+ * and read everyone's mode.  *all: every member's buffer is in the
+ * region; every member reads the same slots, so all decide alike. */
+static int exchange(coll_ivm_group_t *g, const struct coll_ivm_direct_desc *mine, uint64_t *step,
+                    bool *all)
+{
+    struct coll_ivm_direct_desc d;
+    int rc = coll_ivm_small_exchange(g, mine, sizeof(*mine), step);
+    *all = OMPI_SUCCESS == rc;
+    for (int j = 0; *all && j < g->n; j++) {
+        memcpy(&d, coll_ivm_small(g, j, *step)->data, sizeof(d));
+        *all = COLL_IVM_BDESC_REGION == d.mode;
+    }
+    return rc;
+}
+
 int coll_ivm_direct(coll_ivm_group_t *g, const uint8_t *base, uint64_t stride, uint64_t span,
                     const coll_ivm_range_t *range, int nrange, bool per_reader, bool *done)
 {
-    struct coll_ivm_direct_desc mine = describe(g, base, stride, span), d;
+    struct coll_ivm_direct_desc mine = describe(g, base, stride, span);
     uint64_t step;
-    bool all = true;
+    bool all;
 
     *done = false;
-    int rc = coll_ivm_small_exchange(g, &mine, sizeof(mine), &step);
-    for (int j = 0; OMPI_SUCCESS == rc && j < g->n; j++) {
-        memcpy(&d, coll_ivm_small(g, j, step)->data, sizeof(d));
-        all = all && COLL_IVM_BDESC_REGION == d.mode;
-    }
+    int rc = exchange(g, &mine, &step, &all);
     if (OMPI_SUCCESS != rc || !all) {
         return rc; /* every member saw the same modes: all stream */
     }
@@ -134,18 +146,14 @@ int coll_ivm_reduce_direct(coll_ivm_group_t *g, const void *src, void *dst, size
                            int root, bool *done)
 {
     const uint64_t len = (uint64_t) count * dsz;
-    struct coll_ivm_direct_desc mine = describe(g, src, len, len), d;
+    struct coll_ivm_direct_desc mine = describe(g, src, len, len);
     const bool reader = root < 0 || root == g->me;
     void *tmp = NULL, *res = dst;
     uint64_t step;
-    bool all = true;
+    bool all;
 
     *done = false;
-    int rc = coll_ivm_small_exchange(g, &mine, sizeof(mine), &step);
-    for (int j = 0; OMPI_SUCCESS == rc && j < g->n; j++) {
-        memcpy(&d, coll_ivm_small(g, j, step)->data, sizeof(d));
-        all = all && COLL_IVM_BDESC_REGION == d.mode;
-    }
+    int rc = exchange(g, &mine, &step, &all);
     if (OMPI_SUCCESS != rc || !all) {
         return rc; /* every member saw the same modes: all stream */
     }
