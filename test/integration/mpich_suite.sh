@@ -115,28 +115,32 @@ if [ $rc -ne 0 ] || grep -qE '^    not (ok|run)' "$summary"; then
 	nr=$(awk '/^    not run: /{s += $3} END {if (s) print s}' "$summary")
 	fail "$n MPICH tests failed${nr:+ and $nr were not run (time budget)} over btl ivm,self across 2 VMs: $(grep '^    not ok' "$summary" | sed 's/^ *not ok: //' | paste -sd, | cut -c1-300)"
 fi
+# rma_list NAME LIST WHAT LABEL RUN-MPICH-OPTIONS...: one more run of
+# MPICH's rma directory on LIST (results in $results/NAME); fails naming
+# the tests that did not pass, else prints the summary line as LABEL.
+rma_list() {
+	local name=$1 list=$2 what=$3 label=$4
+	shift 4
+	"$RUNNER" --cache "$cache" --results "$results/$name" "$@" --timeout 60 --list "$list" rma \
+		>>"$log" 2>&1 || {
+		grep -E 'Unexpected output|exited|Failed to build|Terminating|^not ok' \
+			"$results/$name/rma.log" "$results/$name/rma.tap" 2>/dev/null | head -n 20 || true
+		fail "MPICH rma $what failed: $(grep '^not ok' "$results/$name/rma.tap" 2>/dev/null | paste -sd, | cut -c1-300)"
+	}
+	grep -E '^rma:' "$results/$name/summary.txt" | sed "s|^|$label: |"
+}
 if [ "$SERIES" != 4.1 ]; then
 	# Dynamic windows, which osc/ivm declines: 5.0's osc/rdma over btl/ivm
 	# across the VMs (see the list's header for what 5.0.7 itself fails).
 	list=$TOP/test/mpich/testlists/rma-dynamic-$SERIES.txt
-	"$RUNNER" --cache "$cache" --results "$results/dynamic" --mode vms --btl ivm,self \
-		--timeout 60 --list "$list" rma >>"$log" 2>&1 || {
-		grep -E 'Unexpected output|exited|Failed to build|Terminating|^not ok' \
-			"$results/dynamic/rma.log" "$results/dynamic/rma.tap" 2>/dev/null | head -n 20 || true
-		fail "MPICH rma on dynamic windows across 2 VMs over btl ivm,self failed: $(grep '^not ok' "$results/dynamic/rma.tap" 2>/dev/null | paste -sd, | cut -c1-300)"
-	}
-	grep -E '^rma:' "$results/dynamic/summary.txt" | sed 's/^/dynamic windows (osc\/rdma over btl\/ivm), 2 VMs: /'
+	rma_list dynamic "$list" "on dynamic windows across 2 VMs over btl ivm,self" \
+		"dynamic windows (osc/rdma over btl/ivm), 2 VMs" --mode vms --btl ivm,self
 	echo "PASS: MPICH suite (${DIRS[*]}) with Open MPI $SERIES over btl ivm,self across 2 emulated VMs, and $(grep -vc '^#' "$list") rma tests on dynamic windows"
 	exit 0
 fi
 # osc/pt2pt over vader with coll/ivm's barrier (see the list's header);
 # Open MPI 5 has no osc/pt2pt.
 list=$TOP/test/mpich/testlists/rma-osc-pt2pt.txt
-"$RUNNER" --cache "$cache" --results "$results/pt2pt" --mode one-vm --mca osc pt2pt \
-	--timeout 60 --list "$list" rma >>"$log" 2>&1 || {
-	grep -E 'Unexpected output|exited|Failed to build|Terminating|^not ok' \
-		"$results/pt2pt/rma.log" "$results/pt2pt/rma.tap" 2>/dev/null | head -n 20 || true
-	fail "MPICH rma over osc/pt2pt in one VM (vader, coll/ivm's barrier) failed: $(grep '^not ok' "$results/pt2pt/rma.tap" 2>/dev/null | paste -sd, | cut -c1-300)"
-}
-grep -E '^rma:' "$results/pt2pt/summary.txt" | sed 's/^/osc pt2pt, one VM: /'
+rma_list pt2pt "$list" "over osc/pt2pt in one VM (vader, coll/ivm's barrier)" \
+	"osc pt2pt, one VM" --mode one-vm --mca osc pt2pt
 echo "PASS: MPICH suite (${DIRS[*]}) over btl ivm,self across 2 emulated VMs, and $(grep -vc '^#' "$list") rma tests over osc/pt2pt in one VM"
